@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (tests/), the notebooks under nbval (book/), browser checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LPGEOM_PROFILE=${LPGEOM_PROFILE:-smoke}
+exec .venv/bin/python -m pytest --nbval-lax -p no:cacheprovider tests book "$@"

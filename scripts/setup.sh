@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything lpgeom needs on a fresh Debian machine (idempotent).
+#   - system packages: the full Fashion-MNIST (dataset-fashion-mnist) and Chromium (browser tests)
+#   - a virtual environment in .venv with requirements.txt and lpgeom installed editable
+#   - the book's web assets (MathJax, require.js, widget manager, plotly.js) served locally
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+mkdir -p .stamps
+
+need_apt=()
+[ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "[setup] apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv"
+  $PY -m venv .venv
+fi
+if [ ! -f .stamps/pip ] || [ requirements.txt -nt .stamps/pip ] || [ pyproject.toml -nt .stamps/pip ]; then
+  echo "[setup] pip install (torch is large: this takes a few minutes the first time)"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
+  .venv/bin/pip install -q --no-deps -e .
+  touch .stamps/pip
+fi
+bash scripts/fetch_web_assets.sh
+echo "[setup] ready"
