@@ -1,0 +1,24 @@
+"""Exact geometry of l_1 / l_inf unions and their convex hull.
+
+Proposition 3.1 (:func:`union_radius`) and Theorem 3.1 (:func:`hull_radius`) of Croce &
+Hein, exact batched membership (:func:`in_union`, :func:`in_hull`) and the gauge of the
+hull (:func:`hull_gauge`), and an independent numerical check of the closed forms
+(:func:`verify_radius`).
+"""
+from .membership import hull_gauge, in_hull, in_union
+from .radii import conjugate_exponent, hull_radius, union_radius
+from .verification import RadiusReport, hull_radius_numeric, hull_radius_qhull, union_radius_numeric, verify_radius
+
+__all__ = [
+    "union_radius",
+    "hull_radius",
+    "conjugate_exponent",
+    "in_union",
+    "in_hull",
+    "hull_gauge",
+    "verify_radius",
+    "RadiusReport",
+    "hull_radius_numeric",
+    "hull_radius_qhull",
+    "union_radius_numeric",
+]
