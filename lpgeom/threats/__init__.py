@@ -1,0 +1,18 @@
+"""Threat models: l_p balls intersected with the [0, 1] box, their unions and presets."""
+from .balls import L1Ball, L2Ball, LinfBall, LpBall
+from .projections import project_l1_box, project_l2_box, project_linf_box
+from .union import ThreatUnion, cifar10_threats, imagenet_threats, mng_ac_threats
+
+__all__ = [
+    "LpBall",
+    "L1Ball",
+    "L2Ball",
+    "LinfBall",
+    "ThreatUnion",
+    "cifar10_threats",
+    "imagenet_threats",
+    "mng_ac_threats",
+    "project_l1_box",
+    "project_l2_box",
+    "project_linf_box",
+]

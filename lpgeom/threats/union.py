@@ -1,0 +1,91 @@
+"""A union of threat models, and the paper's presets."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .balls import LpBall
+
+__all__ = ["ThreatUnion", "cifar10_threats", "imagenet_threats", "mng_ac_threats"]
+
+
+class ThreatUnion:
+    """The union of several l_p threat models (an adversary may pick any of them per point).
+
+    Parameters
+    ----------
+    balls : iterable of LpBall
+        At most one ball per norm.
+
+    Examples
+    --------
+    >>> threats = cifar10_threats()
+    >>> threats.names
+    ('Linf', 'L2', 'L1')
+    >>> threats["L1"].eps
+    12.0
+    """
+
+    __slots__ = ("_balls",)
+
+    def __init__(self, balls: Iterable[LpBall]) -> None:
+        balls = tuple(balls)
+        if not balls:
+            raise ValueError("a ThreatUnion needs at least one LpBall")
+        for b in balls:
+            if not isinstance(b, LpBall):
+                raise ValueError(f"ThreatUnion takes LpBall objects, got {b!r}")
+        names = [b.name for b in balls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"one ball per norm, got {names}")
+        self._balls = balls
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the balls, in order (``"Linf"``, ``"L2"``, ``"L1"``...)."""
+        return tuple(b.name for b in self._balls)
+
+    def __iter__(self) -> Iterator[LpBall]:
+        return iter(self._balls)
+
+    def __len__(self) -> int:
+        return len(self._balls)
+
+    def __getitem__(self, key: str | int) -> LpBall:
+        if isinstance(key, int):
+            return self._balls[key]
+        key_norm = LpBall(key, 1.0).name if not key.startswith("L") else key
+        for b in self._balls:
+            if b.name.lower() == key_norm.lower():
+                return b
+        raise KeyError(f"no {key} ball in this union; it has {', '.join(self.names)}")
+
+    def __contains__(self, key: str) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ThreatUnion) and self._balls == other._balls
+
+    def __hash__(self) -> int:
+        return hash(self._balls)
+
+    def __repr__(self) -> str:
+        return f"ThreatUnion({', '.join(map(repr, self._balls))})"
+
+
+def cifar10_threats() -> ThreatUnion:
+    """The paper's CIFAR-10 threat models: l_inf 8/255, l_2 0.5, l_1 12."""
+    return ThreatUnion([LpBall("inf", 8 / 255), LpBall(2, 0.5), LpBall(1, 12.0)])
+
+
+def imagenet_threats() -> ThreatUnion:
+    """The paper's ImageNet threat models: l_inf 4/255, l_2 2, l_1 255."""
+    return ThreatUnion([LpBall("inf", 4 / 255), LpBall(2, 2.0), LpBall(1, 255.0)])
+
+
+def mng_ac_threats() -> ThreatUnion:
+    """The smaller radii of MNG-AC (paper's appendix): l_inf 8/255, l_2 80/255, l_1 2000/255."""
+    return ThreatUnion([LpBall("inf", 8 / 255), LpBall(2, 80 / 255), LpBall(1, 2000 / 255)])

@@ -1,0 +1,118 @@
+"""Projections onto ball ∩ box: feasible, idempotent, optimal (independent reference and variational inequality)."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
+
+from lpgeom.threats import project_l1_box, project_l2_box, project_linf_box
+
+
+def reference_l1_box(v: np.ndarray, x: np.ndarray, eps: float) -> np.ndarray:
+    """Independent exact solver: sort every breakpoint of the piecewise-linear mass and scan the pieces."""
+    delta = v - x
+    mag = np.abs(delta)
+    room = np.where(delta >= 0, 1 - x, x)
+    mass = lambda tau: np.minimum(room, np.maximum(mag - tau, 0)).sum()  # noqa: E731
+    if mass(0.0) <= eps:
+        tau = 0.0
+    else:
+        points = np.unique(np.concatenate([[0.0], mag, np.maximum(mag - room, 0)]))
+        values = np.array([mass(t) for t in points])
+        i = np.nonzero(values <= eps)[0][0]  # first breakpoint with mass <= eps
+        t0, t1, m0, m1 = points[i - 1], points[i], values[i - 1], values[i]
+        tau = t0 + (m0 - eps) * (t1 - t0) / (m0 - m1)  # linear on the piece
+    return x + np.sign(delta) * np.minimum(room, np.maximum(mag - tau, 0))
+
+
+def reference_l2_box(v: np.ndarray, x: np.ndarray, eps: float) -> np.ndarray:
+    """Independent solver: bisection on the KKT multiplier lambda in [0, big] (not on t = 1/(1+lambda))."""
+    z = lambda lam: np.clip((v + lam * x) / (1 + lam), 0, 1)  # noqa: E731
+    if np.linalg.norm(z(0.0) - x) <= eps:
+        return z(0.0)
+    lo, hi = 0.0, 1.0
+    while np.linalg.norm(z(hi) - x) > eps:
+        hi *= 2
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.linalg.norm(z(mid) - x) > eps else (lo, mid)
+    return z(hi)
+
+
+def _instance(seed, d, scale, edge_fraction):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, d)
+    edges = rng.uniform(size=d) < edge_fraction
+    x[edges] = rng.choice([0.0, 1.0], size=edges.sum())  # coordinates at the box edges
+    v = x + rng.normal(0, scale, d)
+    return v, x
+
+
+instances = st.tuples(
+    st.integers(0, 2**31 - 1), st.integers(2, 300), st.floats(0.01, 2.0), st.floats(0, 0.5), st.floats(0.01, 50.0)
+)
+
+
+@given(instances)
+@hsettings(max_examples=80, deadline=None)
+def test_l1_box_matches_independent_solver(inst):
+    seed, d, scale, edges, eps = inst
+    v, x = _instance(seed, d, scale, edges)
+    ours = project_l1_box(torch.tensor(v)[None], torch.tensor(x)[None], eps)[0].numpy()
+    np.testing.assert_allclose(ours, reference_l1_box(v, x, eps), atol=1e-9)
+
+
+@given(instances)
+@hsettings(max_examples=80, deadline=None)
+def test_l2_box_matches_independent_solver(inst):
+    seed, d, scale, edges, eps = inst
+    v, x = _instance(seed, d, scale, edges)
+    ours = project_l2_box(torch.tensor(v)[None], torch.tensor(x)[None], eps)[0].numpy()
+    np.testing.assert_allclose(ours, reference_l2_box(v, x, eps), atol=1e-8)
+
+
+@pytest.mark.parametrize("project, p", [(project_l1_box, 1), (project_l2_box, 2), (project_linf_box, np.inf)])
+@given(inst=instances)
+@hsettings(max_examples=40, deadline=None)
+def test_feasible_idempotent_and_variational_inequality(project, p, inst):
+    seed, d, scale, edges, eps = inst
+    if p == np.inf:
+        eps = eps / 50
+    v, x = _instance(seed, d, scale, edges)
+    vt, xt = torch.tensor(v)[None], torch.tensor(x)[None]
+    z = project(vt, xt, eps)
+    zn = z[0].numpy()
+    assert np.linalg.norm(zn - x, ord=p) <= eps * (1 + 1e-9) + 1e-12
+    assert zn.min() >= 0 and zn.max() <= 1
+    torch.testing.assert_close(project(z, xt, eps), z, atol=1e-9, rtol=0)
+    # optimality: <v - P(v), w - P(v)> <= 0 for feasible w (random points of ball ∩ box)
+    rng = np.random.default_rng(seed + 1)
+    for _ in range(20):
+        w = project(torch.tensor(x + rng.normal(0, scale, d))[None], xt, eps)[0].numpy()
+        assert np.dot(v - zn, w - zn) <= 1e-8
+
+
+def test_float32_batched_matches_float64():
+    torch.manual_seed(0)
+    x = torch.rand(16, 3072, dtype=torch.float64)
+    v = x + 0.05 * torch.randn_like(x)
+    eps = torch.linspace(1, 20, 16, dtype=torch.float64)  # per-example radii
+    z64 = project_l1_box(v, x, eps)
+    z32 = project_l1_box(v.float(), x.float(), eps.float())
+    assert z32.dtype == torch.float32
+    torch.testing.assert_close(z32.double(), z64, atol=1e-5, rtol=0)
+    torch.testing.assert_close((z64 - x).abs().sum(1), eps, atol=1e-9, rtol=0)
+
+
+def test_eps_larger_than_room_in_the_box_gives_box_projection():
+    x = torch.full((1, 10), 0.9, dtype=torch.float64)
+    v = x + 5.0  # wants to move far up, only 0.1 room per coordinate (total 1.0 < eps)
+    z = project_l1_box(v, x, 3.0)
+    torch.testing.assert_close(z, torch.ones_like(x))
+
+
+def test_image_shapes_are_kept():
+    x = torch.rand(3, 3, 8, 8)
+    v = x + 0.3 * torch.randn_like(x)
+    for project in (project_l1_box, project_l2_box, project_linf_box):
+        assert project(v, x, 0.5).shape == x.shape
