@@ -1,0 +1,36 @@
+"""Figures and widgets for the book. Nothing is imported or drawn until a function is used.
+
+plane            2D matplotlib pictures of B_1, B_inf, their union, hull and inscribed l_p balls
+solid            3D plotly view of the hull of the octahedron and the cube with the inscribed l_2 ball
+panel            an ipywidgets panel: sliders for eps1, eps_inf, p, d; live radii and numerical check
+plotly_display   show_plotly: plotly figures that render in JupyterLab and in the offline book
+perturbations    real images next to their l_1 / l_2 / l_inf perturbations
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "lp_ball_boundary": "lpgeom.viz.plane",
+    "plot_union_and_hull": "lpgeom.viz.plane",
+    "draw_sets": "lpgeom.viz.plane",
+    "hull_figure_3d": "lpgeom.viz.solid",
+    "geometry_panel": "lpgeom.viz.panel",
+    "panel_summary": "lpgeom.viz.panel",
+    "show_plotly": "lpgeom.viz.plotly_display",
+    "plotly_bundle": "lpgeom.viz.plotly_display",
+    "plot_perturbations": "lpgeom.viz.perturbations",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lpgeom.viz' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -1,0 +1,95 @@
+"""An ipywidgets panel: sliders for eps1, eps_inf, p and d; the 2D picture and the radii, live.
+
+The pure logic (:func:`panel_summary`) is separate from the widgets so it can be tested
+and reused; ipywidgets and matplotlib are imported only when the panel is built.
+"""
+from __future__ import annotations
+
+import io
+import math
+
+from ..geometry import verify_radius
+
+__all__ = ["panel_summary", "geometry_panel", "P_CHOICES", "D_CHOICES"]
+
+P_CHOICES = (1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 8.0, math.inf)
+D_CHOICES = (2, 3, 10, 100, 784, 3072, 150528)
+
+
+def panel_summary(eps1: float, eps_inf: float, p: float, d: int) -> str:
+    """HTML with the closed-form radii next to the numerical check, or the reason there is none.
+
+    Parameters
+    ----------
+    eps1, eps_inf : float
+    p : float
+    d : int
+
+    Returns
+    -------
+    str
+        An HTML fragment: a table (union and hull radius, closed form and numerical,
+        relative gap, PASS/FAIL), or the ``ValueError`` message for invalid settings.
+    """
+    try:
+        report = verify_radius(eps1, eps_inf, p, d)
+    except ValueError as err:
+        return f"<p style='color:#b00'><b>No such setting:</b> {err}</p>"
+    return report._repr_html_()
+
+
+def _picture_png(eps1: float, eps_inf: float, p: float) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plane import plot_union_and_hull
+
+    fig = plot_union_and_hull(eps1, eps_inf, p, panels=("union", "hull ball"))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: int = 2):
+    """Build the interactive panel.
+
+    Parameters
+    ----------
+    eps1, eps_inf, p, d :
+        Initial slider values (``p`` from ``P_CHOICES``, ``d`` from ``D_CHOICES``).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Sliders, the 2D picture (drawn when ``eps_inf < eps1 < 2 eps_inf``) and the
+        radii table for the chosen ``d``.
+    """
+    import ipywidgets as W
+
+    style = {"description_width": "70px"}
+    s_eps1 = W.FloatSlider(value=eps1, min=0.1, max=20.0, step=0.05, description="eps1", style=style)
+    s_inf = W.FloatSlider(value=eps_inf, min=0.05, max=2.0, step=0.05, description="eps_inf", style=style)
+    s_p = W.SelectionSlider(options=[("∞" if math.isinf(v) else f"{v:g}", v) for v in P_CHOICES],
+                            value=p, description="p", style=style)
+    s_d = W.SelectionSlider(options=list(D_CHOICES), value=d, description="d", style=style)
+    image = W.Image(format="png", layout=W.Layout(width="520px"))
+    note = W.HTML()
+    table = W.HTML()
+
+    def redraw(_=None) -> None:
+        e1, ei, pv, dv = s_eps1.value, s_inf.value, s_p.value, s_d.value
+        table.value = panel_summary(e1, ei, pv, dv)
+        if ei < e1 < 2 * ei:
+            image.value = _picture_png(e1, ei, pv)
+            note.value = "<i>Picture: the same radii in R<sup>2</sup>. Table: dimension d.</i>"
+        else:
+            note.value = ("<i>The 2D picture needs eps_inf &lt; eps1 &lt; 2·eps_inf "
+                          "(otherwise one ball contains the other in R<sup>2</sup>); the table is for d.</i>")
+
+    for s in (s_eps1, s_inf, s_p, s_d):
+        s.observe(redraw, names="value")
+    redraw()
+    return W.VBox([W.HBox([W.VBox([s_eps1, s_inf]), W.VBox([s_p, s_d])]), image, note, table])

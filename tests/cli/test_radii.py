@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lpgeom.__main__ import main
+from lpgeom.cli.radii import parse_number
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "lpgeom", "radii", *args], capture_output=True, text=True)
+
+
+def test_fraction_and_table():
+    out = run_cli("--eps1", "12", "--eps-inf", "8/255", "--d", "3072")
+    assert out.returncode == 0, out.stderr
+    assert "0.613773" in out.stdout and "0.218242" in out.stdout and "FAILED" not in out.stdout
+
+
+def test_preset_imagenet_compares_to_paper_l2_radius(capsys):
+    assert main(["radii", "--preset", "imagenet", "--p", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2.000012" in out and "is inside the hull" in out
+
+
+def test_json_output(capsys):
+    assert main(["radii", "--preset", "cifar10", "--p", "1", "inf", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["p"] for row in data] == [1.0, float("inf")] and all(row["passed"] for row in data)
+
+
+@pytest.mark.parametrize("text, value", [("8/255", 8 / 255), ("0.5", 0.5), ("12", 12.0), ("inf", float("inf"))])
+def test_parse_number(text, value):
+    assert parse_number(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--eps1", "12", "--eps-inf", "8/0", "--d", "3072"], "not a number or fraction"),
+    (["--eps1", "100", "--eps-inf", "8/255", "--d", "3072"], "contained in B_1"),
+    (["--eps1", "12", "--d", "3072"], "missing --eps-inf"),
+    (["--preset", "cifar10", "--p", "0.5"], "p must be >= 1"),
+])
+def test_bad_input_exits_2_with_a_clear_message(args, message):
+    out = run_cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+
+
+def test_help_explains_options():
+    out = run_cli("--help")
+    for flag in ("--eps1", "--eps-inf", "--d", "--p", "--preset", "--json", "8/255"):
+        assert flag in out.stdout
