@@ -1,0 +1,86 @@
+"""Load weights safely (``weights_only=True``) with errors that say what is wrong.
+
+Also reads checkpoints in RobustBench's layout: ``<model_dir>/<dataset>/<threat>/<Name>.pt``,
+state dicts possibly under ``"state_dict"`` (or ``"model"``), keys possibly prefixed by
+``module.`` or ``model.``.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import pickle
+import zipfile
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+__all__ = ["read_state_dict", "load_weights", "CheckpointError", "strip_prefixes"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: corrupt, truncated, or for another architecture."""
+
+
+def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Read a state dict from ``path`` with ``torch.load(..., weights_only=True)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    CheckpointError
+        If the file is corrupt or truncated, or holds no state dict.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError) as err:
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
+    for key in ("state_dict", "model_state_dict", "model"):
+        if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
+            obj = obj[key]
+            break
+    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors")
+    return strip_prefixes(dict(obj))
+
+
+def strip_prefixes(state: dict[str, torch.Tensor], prefixes: tuple[str, ...] = ("module.", "model.")) -> dict[str, torch.Tensor]:
+    """Remove DataParallel / wrapper prefixes shared by every key."""
+    changed = True
+    while changed and state:
+        changed = False
+        for prefix in prefixes:
+            if all(k.startswith(prefix) for k in state):
+                state = {k[len(prefix):]: v for k, v in state.items()}
+                changed = True
+    return state
+
+
+def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> nn.Module:
+    """Load ``state`` into ``model`` strictly, explaining any mismatch.
+
+    Raises
+    ------
+    CheckpointError
+        Missing or unexpected keys, or shape mismatches (the first few are listed).
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing keys (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:3])})")
+        if shapes:
+            parts.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:2])})")
+        raise CheckpointError(f"{source} is for another architecture than {type(model).__name__}: " + ", ".join(parts))
+    model.load_state_dict(state, strict=True)
+    return model

@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from lpgeom.models import CheckpointError, build_model, load_robustbench, load_weights, read_state_dict, robustbench_path
+
+
+def test_robustbench_layout_with_prefix_and_state_dict_key(tmp_path):
+    model = build_model("wrn-28-10")
+    path = robustbench_path("Carmon2019Unlabeled", "cifar10", "Linf", tmp_path)
+    path.parent.mkdir(parents=True)
+    torch.save({"state_dict": {"module." + k: v for k, v in model.state_dict().items()}}, path)
+    loaded = load_robustbench("Carmon2019Unlabeled", "cifar10", "Linf", tmp_path)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model.eval()(x))
+
+
+def test_missing_file_names_expected_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Gowal2020Uncovering_34_20.pt.*networked"):
+        load_robustbench("Gowal2020Uncovering_34_20", "cifar10", "Linf", tmp_path)
+
+
+def test_unknown_name_lists_known_ones(tmp_path):
+    with pytest.raises(ValueError, match="known: .*Gowal2020Uncovering_70_16_extra"):
+        load_robustbench("Gowal2020", "cifar10", "Linf", tmp_path)
+
+
+def test_checkpoint_for_another_architecture(tmp_path):
+    path = tmp_path / "small.pt"
+    torch.save(build_model("small_cnn").state_dict(), path)
+    with pytest.raises(CheckpointError, match="another architecture than ResNet18.*missing keys"):
+        load_weights(build_model("resnet18_kuangliu"), read_state_dict(path), source="small.pt")
+    wide = build_model("small_cnn", width=16)
+    with pytest.raises(CheckpointError, match="shape mismatches"):
+        load_weights(wide, read_state_dict(path))
+
+
+def test_truncated_and_not_a_state_dict(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(build_model("small_cnn").state_dict(), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        read_state_dict(path)
+    other = tmp_path / "list.pt"
+    torch.save([1, 2, 3], other)
+    with pytest.raises(CheckpointError, match="does not hold a state dict"):
+        read_state_dict(other)
+    with pytest.raises(FileNotFoundError):
+        read_state_dict(tmp_path / "absent.pt")
