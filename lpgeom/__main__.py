@@ -9,13 +9,9 @@ import argparse
 import importlib
 import sys
 
-# command -> module; modules are imported only when listed as present
+# command -> module that defines it
 COMMANDS: dict[str, str] = {
     "radii": "lpgeom.cli.radii",
-    "train": "lpgeom.cli.train",
-    "finetune": "lpgeom.cli.finetune",
-    "eval": "lpgeom.cli.evaluate",
-    "reproduce": "lpgeom.cli.reproduce",
 }
 
 
@@ -25,14 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="lpgeom: robustness against several l_p threat models at once (Croce & Hein, 2022).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name == module_name:
-                continue  # command not built yet
-            raise
-        module.add_parser(sub)
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 

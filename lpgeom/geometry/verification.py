@@ -188,12 +188,12 @@ class RadiusReport:
 
     @property
     def union_gap(self) -> float:
-        """Relative gap |closed - numeric| / closed for the union radius."""
+        """Relative gap ``abs(closed - numeric) / closed`` for the union radius."""
         return abs(self.union_closed - self.union_numeric) / self.union_closed
 
     @property
     def hull_gap(self) -> float:
-        """Relative gap |closed - numeric| / closed for the hull radius."""
+        """Relative gap ``abs(closed - numeric) / closed`` for the hull radius."""
         return abs(self.hull_closed - self.hull_numeric) / self.hull_closed
 
     @property

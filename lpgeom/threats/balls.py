@@ -110,7 +110,7 @@ class LpBall:
 
     # --- measurement ----------------------------------------------------------------
     def norm(self, delta: torch.Tensor) -> torch.Tensor:
-        """l_p norm of each example: (B, *shape) -> (B,)."""
+        """l_p norm of each example: (B, ...) -> (B,)."""
         return torch.linalg.vector_norm(_flat(delta).float(), ord=self.p, dim=1)
 
     def contains(self, x_adv: torch.Tensor, x: torch.Tensor, atol: float = 1e-5) -> torch.Tensor:
@@ -121,15 +121,15 @@ class LpBall:
 
     # --- operations attacks need (per-norm subclasses implement them) ------------------
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Euclidean projection onto ``(x + B_p(eps)) ∩ [0,1]^d``: (B, *shape) -> (B, *shape)."""
+        """Euclidean projection onto ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...)."""
         raise NotImplementedError(f"no projection is implemented for the {self.name} ball")
 
     def steepest_ascent(self, grad: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Unit-norm direction maximising <grad, v>: (B, *shape) -> (B, *shape)."""
+        """Unit-norm direction maximising <grad, v>: (B, ...) -> (B, ...)."""
         raise NotImplementedError(f"no steepest-ascent step is implemented for the {self.name} ball")
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A random point of ``(x + B_p(eps)) ∩ [0,1]^d``: (B, *shape) -> (B, *shape)."""
+        """A random point of ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...)."""
         direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         direction = direction / _expand(self.norm(direction).clamp_min(1e-12), x).to(x.dtype)
         radius = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=x.dtype) * self.eps

@@ -1,7 +1,7 @@
 """Exact Euclidean projections onto (x + B_p(eps)) ∩ [0, 1]^d, batched over the first axis.
 
 All functions take ``v`` (the point to project) and ``x`` (the centre), both of shape
-``(B, *shape)`` with ``x`` inside the box, and a radius ``eps`` (float or tensor of
+``(B, ...)`` with ``x`` inside the box, and a radius ``eps`` (float or tensor of
 shape ``(B,)``). They use a fixed number of vectorised iterations: no host-device
 synchronisation, any device, arithmetic in float32 or float64.
 """
@@ -25,12 +25,12 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
 
     Parameters
     ----------
-    v, x : torch.Tensor, shape (B, *shape)
+    v, x : torch.Tensor, shape (B, ...)
     eps : float or torch.Tensor of shape (B,)
 
     Returns
     -------
-    torch.Tensor, shape (B, *shape)
+    torch.Tensor, shape (B, ...)
     """
     e = _per_example(eps, v).reshape(-1, *([1] * (v.ndim - 1)))
     return torch.minimum(torch.maximum(v, x - e), x + e).clamp(0.0, 1.0)
@@ -47,12 +47,12 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
 
     Parameters
     ----------
-    v, x : torch.Tensor, shape (B, *shape)
+    v, x : torch.Tensor, shape (B, ...)
     eps : float or torch.Tensor of shape (B,)
 
     Returns
     -------
-    torch.Tensor, shape (B, *shape)
+    torch.Tensor, shape (B, ...)
     """
     shape = v.shape
     work = torch.float64 if v.dtype == torch.float64 else torch.float32
@@ -89,12 +89,12 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
 
     Parameters
     ----------
-    v, x : torch.Tensor, shape (B, *shape)
+    v, x : torch.Tensor, shape (B, ...)
     eps : float or torch.Tensor of shape (B,)
 
     Returns
     -------
-    torch.Tensor, shape (B, *shape)
+    torch.Tensor, shape (B, ...)
     """
     shape = v.shape
     work = torch.float64 if v.dtype == torch.float64 else torch.float32

@@ -1,0 +1,7 @@
+"""Attacks in [0, 1] pixel space for any l_p ball ∩ box: APGD (l_inf, l_2, l_1), losses, results."""
+from .apgd import APGD, checkpoint_schedule
+from .losses import LOSSES, cross_entropy, dlr, margin, targeted_cross_entropy, targeted_dlr
+from .result import AttackResult
+
+__all__ = ["APGD", "AttackResult", "checkpoint_schedule", "LOSSES", "cross_entropy", "dlr", "targeted_dlr",
+           "targeted_cross_entropy", "margin"]

@@ -1,0 +1,58 @@
+"""Per-example attack losses: cross-entropy and the difference of logits ratio (DLR).
+
+Every function maps logits (B, K) and labels (B,) to a loss per example (B,) that the
+attack maximises. Targeted variants take the target classes (B,).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["cross_entropy", "dlr", "targeted_dlr", "targeted_cross_entropy", "LOSSES", "margin"]
+
+
+def cross_entropy(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of the true class, (B, K), (B,) -> (B,)."""
+    return F.cross_entropy(logits.float(), y, reduction="none")
+
+
+def targeted_cross_entropy(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Minus the cross-entropy of the target class (maximised: pushes towards ``target``)."""
+    return -F.cross_entropy(logits.float(), target, reduction="none")
+
+
+def dlr(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+    """Difference of logits ratio (Croce & Hein 2020): -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3).
+
+    Scale invariant; needs at least 3 classes.
+    """
+    z = logits.float()
+    top = z.sort(dim=1, descending=True).values
+    z_y = z.gather(1, y[:, None]).squeeze(1)
+    other = z.scatter(1, y[:, None], float("-inf")).amax(1)
+    return -(z_y - other) / (top[:, 0] - top[:, 2] + 1e-12)
+
+
+def targeted_dlr(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Targeted DLR: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2); needs at least 4 classes."""
+    z = logits.float()
+    top = z.sort(dim=1, descending=True).values
+    z_y = z.gather(1, y[:, None]).squeeze(1)
+    z_t = z.gather(1, target[:, None]).squeeze(1)
+    return -(z_y - z_t) / (top[:, 0] - 0.5 * (top[:, 2] + top[:, 3]) + 1e-12)
+
+
+def margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """z_y - max_{i != y} z_i: positive iff correctly classified, (B,)."""
+    z = logits.float()
+    return z.gather(1, y[:, None]).squeeze(1) - z.scatter(1, y[:, None], float("-inf")).amax(1)
+
+
+LOSSES: dict[str, tuple[Callable[..., torch.Tensor], bool]] = {
+    "ce": (cross_entropy, False),
+    "dlr": (dlr, False),
+    "ce-targeted": (targeted_cross_entropy, True),
+    "dlr-targeted": (targeted_dlr, True),
+}

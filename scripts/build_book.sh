@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Build the book: execute every notebook (profile from LPGEOM_PROFILE, default smoke),
+# warnings are errors. Prints the path of the built index.html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LPGEOM_PROFILE=${LPGEOM_PROFILE:-smoke}
+# BOOK_OUTPUT (optional): build into $BOOK_OUTPUT/_build/html instead of book/_build/html
+OUT=${BOOK_OUTPUT:-book}
+[ -f web_assets/js/embed-amd.js ] || bash scripts/fetch_web_assets.sh
+echo "[book] building with LPGEOM_PROFILE=$LPGEOM_PROFILE"
+.venv/bin/jupyter-book build book/ --config jupyter_book.yml --path-output "$OUT" -W --keep-going
+echo "[book] built: $(cd "$OUT/_build/html" && pwd)/index.html"

@@ -1,0 +1,34 @@
+"""Build the book once per test session (into a temporary folder) for the rendering tests."""
+import os
+import pathlib
+import socket
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> pathlib.Path:
+    """Path of the built HTML (book/_build/html equivalent), built from the current notebooks."""
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, BOOK_OUTPUT=str(out), LPGEOM_PROFILE=os.environ.get("LPGEOM_PROFILE", "smoke"))
+    proc = subprocess.run(["bash", "scripts/build_book.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def book_server(built_book):
+    """Serve the built book on a free loopback port; yields the base URL."""
+    handler = partial(SimpleHTTPRequestHandler, directory=str(built_book))
+    handler.log_message = lambda *a, **k: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

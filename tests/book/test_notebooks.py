@@ -1,0 +1,28 @@
+"""Notebooks stay thin, carry their outputs, and are all in the table of contents."""
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+MAX_LINES = 15  # a few lines per cell: logic lives in lpgeom
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_thin_cells_with_stored_outputs(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and any(c.get("outputs") for c in code), "stored without outputs: the built book would be empty"
+    for cell in code:
+        lines = [l for l in "".join(cell["source"]).splitlines() if l.strip() and not l.strip().startswith("#")]
+        assert len(lines) <= MAX_LINES, f"a code cell of {len(lines)} lines: move the logic into lpgeom"
+        assert not any("Error" in o.get("ename", "") for o in cell.get("outputs", []))
+    assert nb["metadata"].get("lpgeom", {}).get("profile") in ("smoke", "cpu", "full"), "profile not recorded"
+
+
+def test_every_notebook_is_in_the_toc():
+    toc = (ROOT / "book" / "_toc.yml").read_text()
+    for path in NOTEBOOKS:
+        entry = path.relative_to(ROOT / "book").with_suffix("").as_posix()
+        assert f"file: {entry}" in toc, f"{entry} is not in book/_toc.yml"
