@@ -24,10 +24,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f .stamps/pip ] || [ requirements.txt -nt .stamps/pip ] || [ pyproject.toml -nt .stamps/pip ]; then
   echo "[setup] pip install (torch is large: this takes a few minutes the first time)"
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -r requirements.txt
-  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
-  .venv/bin/pip install -q --no-deps -e .
+  quiet() { grep -v -e "^WARNING: Location" || true; }  # this machine's pip prints one line per local index
+  .venv/bin/pip install -q --upgrade pip 2>&1 | quiet
+  .venv/bin/pip install -q -r requirements.txt 2>&1 | quiet
+  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | quiet
+  .venv/bin/pip install -q --no-deps -e . 2>&1 | quiet
   touch .stamps/pip
 fi
 bash scripts/fetch_web_assets.sh

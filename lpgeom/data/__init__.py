@@ -1,4 +1,8 @@
-"""Data: real sample images shipped by installed packages, datasets and loaders."""
+"""Data: Fashion-MNIST (embedded default), real sample images shipped by packages, loaders, augmentation."""
+from .fashion_mnist import fashion_mnist, find_fashion_mnist, read_idx
+from .loaders import make_loader, subset, tensors
 from .samples import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, SAMPLE_SETS, sample_images, samples_folder
+from .transforms import random_crop_flip
 
-__all__ = ["sample_images", "samples_folder", "SAMPLE_SETS", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES"]
+__all__ = ["fashion_mnist", "find_fashion_mnist", "read_idx", "make_loader", "subset", "tensors", "random_crop_flip",
+           "sample_images", "samples_folder", "SAMPLE_SETS", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES"]

@@ -1,0 +1,101 @@
+"""Full Fashion-MNIST (60,000 train / 10,000 test, 28x28), the embedded default dataset.
+
+Search order for the four gzipped IDX files (the files torchvision's ``FashionMNIST``
+reads from ``<root>/FashionMNIST/raw/``):
+
+1. ``root`` if given (either holding the files, or ``root/FashionMNIST/raw``);
+2. ``$LPGEOM_DATA_DIR`` (same two layouts);
+3. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist`` package);
+4. with ``download=True``: torchvision downloads into ``root`` (or ``$LPGEOM_DATA_DIR``, or
+   ``~/.cache/lpgeom``).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import pathlib
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+__all__ = ["fashion_mnist", "find_fashion_mnist", "read_idx", "FILES", "DEBIAN_DIR"]
+
+DEBIAN_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
+FILES = {
+    True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (gzipped or not) into a numpy array of its declared shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If the magic number or the size does not match the IDX format.
+    """
+    path = pathlib.Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(shape))
+    if len(data) - offset != expected:
+        raise ValueError(f"{path} is truncated: header says {shape} ({expected} bytes), file has {len(data) - offset}")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def _candidates(root: str | os.PathLike | None) -> list[pathlib.Path]:
+    places = []
+    for base in (root, os.environ.get("LPGEOM_DATA_DIR")):
+        if base:
+            places += [pathlib.Path(base), pathlib.Path(base) / "FashionMNIST" / "raw"]
+    places.append(DEBIAN_DIR)
+    return places
+
+
+def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
+    """Folder holding the four Fashion-MNIST files.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming every place searched and how to get the data.
+    """
+    places = _candidates(root)
+    for place in places:
+        if all((place / f).is_file() for pair in FILES.values() for f in pair):
+            return place
+    raise FileNotFoundError(
+        "Fashion-MNIST not found; searched: " + ", ".join(str(p) for p in places)
+        + ". Install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) "
+        "or pass download=True on a networked machine."
+    )
+
+
+def fashion_mnist(train: bool = True, root: str | os.PathLike | None = None, download: bool = False) -> TensorDataset:
+    """Fashion-MNIST as a TensorDataset of images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64."""
+    try:
+        folder = find_fashion_mnist(root)
+    except FileNotFoundError:
+        if not download:
+            raise
+        from torchvision.datasets import FashionMNIST
+
+        target = pathlib.Path(root or os.environ.get("LPGEOM_DATA_DIR") or pathlib.Path.home() / ".cache" / "lpgeom")
+        FashionMNIST(str(target), train=train, download=True)
+        folder = target / "FashionMNIST" / "raw"
+    images_file, labels_file = FILES[bool(train)]
+    images = read_idx(folder / images_file)
+    labels = read_idx(folder / labels_file)
+    if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
+        raise ValueError(f"Fashion-MNIST files in {folder} are inconsistent: images {images.shape}, labels {labels.shape}")
+    x = torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255.0)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return TensorDataset(x, y)

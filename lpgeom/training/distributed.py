@@ -1,0 +1,43 @@
+"""Several GPUs (or CPU processes) through torchrun: DistributedDataParallel setup and helpers.
+
+``torchrun --nproc_per_node N -m lpgeom train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK;
+:func:`init_distributed` then joins the process group (NCCL on CUDA, gloo on CPU).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["DistInfo", "init_distributed", "is_main_process"]
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device: str | torch.device) -> DistInfo:
+    """Join the process group if launched by torchrun (WORLD_SIZE > 1); else a single-process DistInfo."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def is_main_process() -> bool:
+    import torch.distributed as dist
+
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
