@@ -12,6 +12,9 @@ import sys
 # command -> module that defines it
 COMMANDS: dict[str, str] = {
     "radii": "lpgeom.cli.radii",
+    "train": "lpgeom.cli.train",
+    "finetune": "lpgeom.cli.finetune",
+    "eval": "lpgeom.cli.evaluate",
 }
 
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 
 from .balls import LpBall
 
-__all__ = ["ThreatUnion", "cifar10_threats", "imagenet_threats", "mng_ac_threats"]
+__all__ = ["ThreatUnion", "cifar10_threats", "imagenet_threats", "mng_ac_threats", "fashion_mnist_threats", "PRESETS"]
 
 
 class ThreatUnion:
@@ -89,3 +89,16 @@ def imagenet_threats() -> ThreatUnion:
 def mng_ac_threats() -> ThreatUnion:
     """The smaller radii of MNG-AC (paper's appendix): l_inf 8/255, l_2 80/255, l_1 2000/255."""
     return ThreatUnion([LpBall("inf", 8 / 255), LpBall(2, 80 / 255), LpBall(1, 2000 / 255)])
+
+
+def fashion_mnist_threats() -> ThreatUnion:
+    """lpgeom's Fashion-MNIST radii (d = 784): l_inf 0.1, l_2 1.0, l_1 12.
+
+    Chosen through Theorem 3.1: the hull of B_1(12) and B_inf(0.1) contains the l_2 ball of
+    radius 12 / sqrt(120) = 1.095 > 1.0, while their union contains only radius 0.437.
+    """
+    return ThreatUnion([LpBall("inf", 0.1), LpBall(2, 1.0), LpBall(1, 12.0)])
+
+
+PRESETS = {"cifar10": cifar10_threats, "imagenet": imagenet_threats, "mng_ac": mng_ac_threats,
+           "fashion_mnist": fashion_mnist_threats}

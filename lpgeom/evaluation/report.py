@@ -1,0 +1,87 @@
+"""Evaluation results as a tidy table that serialises to JSON / CSV and renders like the paper's tables."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+__all__ = ["RobustnessReport"]
+
+
+@dataclass
+class RobustnessReport:
+    """Clean, per-norm and union robust accuracy of one model, with per-point flags.
+
+    Attributes
+    ----------
+    model : str
+        A name for the model (free text).
+    n_points : int
+    clean_accuracy, union_accuracy : float
+        Fractions in [0, 1]; union = per point, robust under every norm.
+    robust_accuracy : dict[str, float]
+        Per norm name (``"Linf"``, ``"L2"``, ``"L1"``).
+    eps : dict[str, float]
+    per_point : dict[str, torch.Tensor]
+        (N,) bool flags: ``"clean"``, each norm, ``"union"``.
+    method, n_iter, seed, seconds, warnings : how it was computed
+    """
+
+    model: str
+    n_points: int
+    clean_accuracy: float
+    robust_accuracy: dict[str, float]
+    union_accuracy: float
+    eps: dict[str, float]
+    method: str
+    n_iter: int
+    seed: int
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    per_point: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def row(self) -> dict:
+        """One row in percent, columns as in the paper's tables: clean, each norm, union."""
+        out = {"model": self.model, "clean": 100 * self.clean_accuracy}
+        out.update({name.lower(): 100 * acc for name, acc in self.robust_accuracy.items()})
+        out["union"] = 100 * self.union_accuracy
+        return out
+
+    def to_frame(self):
+        """pandas DataFrame with one row (percentages)."""
+        import pandas as pd
+
+        return pd.DataFrame([self.row()]).set_index("model")
+
+    def to_dict(self, per_point: bool = False) -> dict:
+        out = {k: v for k, v in asdict(self).items() if k != "per_point"}
+        if per_point:
+            out["per_point"] = {k: v.int().tolist() for k, v in self.per_point.items()}
+        return out
+
+    def to_json(self, path: str | os.PathLike, per_point: bool = True) -> pathlib.Path:
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(per_point=per_point), indent=2))
+        return path
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> RobustnessReport:
+        data = json.loads(pathlib.Path(path).read_text())
+        flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in data.pop("per_point", {}).items()}
+        return cls(**data, per_point=flags)
+
+    def to_csv(self, path: str | os.PathLike) -> pathlib.Path:
+        path = pathlib.Path(path)
+        self.to_frame().to_csv(path)
+        return path
+
+    def _repr_html_(self) -> str:
+        html = self.to_frame().round(1).to_html()
+        eps = ", ".join(f"{k}: {v:.4g}" for k, v in self.eps.items())
+        warn = "".join(f"<li>{w}</li>" for w in self.warnings)
+        return (f"{html}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations), eps {eps}, "
+                f"seed {self.seed}, {self.seconds:.1f} s</small>" + (f"<ul style='color:#b00'>{warn}</ul>" if warn else ""))
