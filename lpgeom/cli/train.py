@@ -63,6 +63,12 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
     scheme = build_scheme(scheme_name, threats, n_iter=args.steps, switch_epoch=getattr(args, "switch_epoch", None),
                           l1_steps=args.l1_steps)
     dataset = load_dataset(args, train=True)
+    from ..threats import check_radii_fit
+
+    check_radii_fit(threats, dataset[0][0].numel())
+    import torch
+
+    torch.manual_seed(args.seed)  # the initial weights depend on the seed only
     model = load_model(args, args.arch, checkpoint)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, milestones=tuple(args.milestones),
                          weight_decay=args.weight_decay, seed=args.seed,

@@ -1,12 +1,11 @@
 """Input validation and sanity checks against gradient masking (in the spirit of AutoAttack's checks)."""
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ..threats import LpBall
+from ..threats.validation import check_radii_fit
 
 __all__ = ["validate_evaluation_inputs", "gradient_masking_warnings"]
 
@@ -31,14 +30,7 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     if lo < 0 or hi > 1:
         hint = " (it looks like 0-255 pixels: divide by 255)" if hi > 1.5 else ""
         raise ValueError(f"images must lie in [0, 1] (normalisation belongs inside the model), got range [{lo:.3g}, {hi:.3g}]{hint}")
-    d = x[0].numel()
-    for ball in balls:
-        if math.isinf(ball.p) and ball.eps >= 1:
-            raise ValueError(f"eps_inf = {ball.eps:g} does not fit images in [0, 1] (did you mean {ball.eps:g}/255?)")
-        if ball.p == 2 and ball.eps >= math.sqrt(d):
-            raise ValueError(f"eps_2 = {ball.eps:g} is at least the diameter sqrt(d) = {math.sqrt(d):.3g} of the image box")
-        if ball.p == 1 and ball.eps >= d:
-            raise ValueError(f"eps_1 = {ball.eps:g} is at least d = {d}: every image in the box is within reach")
+    check_radii_fit(balls, x[0].numel())
     with torch.no_grad():
         n_classes = model(x[:1]).shape[-1]
     if int(y.min()) < 0 or int(y.max()) >= n_classes:

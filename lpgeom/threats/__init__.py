@@ -1,6 +1,7 @@
 """Threat models: l_p balls intersected with the [0, 1] box, their unions and presets."""
 from .balls import L1Ball, L2Ball, LinfBall, LpBall
 from .projections import project_l1_box, project_l2_box, project_linf_box
+from .validation import check_radii_fit
 from .union import PRESETS, ThreatUnion, cifar10_threats, fashion_mnist_threats, imagenet_threats, mng_ac_threats
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "mng_ac_threats",
     "fashion_mnist_threats",
     "PRESETS",
+    "check_radii_fit",
     "project_l1_box",
     "project_l2_box",
     "project_linf_box",
