@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "train": "lpgeom.cli.train",
     "finetune": "lpgeom.cli.finetune",
     "eval": "lpgeom.cli.evaluate",
+    "reproduce": "lpgeom.cli.reproduce",
 }
 
 

@@ -1,0 +1,31 @@
+"""The paper's tables (data/paper/table<N>.csv), as pandas DataFrames labelled as the paper's."""
+from __future__ import annotations
+
+import pathlib
+
+__all__ = ["load_paper_table", "PAPER_DIR", "PAPER_TABLES"]
+
+PAPER_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "paper"
+PAPER_TABLES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+
+
+def load_paper_table(number: int):
+    """Table ``number`` of Croce & Hein (2022) in percent.
+
+    Raises
+    ------
+    ValueError
+        For a table the paper does not have.
+    FileNotFoundError
+        If the repository's ``data/paper`` folder is missing (installed without the data).
+    """
+    import pandas as pd
+
+    if number not in PAPER_TABLES:
+        raise ValueError(f"the paper has Tables {PAPER_TABLES[0]}-{PAPER_TABLES[-1]}, got {number}")
+    path = PAPER_DIR / f"table{number}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"no transcription at {path}")
+    frame = pd.read_csv(path, comment="#")
+    frame.attrs["source"] = f"Croce & Hein (CVPR 2022), Table {number}"
+    return frame

@@ -1,0 +1,61 @@
+"""Sizes of the study per profile (LPGEOM_PROFILE = smoke | cpu | full)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..profiles import active_profile
+
+__all__ = ["StudySize", "study_size", "SIZES"]
+
+
+@dataclass(frozen=True)
+class StudySize:
+    """How large every unit of the study is.
+
+    dataset / arch / width : data and model (Fashion-MNIST + small CNN except ``full``)
+    n_train : training examples (None: all)
+    epochs : training from scratch; ft_epochs: fine-tuning (the paper's 3)
+    steps : attack steps in training (paper: 10)
+    eval_method / eval_iter / n_eval : the evaluation (paper: AutoAttack, 100 iterations, 1000 points)
+    schemes : the Table 1 rows trained
+    seeds : seeds for the Table 7 analogue
+    ft_epochs_grid : Tables 8/9 analogue
+    switch_epoch : l_2-init then E-AT switches here
+    """
+
+    name: str
+    dataset: str
+    arch: str
+    width: int | None
+    n_train: int | None
+    epochs: int
+    ft_epochs: int
+    steps: int
+    eval_method: str
+    eval_iter: int
+    n_eval: int
+    batch_size: int
+    schemes: tuple[str, ...]
+    seeds: tuple[int, ...]
+    ft_epochs_grid: tuple[int, ...]
+    switch_epoch: int
+
+
+ALL_SCHEMES = ("linf", "l2", "l1", "eat", "l2-eat", "max", "avg", "msd", "sat")
+
+SIZES = {
+    # CI: the whole pipeline end to end in about a minute on 2 cores; numbers say little about the paper
+    "smoke": StudySize("smoke", "fashion_mnist", "small_cnn", 16, 2048, 2, 1, 3, "apgd", 10, 200, 64,
+                       ("linf", "l2", "l1", "eat"), (0,), (1,), 1),
+    # the recorded study at 2-CPU scale (hours): 10,000 images, 6 epochs, full-width small CNN
+    "cpu": StudySize("cpu", "fashion_mnist", "small_cnn", 32, 10_000, 6, 3, 10, "autoattack", 100, 1000, 128,
+                     ALL_SCHEMES, (0, 1, 2), (1, 3, 5, 10), 3),
+    # the paper's scale on a GPU: PreAct ResNet-18, 80 epochs, CIFAR-10 (downloaded)
+    "full": StudySize("full", "cifar10", "preact_resnet18", None, None, 80, 3, 10, "autoattack", 100, 1000, 128,
+                      ALL_SCHEMES, (0, 1, 2, 3, 4), (3, 5, 7, 10, 15), 45),
+}
+
+
+def study_size(profile: str | None = None) -> StudySize:
+    """The sizes for ``profile`` (default: the active profile)."""
+    return SIZES[active_profile(profile)]

@@ -1,0 +1,174 @@
+"""The recorded study: the paper's experiments on real data, as resumable units of work.
+
+A *unit* trains (from scratch or from another unit's model) and then evaluates. Each unit
+writes ``<results_dir>/<profile>/<unit>.json`` (the robustness report, the time per epoch,
+the provenance) and trains in ``<runs_dir>/<profile>/<unit>/`` (checkpoints, metrics).
+Finished units are skipped; an interrupted one resumes from its last checkpoint.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pathlib
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .profiles import StudySize, study_size
+from .provenance import provenance
+
+__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds"]
+
+SINGLE = ("linf", "l2", "l1")
+GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One training run (+ evaluation) of the study."""
+
+    scheme: str
+    epochs: int
+    seed: int = 0
+    init: str | None = None  # name of the unit whose model is the starting point
+
+    @property
+    def name(self) -> str:
+        base = f"{self.scheme}_e{self.epochs}_s{self.seed}"
+        return base if self.init is None else f"ft-{base}_from-{self.init}"
+
+
+def _scratch(size: StudySize, scheme: str, seed: int = 0) -> Unit:
+    return Unit(scheme, size.epochs, seed)
+
+
+def plan(size: StudySize, groups: Iterable[str] = GROUPS) -> dict[str, list[Unit]]:
+    """The units each group (table or figure analogue) needs, in dependency order."""
+    groups = list(groups)
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown groups {unknown}; choose from {', '.join(GROUPS)}")
+    out: dict[str, list[Unit]] = {}
+    base = {s: _scratch(size, s) for s in SINGLE}
+    natural = _scratch(size, "natural")
+    for g in groups:
+        if g == "table1":
+            out[g] = [_scratch(size, s) for s in size.schemes]
+        elif g == "table6":
+            out[g] = [*base.values(), *(Unit("eat", size.ft_epochs, 0, base[s].name) for s in SINGLE)]
+        elif g == "table4":
+            out[g] = [*base.values(), *(Unit(t, size.ft_epochs, 0, base[s].name) for s in SINGLE for t in SINGLE if t != s)]
+        elif g == "table7":
+            out[g] = [*base.values(), *(Unit("eat", size.ft_epochs, seed, base[s].name) for s in SINGLE for seed in size.seeds)]
+        elif g == "table8":
+            out[g] = [base["linf"], *(Unit("eat", e, 0, base["linf"].name) for e in size.ft_epochs_grid)]
+        elif g == "table9":
+            out[g] = [natural, *(Unit("eat", e, 0, natural.name) for e in size.ft_epochs_grid)]
+        elif g == "figure1":
+            out[g] = [_scratch(size, "l2"), _scratch(size, "eat")]
+    return out
+
+
+def _result_path(results_dir: pathlib.Path, size: StudySize, unit: Unit) -> pathlib.Path:
+    return results_dir / size.name / f"{unit.name}.json"
+
+
+def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit) -> dict | None:
+    """A unit's recorded result, or None."""
+    path = pathlib.Path(results_dir) / profile / f"{unit.name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _data(size: StudySize):
+    from torch.utils.data import TensorDataset
+
+    from ..data import cifar10, fashion_mnist, subset, tensors
+
+    load = fashion_mnist if size.dataset == "fashion_mnist" else lambda train: cifar10(train, download=True)
+    train_x, train_y = tensors(subset(load(True), size.n_train, seed=0)) if size.n_train else load(True).tensors
+    test = load(False)
+    test_x, test_y = test.tensors[0][: size.n_eval], test.tensors[1][: size.n_eval]
+    return TensorDataset(train_x, train_y), (test_x, test_y)
+
+
+def _threats(size: StudySize):
+    from ..threats import cifar10_threats, fashion_mnist_threats
+
+    return fashion_mnist_threats() if size.dataset == "fashion_mnist" else cifar10_threats()
+
+
+def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, data=None,
+             command: str | None = None) -> dict:
+    """Train and evaluate one unit (skipped if its result exists); returns the result record."""
+    from ..evaluation import evaluate_robustness
+    from ..models import build_model, load_weights, read_state_dict
+    from ..training import TrainConfig, build_scheme, finetune_recipe, scratch_recipe, train
+
+    out = _result_path(results_dir, size, unit)
+    if out.is_file():
+        return json.loads(out.read_text())
+    started = dt.datetime.now(dt.timezone.utc)
+    train_data, (test_x, test_y) = data or _data(size)
+    threats = _threats(size)
+    torch.manual_seed(unit.seed)
+    model = build_model(size.arch, **({"width": size.width} if size.width else {}))
+    common = dict(batch_size=size.batch_size, seed=unit.seed, progress=False, checkpoint_every=50,
+                  device="cuda" if torch.cuda.is_available() else "cpu", augment=size.dataset == "cifar10")
+    if unit.init is None:
+        milestones = (70 / 80,) if size.epochs > 1 else ()
+        config = scratch_recipe(unit.epochs, **common, milestones=milestones)
+        scheme = build_scheme(unit.scheme, threats, n_iter=size.steps, switch_epoch=min(size.switch_epoch, unit.epochs - 1))
+    else:
+        init_dir = runs_dir / size.name / unit.init
+        load_weights(model, read_state_dict(init_dir / "model.pt"), source=str(init_dir / "model.pt"))
+        config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
+        scheme = build_scheme(unit.scheme, threats, n_iter=size.steps)
+    run_dir = runs_dir / size.name / unit.name
+    t = time.perf_counter()
+    result = train(model, train_data, scheme, config, run_dir,
+                   describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset})
+    train_seconds = time.perf_counter() - t
+    report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
+                                 seed=0, name=unit.name)
+    epoch_times = [e["seconds"] for e in result.epochs]
+    from ..training import read_metrics
+
+    keep = ("global_step", "epoch", "loss", "clean_err", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf", "norm")
+    history = [{k: r[k] for k in keep if k in r} for r in read_metrics(run_dir, kind="step")]
+    record = {"unit": asdict(unit), "name": unit.name, "profile": size.name, "dataset": size.dataset, "arch": size.arch,
+              "n_train": len(train_data), "time_per_epoch_s": sum(epoch_times) / len(epoch_times) if epoch_times else None,
+              "train_seconds": train_seconds, "history": history, "report": report.to_dict(per_point=True),
+              "provenance": provenance(size.name, unit.seed, started, command)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=float))
+    tmp.replace(out)
+    return record
+
+
+def estimate_seconds(size: StudySize, units: Iterable[Unit], seconds_per_single_norm_epoch: float) -> float:
+    """Rough cost of units from one measured single-norm epoch (MAX/AVG 3x, MSD 2.5x, fine-tuning per epoch)."""
+    factor = {"max": 3.0, "avg": 3.0, "msd": 2.5, "natural": 0.1}
+    return sum(seconds_per_single_norm_epoch * u.epochs * factor.get(u.scheme, 1.0) for u in units)
+
+
+def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = "data/results",
+              runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print) -> list[dict]:
+    """Run (or resume) every unit the groups need; returns their result records."""
+    size = study_size(profile)
+    results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
+    units: list[Unit] = []
+    for group_units in plan(size, groups).values():
+        units += [u for u in group_units if u not in units]
+    data = _data(size)
+    records = []
+    for i, unit in enumerate(units, 1):
+        t = time.perf_counter()
+        record = run_unit(unit, size, results_dir, runs_dir, data=data, command=command)
+        rep = record["report"]
+        log(f"[{i}/{len(units)}] {unit.name}: clean {100 * rep['clean_accuracy']:.1f}, union "
+            f"{100 * rep['union_accuracy']:.1f} ({time.perf_counter() - t:.1f} s)")
+        records.append(record)
+    return records

@@ -1,0 +1,90 @@
+"""Tables of recorded results next to the paper's, each labelled with its source and provenance."""
+from __future__ import annotations
+
+import pathlib
+
+from .paper_tables import load_paper_table
+from .profiles import study_size
+from .study import SINGLE, load_result, plan
+
+__all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history"]
+
+SCHEME_LABELS = {"linf": "l_inf-AT", "l2": "l_2-AT", "l1": "l_1-AT", "eat": "E-AT (l_1 + l_inf)",
+                 "l2-eat": "l_2-init. E-AT", "max": "MAX", "avg": "AVG", "msd": "MSD", "sat": "SAT", "natural": "natural"}
+
+
+def _row(record: dict) -> dict:
+    rep = record["report"]
+    row = {"clean": 100 * rep["clean_accuracy"]}
+    row.update({k.lower(): 100 * v for k, v in rep["robust_accuracy"].items()})
+    row["union"] = 100 * rep["union_accuracy"]
+    row["time_per_epoch_s"] = record.get("time_per_epoch_s")
+    return row
+
+
+def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = "data/results"):
+    """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent.
+
+    Rows that have not been run yet are missing (the caller can say so).
+    """
+    import pandas as pd
+
+    size = study_size(profile)
+    rows = []
+    for unit in plan(size, [group])[group]:
+        record = load_result(results_dir, size.name, unit)
+        if record is None:
+            continue
+        label = SCHEME_LABELS.get(unit.scheme, unit.scheme)
+        if unit.init is not None:
+            source = unit.init.split("_")[0]
+            label = f"{SCHEME_LABELS.get(source, source)} + FT {SCHEME_LABELS.get(unit.scheme, unit.scheme)} ({unit.epochs} ep)"
+        rows.append({"model": label, "seed": unit.seed, **_row(record)})
+    frame = pd.DataFrame(rows)
+    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}"
+    return frame
+
+
+def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = "data/results") -> str:
+    """One line on where the recorded results of a profile come from (from their provenance)."""
+    size = study_size(profile)
+    folder = pathlib.Path(results_dir) / size.name
+    import json
+
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        return f"no recorded results for profile {size.name} in {folder}"
+    prov = json.loads(files[0].read_text())["provenance"]
+    m, v = prov["machine"], prov["versions"]
+    return (f"Recorded by `{prov['command']}` (profile {prov['profile']}, commit {str(prov['commit'])[:10]}), "
+            f"torch {v['torch']}, pyautoattack {v['pyautoattack']}, on {m['cpu']} ({m['cores']} cores, GPU: {m['gpu']}), "
+            f"{len(files)} units, first finished {prov['ended']}.")
+
+
+def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = "data/results"):
+    """E-AT's sampling probabilities and running robust errors over training (from the recorded metrics).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the unit has no recorded result for the profile.
+    """
+    import json
+
+    import pandas as pd
+
+    size = study_size(profile)
+    path = pathlib.Path(results_dir) / size.name / f"{unit_name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no recorded result {path}; run python -m lpgeom reproduce --profile {size.name}")
+    steps = json.loads(path.read_text()).get("history", [])
+    cols = ["global_step", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf"]
+    return pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
+
+
+def paper_and_ours(group: str, paper_table: int, profile: str | None = None, results_dir="data/results"):
+    """(paper's table, our table) for display side by side."""
+    return load_paper_table(paper_table), results_frame(group, profile, results_dir)
+
+
+__all__ += ["paper_and_ours", "SINGLE"]
