@@ -132,6 +132,14 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     train_seconds = time.perf_counter() - t
     report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
                                  seed=0, name=unit.name)
+    curve = None
+    if unit.init is None and unit.scheme in ("l2", "eat"):  # Figure 1 analogue: l_2 robustness curve
+        from ..evaluation import robustness_curve
+
+        eps2 = threats["L2"].eps
+        c = robustness_curve(model.eval(), test_x, test_y, threats["L2"], [f * eps2 for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)],
+                             n_iter=size.eval_iter)
+        curve = {"eps": c.eps, "accuracy": c.accuracy}
     epoch_times = [e["seconds"] for e in result.epochs]
     from ..training import read_metrics
 
@@ -139,7 +147,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     history = [{k: r[k] for k in keep if k in r} for r in read_metrics(run_dir, kind="step")]
     record = {"unit": asdict(unit), "name": unit.name, "profile": size.name, "dataset": size.dataset, "arch": size.arch,
               "n_train": len(train_data), "time_per_epoch_s": sum(epoch_times) / len(epoch_times) if epoch_times else None,
-              "train_seconds": train_seconds, "history": history, "report": report.to_dict(per_point=True),
+              "train_seconds": train_seconds, "history": history, "l2_curve": curve, "report": report.to_dict(per_point=True),
               "provenance": provenance(size.name, unit.seed, started, command)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")

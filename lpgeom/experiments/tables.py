@@ -88,3 +88,19 @@ def paper_and_ours(group: str, paper_table: int, profile: str | None = None, res
 
 
 __all__ += ["paper_and_ours", "SINGLE"]
+
+
+def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = "data/results") -> dict[str, dict]:
+    """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}."""
+    import json
+
+    size = study_size(profile)
+    out = {}
+    for unit in plan(size, ["figure1"])["figure1"]:
+        path = pathlib.Path(results_dir) / size.name / f"{unit.name}.json"
+        if path.is_file() and json.loads(path.read_text()).get("l2_curve"):
+            out[SCHEME_LABELS[unit.scheme]] = json.loads(path.read_text())["l2_curve"]
+    return out
+
+
+__all__ += ["l2_curves"]
