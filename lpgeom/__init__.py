@@ -41,6 +41,34 @@ _PUBLIC: dict[str, str] = {
     "ThreatUnion": "lpgeom.threats",
     "cifar10_threats": "lpgeom.threats",
     "imagenet_threats": "lpgeom.threats",
+    "LinfBall": "lpgeom.threats",
+    "L2Ball": "lpgeom.threats",
+    "L1Ball": "lpgeom.threats",
+    "fashion_mnist_threats": "lpgeom.threats",
+    "project_l1_box": "lpgeom.threats",
+    # --- attacks --------------------------------------------------------------
+    "APGD": "lpgeom.attacks",
+    "PGD": "lpgeom.attacks",
+    "SLIDE": "lpgeom.attacks",
+    "MSD": "lpgeom.attacks",
+    "AttackResult": "lpgeom.attacks",
+    # --- evaluation -----------------------------------------------------------
+    "evaluate_robustness": "lpgeom.evaluation",
+    "robustness_curve": "lpgeom.evaluation",
+    "RobustnessReport": "lpgeom.evaluation",
+    # --- models and data --------------------------------------------------------
+    "build_model": "lpgeom.models",
+    "load_pretrained": "lpgeom.models",
+    "load_robustbench": "lpgeom.models",
+    "sample_images": "lpgeom.data",
+    "fashion_mnist": "lpgeom.data",
+    # --- training ---------------------------------------------------------------
+    "train": "lpgeom.training",
+    "TrainConfig": "lpgeom.training",
+    "EAT": "lpgeom.training",
+    "SingleNormAT": "lpgeom.training",
+    "build_scheme": "lpgeom.training",
+    "finetune_recipe": "lpgeom.training",
     # --- profiles -------------------------------------------------------------
     "active_profile": "lpgeom.profiles",
 }

@@ -32,7 +32,7 @@ def test_import_has_no_heavy_side_effects():
 def test_every_layer_declares_all():
     import importlib
 
-    for layer in ("geometry", "threats", "attacks", "evaluation", "models", "data", "training", "viz", "exercises"):
+    for layer in ("geometry", "threats", "attacks", "evaluation", "models", "data", "training", "viz", "exercises", "experiments"):
         try:
             module = importlib.import_module(f"lpgeom.{layer}")
         except ModuleNotFoundError:

@@ -13,7 +13,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                           "with their provenance.")
     p.add_argument("--profile", choices=("smoke", "cpu", "full"), help="default: $LPGEOM_PROFILE or smoke")
     p.add_argument("--only", help=f"comma-separated groups from {', '.join(GROUPS)} (default: all)")
-    p.add_argument("--results-dir", default="data/results")
+    p.add_argument("--results-dir", help="default: the repository's data/results")
     p.add_argument("--runs-dir", default="runs", help="checkpoints and metrics of the training runs")
     p.add_argument("--plan", action="store_true", help="print the units (and a time estimate) without running")
     p.set_defaults(run=run)
@@ -32,5 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"profile {size.name}: {size.dataset}, {size.arch}, n_train {size.n_train}, {size.epochs} epochs, "
           f"eval {size.eval_method} on {size.n_eval} points")
-    run_study(size.name, groups, args.results_dir, args.runs_dir, command=command_line())
+    from ..experiments.paper_tables import RESULTS_DIR
+
+    run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir, command=command_line())
     return 0

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pathlib
 
-__all__ = ["load_paper_table", "PAPER_DIR", "PAPER_TABLES"]
+__all__ = ["load_paper_table", "PAPER_DIR", "PAPER_TABLES", "RESULTS_DIR"]
 
 PAPER_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "paper"
+# recorded results of the study (the repository's data/results, whatever the working directory)
+RESULTS_DIR = PAPER_DIR.parent / "results"
 PAPER_TABLES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import provenance
 
@@ -162,7 +163,7 @@ def estimate_seconds(size: StudySize, units: Iterable[Unit], seconds_per_single_
     return sum(seconds_per_single_norm_epoch * u.epochs * factor.get(u.scheme, 1.0) for u in units)
 
 
-def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = "data/results",
+def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = RESULTS_DIR,
               runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print) -> list[dict]:
     """Run (or resume) every unit the groups need; returns their result records."""
     size = study_size(profile)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pathlib
 
-from .paper_tables import load_paper_table
+from .paper_tables import RESULTS_DIR, load_paper_table
 from .profiles import study_size
 from .study import SINGLE, load_result, plan
 
@@ -22,7 +22,7 @@ def _row(record: dict) -> dict:
     return row
 
 
-def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = "data/results"):
+def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):
     """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent.
 
     Rows that have not been run yet are missing (the caller can say so).
@@ -45,7 +45,7 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
     return frame
 
 
-def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = "data/results") -> str:
+def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> str:
     """One line on where the recorded results of a profile come from (from their provenance)."""
     size = study_size(profile)
     folder = pathlib.Path(results_dir) / size.name
@@ -61,7 +61,7 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
             f"{len(files)} units, first finished {prov['ended']}.")
 
 
-def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = "data/results"):
+def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):
     """E-AT's sampling probabilities and running robust errors over training (from the recorded metrics).
 
     Raises
@@ -82,7 +82,7 @@ def sampling_history(unit_name: str, profile: str | None = None, results_dir: st
     return pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
 
 
-def paper_and_ours(group: str, paper_table: int, profile: str | None = None, results_dir="data/results"):
+def paper_and_ours(group: str, paper_table: int, profile: str | None = None, results_dir=RESULTS_DIR):
     """(paper's table, our table) for display side by side."""
     return load_paper_table(paper_table), results_frame(group, profile, results_dir)
 
@@ -90,7 +90,7 @@ def paper_and_ours(group: str, paper_table: int, profile: str | None = None, res
 __all__ += ["paper_and_ours", "SINGLE"]
 
 
-def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = "data/results") -> dict[str, dict]:
+def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:
     """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}."""
     import json
 

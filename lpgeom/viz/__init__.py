@@ -21,6 +21,9 @@ _PUBLIC = {
     "show_plotly": "lpgeom.viz.plotly_display",
     "plotly_bundle": "lpgeom.viz.plotly_display",
     "plot_perturbations": "lpgeom.viz.perturbations",
+    "plot_sampling_history": "lpgeom.viz.study",
+    "plot_l2_curves": "lpgeom.viz.study",
+    "side_by_side": "lpgeom.viz.study",
 }
 __all__ = sorted(_PUBLIC)
 

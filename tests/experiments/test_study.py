@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+import lpgeom
+from lpgeom.experiments import GROUPS, SIZES, Unit, plan, provenance, results_frame, study_size
+from lpgeom.threats import fashion_mnist_threats
+
+
+def test_smoke_is_small_and_cpu_follows_the_paper():
+    smoke, cpu = SIZES["smoke"], SIZES["cpu"]
+    assert smoke.n_train <= 4096 and smoke.epochs <= 2 and smoke.eval_method == "apgd"
+    assert cpu.eval_method == "autoattack" and cpu.eval_iter == 100 and cpu.n_eval >= 1000
+    assert cpu.ft_epochs == 3 and cpu.steps == 10 and len(cpu.seeds) >= 3
+    assert set(cpu.schemes) == {"linf", "l2", "l1", "eat", "l2-eat", "max", "avg", "msd", "sat"}
+
+
+def test_radii_satisfy_theorem_3_1():
+    t = fashion_mnist_threats()
+    d = 784
+    assert lpgeom.hull_radius(t["L1"].eps, t["Linf"].eps, 2, d) > t["L2"].eps > lpgeom.union_radius(t["L1"].eps, t["Linf"].eps, 2, d)
+
+
+def test_plan_dependencies_and_names():
+    units = plan(SIZES["cpu"])
+    assert set(units) == set(GROUPS)
+    for group, us in units.items():
+        names = [u.name for u in us]
+        for u in us:
+            if u.init is not None:
+                assert u.init in names[: names.index(u.name)], f"{group}: {u.name} before its starting model"
+    assert Unit("eat", 3, 0, "linf_e6_s0").name == "ft-eat_e3_s0_from-linf_e6_s0"
+    with pytest.raises(ValueError, match="unknown groups"):
+        plan(SIZES["smoke"], ["table99"])
+
+
+def test_provenance_fields():
+    import datetime as dt
+
+    p = provenance("smoke", 3, dt.datetime.now(dt.timezone.utc), command="python -m lpgeom reproduce")
+    assert p["seed"] == 3 and p["profile"] == "smoke" and p["versions"]["torch"] and p["machine"]["cores"] >= 1
+    assert p["wall_seconds"] >= 0 and "commit" in p
+
+
+def test_recorded_smoke_results_are_complete():
+    frame = results_frame("table1", "smoke")
+    assert len(frame) == len(SIZES["smoke"].schemes), "data/results/smoke misses Table 1 units: run lpgeom reproduce"
+    assert (frame["union"] <= frame[["linf", "l2", "l1"]].min(axis=1) + 1e-9).all()
+
+
+@pytest.mark.slow
+def test_reproduce_cli_runs_and_resumes(tmp_path):
+    args = [sys.executable, "-m", "lpgeom", "reproduce", "--profile", "smoke", "--only", "table8",
+            "--results-dir", str(tmp_path / "results"), "--runs-dir", str(tmp_path / "runs")]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    files = sorted((tmp_path / "results" / "smoke").glob("*.json"))
+    assert [f.stem for f in files] == ["ft-eat_e1_s0_from-linf_e2_s0", "linf_e2_s0"]
+    record = json.loads(files[0].read_text())
+    assert record["provenance"]["profile"] == "smoke" and record["report"]["n_points"] == study_size("smoke").n_eval
+    mtime = files[0].stat().st_mtime
+    again = subprocess.run(args, capture_output=True, text=True)
+    assert again.returncode == 0 and files[0].stat().st_mtime == mtime, "a finished unit must be skipped"
