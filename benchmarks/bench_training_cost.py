@@ -7,6 +7,7 @@ Model: the small CNN on 2,048 real Fashion-MNIST training images, batch 128, 10 
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -14,6 +15,8 @@ import torch
 from torch.utils.data import TensorDataset
 
 from lpgeom.data import fashion_mnist, subset, tensors
+from lpgeom.experiments.paper_tables import RESULTS_DIR
+from lpgeom.experiments.provenance import provenance
 from lpgeom.models import build_model
 from lpgeom.threats import fashion_mnist_threats
 from lpgeom.training import TrainConfig, build_scheme, train
@@ -36,8 +39,10 @@ def _peak_mib() -> float:
 
 
 def main(n_train: int = 2048) -> None:
+    import datetime as dt
     import tempfile
 
+    started = dt.datetime.now(dt.timezone.utc)
     x, y = tensors(subset(fashion_mnist(True), n_train, seed=0))
     data = TensorDataset(x, y)
     threats = fashion_mnist_threats()
@@ -58,6 +63,15 @@ def main(n_train: int = 2048) -> None:
     print(f"MAX / E-AT = {times['max'] / times['eat']:.2f}, AVG / E-AT = {times['avg'] / times['eat']:.2f} (target >= 2.5)")
     print(f"MSD / E-AT = {times['msd'] / times['eat']:.2f} (expected between 1 and MAX's)")
     print(f"peak memory E-AT / l_inf-AT = {peaks['eat'] / peaks['linf']:.3f} (target within 10%)")
+    record = {"seconds_per_epoch": times, "peak_rss_mib": peaks, "n_train": n_train, "model": "small_cnn",
+              "ratios": {"eat/linf": times["eat"] / times["linf"], "max/eat": times["max"] / times["eat"],
+                         "avg/eat": times["avg"] / times["eat"], "msd/eat": times["msd"] / times["eat"],
+                         "peak eat/linf": peaks["eat"] / peaks["linf"]},
+              "provenance": provenance("bench", 0, started, command="python benchmarks/bench_training_cost.py")}
+    out = RESULTS_DIR.parent / "benchmarks" / "training_cost.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1, default=float))
+    print(f"recorded in {out}")
 
 
 if __name__ == "__main__":

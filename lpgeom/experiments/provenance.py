@@ -52,7 +52,7 @@ def _git() -> dict[str, object]:
 
 
 def provenance(profile: str, seed: int | None, started: dt.datetime, command: str | None = None) -> dict:
-    """A provenance record for a result finished now."""
+    """A provenance record for a result finished now (``profile`` may name a benchmark)."""
     ended = dt.datetime.now(dt.timezone.utc)
     return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **_git(), "seed": seed,
             "profile": profile, "versions": package_versions(), "machine": machine(),

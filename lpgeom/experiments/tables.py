@@ -104,3 +104,16 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
 
 
 __all__ += ["l2_curves"]
+
+
+def benchmark_record(name: str = "training_cost") -> dict:
+    """A recorded benchmark (``data/benchmarks/<name>.json``, written by ``benchmarks/bench_<name>.py``)."""
+    import json
+
+    path = RESULTS_DIR.parent / "benchmarks" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no recorded benchmark {path}; run python benchmarks/bench_{name}.py")
+    return json.loads(path.read_text())
+
+
+__all__ += ["benchmark_record"]
