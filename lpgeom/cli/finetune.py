@@ -27,7 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_threat_options(p)
     add_training_options(p, dict(epochs=3, batch_size=128, lr=0.05, milestones=(1 / 3, 2 / 3), weight_decay=5e-4))
     add_device_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser_defaults={a.dest: a.default for a in p._actions})
     return p
 
 

@@ -26,6 +26,8 @@ def add_training_options(p: argparse.ArgumentParser, defaults: dict) -> None:
     g.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
     g.add_argument("--stop-after-steps", type=int, help="stop (checkpointed) after N steps in total")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--extra-data", help="Carmon et al.'s ti_500K_pseudo_labeled.pickle: half of every batch from it "
+                                        "(the paper's setup for models trained with extra data)")
     g.add_argument("--config", help="JSON file with option values (command-line flags win)")
 
 
@@ -41,7 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_threat_options(p)
     add_training_options(p, dict(epochs=80, batch_size=128, lr=0.05, milestones=(70 / 80,), weight_decay=5e-4))
     add_device_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser_defaults={a.dest: a.default for a in p._actions})
     return p
 
 
@@ -59,6 +61,7 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
 
     from ..training import TrainConfig, build_scheme, train
 
+    apply_config_file(args, getattr(args, "parser_defaults", {}))
     threats = threats_from_args(args)
     scheme = build_scheme(scheme_name, threats, n_iter=args.steps, switch_epoch=getattr(args, "switch_epoch", None),
                           l1_steps=args.l1_steps)
@@ -78,7 +81,13 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
                          stop_after_steps=args.stop_after_steps)
     describe = {"command": command_line(), "dataset": args.dataset, "arch": args.arch, "init": checkpoint,
                 "threats": {b.name: b.eps for b in threats}, "n_train": len(dataset)}
-    result = train(model, dataset, scheme, config, args.run_dir, resume=not args.no_resume, describe=describe)
+    extra = None
+    if args.extra_data:
+        from ..data import pseudo_labelled_extra
+
+        extra = pseudo_labelled_extra(args.extra_data)
+        describe["extra_data"] = str(args.extra_data)
+    result = train(model, dataset, scheme, config, args.run_dir, resume=not args.no_resume, describe=describe, extra=extra)
     status = "finished" if result.finished else f"stopped after {result.global_step} steps (resumable)"
     print(json.dumps({"run_dir": str(result.run_dir), "status": status, "last_epoch": result.epochs[-1] if result.epochs else None},
                      default=float))

@@ -1,10 +1,11 @@
 """Data: Fashion-MNIST (embedded default), real sample images shipped by packages, loaders, augmentation."""
 from .cifar10 import cifar10
+from .extra import pseudo_labelled_extra
 from .fashion_mnist import fashion_mnist, find_fashion_mnist, read_idx
 from .imagenet import imagenet, imagenet_transform
 from .loaders import make_loader, subset, tensors
 from .samples import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, SAMPLE_SETS, sample_images, samples_folder
 from .transforms import random_crop_flip
 
-__all__ = ["fashion_mnist", "cifar10", "imagenet", "imagenet_transform", "find_fashion_mnist", "read_idx", "make_loader", "subset", "tensors", "random_crop_flip",
+__all__ = ["pseudo_labelled_extra", "fashion_mnist", "cifar10", "imagenet", "imagenet_transform", "find_fashion_mnist", "read_idx", "make_loader", "subset", "tensors", "random_crop_flip",
            "sample_images", "samples_folder", "SAMPLE_SETS", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES"]

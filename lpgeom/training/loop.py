@@ -107,7 +107,7 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfig, run_dir: str | os.PathLike,
-          resume: bool = True, describe: dict | None = None) -> TrainResult:
+          resume: bool = True, describe: dict | None = None, extra: Dataset | None = None) -> TrainResult:
     """Train ``model`` on ``dataset`` with ``scheme``, checkpointing into ``run_dir``.
 
     Parameters
@@ -124,6 +124,10 @@ def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfi
         Continue from ``run_dir/last.pt`` if present.
     describe : dict, optional
         Extra information saved in ``config.json`` (e.g. architecture, dataset, CLI command).
+    extra : Dataset, optional
+        Extra (pseudo-labelled) data: half of every batch is drawn from it (seeded per step),
+        and one epoch is still one pass over ``dataset`` (the paper's setup for models
+        trained with extra data).
 
     Returns
     -------
@@ -175,7 +179,10 @@ def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfi
 
     world, rank = dist_info.world_size, dist_info.rank
     n = len(dataset)
-    steps_per_epoch = n // config.batch_size if dist_info.enabled else math.ceil(n / config.batch_size)
+    standard = config.batch_size // 2 if extra is not None else config.batch_size  # standard examples per batch
+    if extra is not None and (standard < 1 or len(extra) == 0):
+        raise ValueError("extra data needs batch_size >= 2 and a non-empty extra dataset")
+    steps_per_epoch = n // standard if dist_info.enabled else math.ceil(n / standard)
     total_steps = steps_per_epoch * config.epochs
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
     result = TrainResult(run_dir, global_step=global_step)
@@ -204,10 +211,17 @@ def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfi
         t0 = time.perf_counter()
         first = start_step if epoch == start_epoch else 0
         for step in range(first, steps_per_epoch):
-            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+            idx = order[step * standard:(step + 1) * standard]
             if dist_info.enabled:
                 idx = idx[rank::world]
             x, y = _fetch(dataset, idx)
+            if extra is not None:
+                pick = torch.randint(len(extra), (config.batch_size - standard,),
+                                     generator=torch.Generator().manual_seed(config.seed * 7_919 + global_step))
+                if dist_info.enabled:
+                    pick = pick[rank::world]
+                ex, ey = _fetch(extra, pick)
+                x, y = torch.cat([x, ex]), torch.cat([y, ey])
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             gen = torch.Generator(device=device).manual_seed(config.seed * 1_000_003 + global_step)
             cpu_gen = torch.Generator().manual_seed(config.seed * 1_000_003 + global_step)

@@ -52,3 +52,17 @@ def test_help_of_every_command():
     for command in ("train", "finetune", "eval"):
         out = lpgeom(command, "--help")
         assert out.returncode == 0 and "--run-dir" in out.stdout or "--checkpoint" in out.stdout
+
+
+def test_config_file_sets_options_and_flags_win(tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"epochs": 1, "batch_size": 32, "n_train": 64, "steps": 1, "lr": 0.01}))
+    run = tmp_path / "run"
+    out = lpgeom("train", "--scheme", "linf", "--config", str(cfg), "--lr", "0.02", "--run-dir", str(run), "--no-progress")
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((run / "config.json").read_text())["config"]
+    assert saved["batch_size"] == 32 and saved["epochs"] == 1 and saved["lr"] == 0.02
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"wings": 2}))
+    out = lpgeom("train", "--config", str(bad), "--run-dir", str(tmp_path / "r2"))
+    assert out.returncode == 2 and "unknown option 'wings'" in out.stderr
