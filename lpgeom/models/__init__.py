@@ -1,5 +1,6 @@
 """Models: architectures (inputs in [0, 1], normalisation inside), pretrained weights, checkpoints."""
 from .checkpoints import CheckpointError, load_weights, read_state_dict, strip_prefixes
+from .dm_wide_resnet import DMWideResNet
 from .normalize import Normalize
 from .pretrained import PRETRAINED, load_pretrained, pretrained_path
 from .registry import MODEL_NAMES, build_model, register_model
@@ -10,6 +11,6 @@ from .wide_resnet import WideResNet
 
 __all__ = [
     "build_model", "register_model", "MODEL_NAMES", "Normalize", "SmallCNN", "ResNet18", "PreActResNet18",
-    "WideResNet", "load_pretrained", "pretrained_path", "PRETRAINED", "load_robustbench", "robustbench_path",
+    "WideResNet", "DMWideResNet", "load_pretrained", "pretrained_path", "PRETRAINED", "load_robustbench", "robustbench_path",
     "ROBUSTBENCH_ARCHITECTURES", "read_state_dict", "load_weights", "strip_prefixes", "CheckpointError",
 ]

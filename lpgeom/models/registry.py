@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from torch import nn
 
+from .dm_wide_resnet import DMWideResNet
 from .normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
 from .resnet import PreActResNet18, ResNet18
 from .small_cnn import SmallCNN
@@ -52,6 +53,21 @@ def _wrn_34_20(num_classes: int = 10) -> nn.Module:
     return WideResNet(34, 20, num_classes)
 
 
+@register_model("wrn-70-16")
+def _wrn_70_16(num_classes: int = 10, activation: str = "silu") -> nn.Module:
+    return DMWideResNet(70, 16, num_classes, activation)
+
+
+@register_model("wrn-28-10-dm")
+def _wrn_28_10_dm(num_classes: int = 10, activation: str = "silu") -> nn.Module:
+    return DMWideResNet(28, 10, num_classes, activation)
+
+
+@register_model("wrn-34-20-dm")
+def _wrn_34_20_dm(num_classes: int = 10, activation: str = "silu") -> nn.Module:
+    return DMWideResNet(34, 20, num_classes, activation)
+
+
 @register_model("resnet50")
 def _resnet50(num_classes: int = 1000) -> nn.Module:
     from torchvision.models import resnet50
@@ -77,7 +93,8 @@ def build_model(name: str, num_classes: int | None = None, **kwargs) -> nn.Modul
     ----------
     name : str
         One of ``MODEL_NAMES``: ``"small_cnn"``, ``"resnet18_kuangliu"``, ``"preact_resnet18"``,
-        ``"wrn-28-10"``, ``"wrn-34-20"``, ``"resnet50"``, ``"efficientnet_lite0"``.
+        ``"wrn-28-10"``, ``"wrn-34-20"``, ``"wrn-70-16"`` (Gowal et al.), ``"wrn-28-10-dm"``, ``"resnet50"``,
+        ``"efficientnet_lite0"``.
     num_classes : int, optional
         Defaults to the architecture's usual dataset (10, or 1000 for ImageNet models).
     **kwargs

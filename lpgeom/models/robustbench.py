@@ -22,8 +22,8 @@ THREAT_MODELS = ("Linf", "L2", "L1", "corruptions")
 # (dataset, threat model, name) -> lpgeom architecture
 ROBUSTBENCH_ARCHITECTURES: dict[tuple[str, str, str], str] = {
     ("cifar10", "Linf", "Carmon2019Unlabeled"): "wrn-28-10",
-    ("cifar10", "Linf", "Gowal2020Uncovering_34_20"): "wrn-34-20",
-    ("cifar10", "Linf", "Gowal2020Uncovering_28_10_extra"): "wrn-28-10",
+    ("cifar10", "Linf", "Gowal2020Uncovering_34_20"): "wrn-34-20-dm",
+    ("cifar10", "Linf", "Gowal2020Uncovering_28_10_extra"): "wrn-28-10-dm",
     ("cifar10", "Linf", "Gowal2020Uncovering_70_16_extra"): "wrn-70-16",
     ("cifar10", "L2", "Gowal2020Uncovering_extra"): "wrn-70-16",
     ("cifar10", "Linf", "Engstrom2019Robustness"): "resnet50-cifar",

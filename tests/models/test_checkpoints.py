@@ -47,3 +47,18 @@ def test_truncated_and_not_a_state_dict(tmp_path):
         read_state_dict(other)
     with pytest.raises(FileNotFoundError):
         read_state_dict(tmp_path / "absent.pt")
+
+
+def test_gowal_checkpoint_and_unimplemented_architecture(tmp_path):
+    model = build_model("wrn-28-10-dm")
+    path = robustbench_path("Gowal2020Uncovering_28_10_extra", "cifar10", "Linf", tmp_path)
+    path.parent.mkdir(parents=True)
+    torch.save(model.state_dict(), path)
+    loaded = load_robustbench("Gowal2020Uncovering_28_10_extra", "cifar10", "Linf", tmp_path)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model.eval()(x))
+    rn50 = robustbench_path("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)
+    torch.save({}, rn50)
+    with pytest.raises(ValueError, match="needs the architecture 'resnet50-cifar'"):
+        load_robustbench("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)

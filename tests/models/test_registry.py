@@ -27,3 +27,11 @@ def test_bad_names_and_options():
         build_model("small_cnn", depth=3)
     with pytest.raises(ValueError, match="unknown activation"):
         build_model("preact_resnet18", activation="tanh")
+
+
+def test_gowal_wrn_70_16_size_and_layout():
+    with torch.device("meta"):
+        model = build_model("wrn-70-16")
+    assert sum(p.numel() for p in model.parameters()) == 266_796_506  # Gowal et al.'s 266.8M
+    keys = list(build_model("wrn-28-10-dm").state_dict())
+    assert keys[0] == "init_conv.weight" and "logits.weight" in keys and "mean" not in keys
