@@ -16,7 +16,7 @@ from ..threats import L1Ball, ThreatUnion
 from ._model_mode import eval_mode, loss_and_grad, validate_inputs
 from .losses import cross_entropy
 from .pgd import default_step_size
-from .result import AttackResult
+from .result import AttackResult, BestTracker
 from .slide import slide_direction
 
 __all__ = ["MSD"]
@@ -68,9 +68,7 @@ class MSD:
         with eval_mode(model):
             x_cur = x.detach()
             loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None)
-            correct = logits.argmax(1) == y
-            robust_all, fooled = correct.clone(), ~correct
-            x_best, loss_best = x_cur.clone(), loss.clone()
+            best = BestTracker(x_cur, loss, logits, y)
             for _ in range(self.n_iter):
                 k = int(torch.randint(self.k_range[0], self.k_range[1] + 1, (1,), generator=gen))
                 with torch.no_grad():
@@ -89,12 +87,5 @@ class MSD:
                     chosen += torch.bincount(pick, minlength=3)
                     x_cur = stacked.gather(0, pick.reshape(1, *view).expand(1, *x.shape))[0]
                 loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None)
-                with torch.no_grad():
-                    correct = logits.argmax(1) == y
-                    robust_all &= correct
-                    fooled |= ~correct
-                    better = loss > loss_best
-                    x_best = torch.where(better.reshape(view), x_cur, x_best)
-                    loss_best = torch.where(better, loss, loss_best)
-        return AttackResult(x_adv=x_best, loss=loss_best, fooled=fooled, robust_all_iterates=robust_all,
-                            stats={"chosen": {b.name: int(c) for b, c in zip(balls, chosen.tolist())}})
+                best.update(x_cur, loss, logits, y)
+        return best.result(chosen={b.name: int(c) for b, c in zip(balls, chosen.tolist())})

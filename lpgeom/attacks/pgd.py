@@ -18,7 +18,7 @@ from torch import nn
 from ..threats import L1Ball, LpBall
 from ._model_mode import eval_mode, loss_and_grad, validate_inputs
 from .losses import LOSSES
-from .result import AttackResult
+from .result import AttackResult, BestTracker
 
 __all__ = ["PGD", "default_step_size", "run_fixed_step_attack"]
 
@@ -43,21 +43,13 @@ def run_fixed_step_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, th
     with eval_mode(model):
         x_cur = (x if start is None else start).detach()
         cur_loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None)
-        correct = logits.argmax(1) == y
-        robust_all, fooled = correct.clone(), ~correct
-        x_best, loss_best = x_cur.clone(), cur_loss.clone()
+        best = BestTracker(x_cur, cur_loss, logits, y)
         for _ in range(n_iter):
             with torch.no_grad():
                 x_cur = threat.project(x_cur + step_size * direction_fn(grad, x_cur).to(x_cur.dtype), x)
             cur_loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None)
-            with torch.no_grad():
-                correct = logits.argmax(1) == y
-                robust_all &= correct
-                fooled |= ~correct
-                better = cur_loss > loss_best
-                x_best = torch.where(better.reshape(-1, *[1] * (x.ndim - 1)), x_cur, x_best)
-                loss_best = torch.where(better, cur_loss, loss_best)
-    return AttackResult(x_adv=x_best, loss=loss_best, fooled=fooled, robust_all_iterates=robust_all)
+            best.update(x_cur, cur_loss, logits, y)
+    return best.result()
 
 
 class PGD:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["AttackResult"]
+__all__ = ["AttackResult", "BestTracker"]
 
 
 @dataclass
@@ -36,3 +36,35 @@ class AttackResult:
     def robust_accuracy(self) -> float:
         """Fraction of examples the attack did not fool."""
         return float((~self.fooled).float().mean())
+
+
+class BestTracker:
+    """Per-example bookkeeping shared by the fixed-step attacks: best (highest-loss) point,
+    whether any iterate fooled the model, and whether every iterate was correct.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, ...)
+        The starting points.
+    loss, logits, y : torch.Tensor
+        Loss (B,), logits (B, K) and labels (B,) at the start.
+    """
+
+    def __init__(self, x: torch.Tensor, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        correct = logits.argmax(1) == y
+        self.robust_all, self.fooled = correct.clone(), ~correct
+        self.x_best, self.loss_best = x.clone(), loss.clone()
+        self._view = (-1, *[1] * (x.ndim - 1))
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        correct = logits.argmax(1) == y
+        self.robust_all &= correct
+        self.fooled |= ~correct
+        better = loss > self.loss_best
+        self.x_best = torch.where(better.reshape(self._view), x, self.x_best)
+        self.loss_best = torch.where(better, loss, self.loss_best)
+
+    def result(self, **stats) -> AttackResult:
+        return AttackResult(x_adv=self.x_best, loss=self.loss_best, fooled=self.fooled,
+                            robust_all_iterates=self.robust_all, stats=dict(stats))

@@ -20,6 +20,14 @@ def _per_example(eps: float | torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
     return eps.reshape(-1, 1) if eps.ndim else eps.reshape(1, 1)
 
 
+def _flat_problem(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
+    """(shape, working dtype, x as (B, d), v - x as (B, d), eps as (B, 1)) in float32 or float64."""
+    work = torch.float64 if v.dtype == torch.float64 else torch.float32
+    xf = x.reshape(v.shape[0], -1).to(work)
+    delta = v.reshape(v.shape[0], -1).to(work) - xf
+    return v.shape, work, xf, delta, _per_example(eps, delta)
+
+
 def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
     """Project onto :math:`\\{z : \\|z-x\\|_\\infty \\le \\epsilon,\\ 0 \\le z \\le 1\\}` (a box: clamp twice).
 
@@ -54,11 +62,7 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
     -------
     torch.Tensor, shape (B, ...)
     """
-    shape = v.shape
-    work = torch.float64 if v.dtype == torch.float64 else torch.float32
-    vf, xf = v.reshape(shape[0], -1).to(work), x.reshape(shape[0], -1).to(work)
-    e = _per_example(eps, vf)
-    delta = vf - xf
+    shape, work, xf, delta, e = _flat_problem(v, x, eps)
     lo_box, hi_box = -xf, 1.0 - xf  # room to the box around x
 
     def dist(t: torch.Tensor) -> torch.Tensor:
@@ -96,11 +100,7 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
     -------
     torch.Tensor, shape (B, ...)
     """
-    shape = v.shape
-    work = torch.float64 if v.dtype == torch.float64 else torch.float32
-    vf, xf = v.reshape(shape[0], -1).to(work), x.reshape(shape[0], -1).to(work)
-    e = _per_example(eps, vf)
-    delta = vf - xf
+    shape, work, xf, delta, e = _flat_problem(v, x, eps)
     mag = delta.abs()
     room = torch.where(delta >= 0, 1.0 - xf, xf).clamp_min(0.0)
     cap = torch.minimum(mag, room)  # tau = 0: projection onto the box only
