@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except ValueError as err:  # bad input: one clear line, no traceback
+    except (ValueError, FileNotFoundError) as err:  # bad input or missing files: one clear line, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
 
