@@ -4,13 +4,13 @@ from .dm_wide_resnet import DMWideResNet
 from .normalize import Normalize
 from .pretrained import PRETRAINED, load_pretrained, pretrained_path
 from .registry import MODEL_NAMES, build_model, register_model
-from .resnet import PreActResNet18, ResNet18
+from .resnet import PreActResNet18, ResNet18, ResNet50
 from .robustbench import ROBUSTBENCH_ARCHITECTURES, load_robustbench, robustbench_path
 from .small_cnn import SmallCNN
 from .wide_resnet import WideResNet
 
 __all__ = [
-    "build_model", "register_model", "MODEL_NAMES", "Normalize", "SmallCNN", "ResNet18", "PreActResNet18",
+    "build_model", "register_model", "MODEL_NAMES", "Normalize", "SmallCNN", "ResNet18", "ResNet50", "PreActResNet18",
     "WideResNet", "DMWideResNet", "load_pretrained", "pretrained_path", "PRETRAINED", "load_robustbench", "robustbench_path",
     "ROBUSTBENCH_ARCHITECTURES", "read_state_dict", "load_weights", "strip_prefixes", "CheckpointError",
 ]

@@ -7,7 +7,7 @@ from torch import nn
 
 from .dm_wide_resnet import DMWideResNet
 from .normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
-from .resnet import PreActResNet18, ResNet18
+from .resnet import PreActResNet18, ResNet18, ResNet50
 from .small_cnn import SmallCNN
 from .wide_resnet import WideResNet
 
@@ -36,6 +36,11 @@ def _small_cnn(num_classes: int = 10, in_channels: int = 1, width: int = 32, ima
 @register_model("resnet18_kuangliu")
 def _resnet18(num_classes: int = 10) -> nn.Module:
     return ResNet18(num_classes)
+
+
+@register_model("resnet50-cifar")
+def _resnet50_cifar(num_classes: int = 10) -> nn.Module:
+    return ResNet50(num_classes)
 
 
 @register_model("preact_resnet18")

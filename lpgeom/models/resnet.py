@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ResNet18", "PreActResNet18", "activation"]
+__all__ = ["ResNet18", "ResNet50", "PreActResNet18", "activation"]
 
 
 def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -57,6 +57,61 @@ class _PreActBlock(nn.Module):
         out = self.conv1(out)
         out = self.conv2(self.act(self.bn2(out)))
         return out + shortcut
+
+
+class _Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin: int, planes: int, stride: int) -> None:
+        super().__init__()
+        cout = planes * self.expansion
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        return F.relu(self.bn3(self.conv3(out)) + self.shortcut(x))
+
+
+class ResNet50(nn.Module):
+    """ResNet-50 for 32x32 images in the same (widely used CIFAR-10) layout as :class:`ResNet18`.
+
+    The CIFAR-10 ResNet-50 checkpoints the paper fine-tunes (Engstrom et al. 2019,
+    Augustin et al. 2020) are expected in this layout; this has not been checked against
+    the real files here (they need a network to download): loading is strict, so a
+    different layout fails with the list of mismatched keys.
+
+    Shapes
+    ------
+    (B, 3, 32, 32) in [0, 1] -> (B, num_classes)
+    """
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        layers, cin = [], 64
+        for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            stage = []
+            for i in range(blocks):
+                stage.append(_Bottleneck(cin, planes, stride if i == 0 else 1))
+                cin = planes * _Bottleneck.expansion
+            layers.append(nn.Sequential(*stage))
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.linear = nn.Linear(2048, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
 
 def _stages(make: Callable[[int, int, int], nn.Module]) -> list[nn.Sequential]:

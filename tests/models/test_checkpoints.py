@@ -49,7 +49,7 @@ def test_truncated_and_not_a_state_dict(tmp_path):
         read_state_dict(tmp_path / "absent.pt")
 
 
-def test_gowal_checkpoint_and_unimplemented_architecture(tmp_path):
+def test_gowal_and_engstrom_checkpoints(tmp_path):
     model = build_model("wrn-28-10-dm")
     path = robustbench_path("Gowal2020Uncovering_28_10_extra", "cifar10", "Linf", tmp_path)
     path.parent.mkdir(parents=True)
@@ -59,6 +59,8 @@ def test_gowal_checkpoint_and_unimplemented_architecture(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model.eval()(x))
     rn50 = robustbench_path("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)
-    torch.save({}, rn50)
-    with pytest.raises(ValueError, match="needs the architecture 'resnet50-cifar'"):
+    torch.save({"model." + k: v for k, v in build_model("resnet18_kuangliu").state_dict().items()}, rn50)
+    with pytest.raises(CheckpointError, match="another architecture than ResNet50"):
         load_robustbench("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)
+    torch.save({"model." + k: v for k, v in build_model("resnet50-cifar").state_dict().items()}, rn50)
+    assert load_robustbench("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)(torch.rand(1, 3, 32, 32)).shape == (1, 10)
