@@ -28,6 +28,8 @@ class RobustnessReport:
     per_point : dict[str, torch.Tensor]
         (N,) bool flags: ``"clean"``, each norm, ``"union"``.
     method, n_iter, seed, seconds, warnings : how it was computed
+    n_target_classes : int or None
+        Target classes of APGD-T when not AutoAttack's standard (9 for l_inf/l_2, 5 for l_1).
     """
 
     model: str
@@ -42,6 +44,7 @@ class RobustnessReport:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     per_point: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    n_target_classes: int | None = None
 
     def row(self) -> dict:
         """One row in percent, columns as in the paper's tables: clean, each norm, union."""
@@ -79,9 +82,12 @@ class RobustnessReport:
         self.to_frame().to_csv(path)
         return path
 
+    def _targets_note(self) -> str:
+        return "" if self.n_target_classes is None else f", {self.n_target_classes} target classes"
+
     def _repr_html_(self) -> str:
         html = self.to_frame().round(1).to_html()
         eps = ", ".join(f"{k}: {v:.4g}" for k, v in self.eps.items())
         warn = "".join(f"<li>{w}</li>" for w in self.warnings)
-        return (f"{html}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations), eps {eps}, "
+        return (f"{html}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations{self._targets_note()}), eps {eps}, "
                 f"seed {self.seed}, {self.seconds:.1f} s</small>" + (f"<ul style='color:#b00'>{warn}</ul>" if warn else ""))

@@ -132,14 +132,15 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
                    describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset})
     train_seconds = time.perf_counter() - t
     report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
-                                 seed=0, name=unit.name)
+                                 seed=0, name=unit.name, batch_size=size.eval_batch_size,
+                                 n_target_classes=size.aa_target_classes)
     curve = None
     if unit.init is None and unit.scheme in ("l2", "eat"):  # Figure 1 analogue: l_2 robustness curve
         from ..evaluation import robustness_curve
 
         eps2 = threats["L2"].eps
         c = robustness_curve(model.eval(), test_x, test_y, threats["L2"], [f * eps2 for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)],
-                             n_iter=size.eval_iter)
+                             n_iter=size.curve_iter)
         curve = {"eps": c.eps, "accuracy": c.accuracy}
     epoch_times = [e["seconds"] for e in result.epochs]
     from ..training import read_metrics
