@@ -7,7 +7,9 @@ from .paper_tables import RESULTS_DIR, load_paper_table
 from .profiles import study_size
 from .study import SINGLE, load_result, plan
 
-__all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history"]
+__all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage"]
+
+RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
 SCHEME_LABELS = {"linf": "l_inf-AT", "l2": "l_2-AT", "l1": "l_1-AT", "eat": "E-AT (l_1 + l_inf)",
                  "l2-eat": "l_2-init. E-AT", "max": "MAX", "avg": "AVG", "msd": "MSD", "sat": "SAT", "natural": "natural"}
@@ -20,6 +22,40 @@ def _row(record: dict) -> dict:
     row["union"] = 100 * rep["union_accuracy"]
     row["time_per_epoch_s"] = record.get("time_per_epoch_s")
     return row
+
+
+def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RESULTS_DIR) -> str:
+    """The profile whose recorded results the book shows for ``group``.
+
+    ``$LPGEOM_RESULTS_PROFILE`` if set; otherwise the largest profile (``full`` > ``cpu`` >
+    ``smoke``) with at least one recorded unit of the group. The notebooks *run* their live
+    demonstrations at the active profile (``$LPGEOM_PROFILE``) but *show* recorded results
+    of this one, so a smoke build still displays the study recorded at the ``cpu`` scale.
+
+    Raises
+    ------
+    ValueError
+        If the environment variable names an unknown profile.
+    """
+    import os
+
+    from ..profiles import PROFILES
+
+    chosen = os.environ.get(RESULTS_PROFILE_VAR)
+    if chosen:
+        return study_size(chosen).name
+    for name in reversed(PROFILES):
+        size = study_size(name)
+        if any(load_result(results_dir, name, u) is not None for u in plan(size, [group])[group]):
+            return name
+    return study_size("smoke").name
+
+
+def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> tuple[int, int]:
+    """(recorded, planned) number of units of ``group`` at ``profile``."""
+    size = study_size(profile)
+    units = plan(size, [group])[group]
+    return sum(load_result(results_dir, size.name, u) is not None for u in units), len(units)
 
 
 def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):

@@ -124,3 +124,15 @@ def test_union_accuracy_from_flags_is_the_and(rows):
     flags = torch.tensor(rows)
     union = flags.all(1)
     assert float(union.float().mean()) <= float(flags.float().mean(0).min())
+
+
+def test_fewer_target_classes_are_recorded_and_validated(trained_linear):
+    model, x, y = trained_linear
+    report = evaluate_robustness(model, x[:4], y[:4], [LpBall("inf", 2 / 255)], method="autoattack", n_iter=5,
+                                 n_target_classes=2)
+    assert report.n_target_classes == 2 and "2 target classes" in report._repr_html_()
+    assert RobustnessReport(**{k: v for k, v in report.to_dict().items()}).n_target_classes == 2
+    assert evaluate_robustness(model, x[:4], y[:4], [LpBall("inf", 2 / 255)], method="apgd", n_iter=2,
+                               n_target_classes=2).n_target_classes is None, "lpgeom's APGD mode has no targets"
+    with pytest.raises(ValueError, match="n_target_classes must be at least 1"):
+        evaluate_robustness(model, x, y, SMALL, method="autoattack", n_target_classes=0)

@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from lpgeom.experiments import SIZES, Unit, coverage, recorded_profile, results_frame
+
+
+def _record(folder, unit: Unit, profile: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": 0.2}
+    (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "time_per_epoch_s": 1.0,
+                                                          "provenance": {"profile": profile}}))
+
+
+def test_recorded_profile_prefers_the_largest_recorded_scale(tmp_path, monkeypatch):
+    monkeypatch.delenv("LPGEOM_RESULTS_PROFILE", raising=False)
+    assert recorded_profile("table1", tmp_path) == "smoke", "nothing recorded: fall back to smoke"
+    _record(tmp_path / "smoke", Unit("linf", SIZES["smoke"].epochs), "smoke")
+    assert recorded_profile("table1", tmp_path) == "smoke"
+    _record(tmp_path / "cpu", Unit("eat", SIZES["cpu"].epochs), "cpu")
+    assert recorded_profile("table1", tmp_path) == "cpu"
+    assert recorded_profile("table9", tmp_path) == "smoke", "the choice is per group"
+    assert coverage("table1", "cpu", tmp_path) == (1, len(SIZES["cpu"].schemes))
+    frame = results_frame("table1", "cpu", tmp_path)
+    assert list(frame.model) == ["E-AT (l_1 + l_inf)"] and frame.union.iloc[0] == pytest.approx(20.0)
+    monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "smoke")
+    assert recorded_profile("table1", tmp_path) == "smoke"
+    monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "huge")
+    with pytest.raises(ValueError, match="huge"):
+        recorded_profile("table1", tmp_path)
+
+
+def test_recorded_cpu_study_is_what_the_profile_says():
+    """The committed cpu results: AutoAttack on 1000 points as the profile states, union = AND, provenance."""
+    size = SIZES["cpu"]
+    from lpgeom.experiments.paper_tables import RESULTS_DIR
+
+    paths = sorted((RESULTS_DIR / "cpu").glob("*.json"))
+    assert coverage("table1", "cpu")[0] >= 1 and paths, "no cpu study recorded: run python -m lpgeom reproduce --profile cpu"
+    for path in paths:
+        record = json.loads(path.read_text())
+        rep = record["report"]
+        assert rep["method"] == size.eval_method and rep["n_points"] == size.n_eval >= 1000, path.name
+        assert rep["n_iter"] == size.eval_iter and rep["n_target_classes"] == size.aa_target_classes, path.name
+        assert record["provenance"]["profile"] == "cpu" and record["n_train"] == size.n_train, path.name
+        flags = rep["per_point"]
+        union = [c & a & b & d for c, a, b, d in zip(flags["clean"], flags["Linf"], flags["L2"], flags["L1"])]
+        assert union == flags["union"] and sum(union) / len(union) == pytest.approx(rep["union_accuracy"]), path.name
