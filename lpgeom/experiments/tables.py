@@ -61,7 +61,8 @@ def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.
 def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):
     """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent.
 
-    Rows that have not been run yet are missing (the caller can say so).
+    Rows that have not been run yet are missing; ``frame.attrs["source"]`` names the
+    profile and, if the group is incomplete, how many of its units are recorded.
     """
     import pandas as pd
 
@@ -77,7 +78,9 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
             label = f"{SCHEME_LABELS.get(source, source)} + FT {SCHEME_LABELS.get(unit.scheme, unit.scheme)} ({unit.epochs} ep)"
         rows.append({"model": label, "seed": unit.seed, **_row(record)})
     frame = pd.DataFrame(rows)
-    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}"
+    planned = len(plan(size, [group])[group])
+    missing = "" if len(rows) == planned else f", {len(rows)} of {planned} units recorded"
+    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}{missing}"
     return frame
 
 

@@ -23,6 +23,7 @@ def test_recorded_profile_prefers_the_largest_recorded_scale(tmp_path, monkeypat
     assert coverage("table1", "cpu", tmp_path) == (1, len(SIZES["cpu"].schemes))
     frame = results_frame("table1", "cpu", tmp_path)
     assert list(frame.model) == ["E-AT (l_1 + l_inf)"] and frame.union.iloc[0] == pytest.approx(20.0)
+    assert frame.attrs["source"].endswith(f"profile cpu, 1 of {len(SIZES['cpu'].schemes)} units recorded")
     monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "smoke")
     assert recorded_profile("table1", tmp_path) == "smoke"
     monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "huge")
