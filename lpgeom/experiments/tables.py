@@ -7,7 +7,8 @@ from .paper_tables import RESULTS_DIR, load_paper_table
 from .profiles import study_size
 from .study import SINGLE, load_result, plan
 
-__all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage"]
+__all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
+           "paper_and_ours", "SINGLE", "l2_curves", "benchmark_record"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
@@ -126,9 +127,6 @@ def paper_and_ours(group: str, paper_table: int, profile: str | None = None, res
     return load_paper_table(paper_table), results_frame(group, profile, results_dir)
 
 
-__all__ += ["paper_and_ours", "SINGLE"]
-
-
 def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:
     """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}."""
     import json
@@ -142,9 +140,6 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
     return out
 
 
-__all__ += ["l2_curves"]
-
-
 def benchmark_record(name: str = "training_cost") -> dict:
     """A recorded benchmark (``data/benchmarks/<name>.json``, written by ``benchmarks/bench_<name>.py``)."""
     import json
@@ -153,6 +148,3 @@ def benchmark_record(name: str = "training_cost") -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no recorded benchmark {path}; run python benchmarks/bench_{name}.py")
     return json.loads(path.read_text())
-
-
-__all__ += ["benchmark_record"]
