@@ -8,8 +8,10 @@ Finished units are skipped; an interrupted one resumes from its last checkpoint.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import pathlib
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -20,7 +22,8 @@ from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import provenance
 
-__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds"]
+__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds", "unit_from_name",
+           "weights_digest"]
 
 SINGLE = ("linf", "l2", "l1")
 GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1")
@@ -100,19 +103,41 @@ def _threats(size: StudySize):
     return fashion_mnist_threats() if size.dataset == "fashion_mnist" else cifar10_threats()
 
 
-def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, data=None,
-             command: str | None = None) -> dict:
-    """Train and evaluate one unit (skipped if its result exists); returns the result record."""
-    from ..evaluation import evaluate_robustness
-    from ..models import build_model, load_weights, read_state_dict
-    from ..training import TrainConfig, build_scheme, finetune_recipe, scratch_recipe, train
+def unit_from_name(name: str) -> Unit:
+    """The from-scratch unit a name such as ``"linf_e5_s0"`` stands for (fine-tuning starts from these).
 
-    out = _result_path(results_dir, size, unit)
-    if out.is_file():
-        return json.loads(out.read_text())
-    started = dt.datetime.now(dt.timezone.utc)
-    train_data, (test_x, test_y) = data or _data(size)
-    threats = _threats(size)
+    Raises
+    ------
+    ValueError
+        If ``name`` is not ``<scheme>_e<epochs>_s<seed>``.
+    """
+    match = re.fullmatch(r"([a-z0-9-]+)_e(\d+)_s(\d+)", name)
+    if match is None or name.startswith("ft-"):
+        raise ValueError(f"{name!r} is not the name of a from-scratch unit (<scheme>_e<epochs>_s<seed>)")
+    return Unit(match.group(1), int(match.group(2)), int(match.group(3)))
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """SHA-256 of a model's parameters and buffers (names, shapes, dtypes, values): identifies trained weights."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        t = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data, threats):
+    """Train one unit (resuming from its checkpoints); returns (model, training result, seconds).
+
+    If the unit starts from another unit whose weights are gone (``runs/`` is not committed,
+    only the results are), that unit is trained again first. Training is deterministic for a
+    seed on the CPU, so it is the same model; its recorded weights digest, where there is
+    one, is checked.
+    """
+    from ..models import build_model, load_weights, read_state_dict
+    from ..training import build_scheme, finetune_recipe, scratch_recipe, train
+
     torch.manual_seed(unit.seed)
     model = build_model(size.arch, **({"width": size.width} if size.width else {}))
     common = dict(batch_size=size.batch_size, seed=unit.seed, progress=False, checkpoint_every=50,
@@ -122,15 +147,38 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
         config = scratch_recipe(unit.epochs, **common, milestones=milestones)
         scheme = build_scheme(unit.scheme, threats, n_iter=size.steps, switch_epoch=min(size.switch_epoch, unit.epochs - 1))
     else:
-        init_dir = runs_dir / size.name / unit.init
-        load_weights(model, read_state_dict(init_dir / "model.pt"), source=str(init_dir / "model.pt"))
+        init_path = runs_dir / size.name / unit.init / "model.pt"
+        if not init_path.is_file():
+            init_unit = unit_from_name(unit.init)
+            retrained, _, _ = _train_unit(init_unit, size, results_dir, runs_dir, train_data, threats)
+            recorded = load_result(results_dir, size.name, init_unit) or {}
+            if recorded.get("model_sha256") not in (None, weights_digest(retrained)):
+                raise RuntimeError(f"retrained {unit.init} differs from the recorded model (weights digest); "
+                                   f"its recorded result no longer describes the starting point of {unit.name}")
+        load_weights(model, read_state_dict(init_path), source=str(init_path))
         config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
         scheme = build_scheme(unit.scheme, threats, n_iter=size.steps)
     run_dir = runs_dir / size.name / unit.name
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,
                    describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset})
-    train_seconds = time.perf_counter() - t
+    return model, result, time.perf_counter() - t
+
+
+def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, data=None,
+             command: str | None = None) -> dict:
+    """Train and evaluate one unit (skipped if its result exists); returns the result record."""
+    from ..evaluation import evaluate_robustness
+
+    out = _result_path(results_dir, size, unit)
+    if out.is_file():
+        return json.loads(out.read_text())
+    started = dt.datetime.now(dt.timezone.utc)
+    results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
+    train_data, (test_x, test_y) = data or _data(size)
+    threats = _threats(size)
+    model, result, train_seconds = _train_unit(unit, size, results_dir, runs_dir, train_data, threats)
+    run_dir = runs_dir / size.name / unit.name
     report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
                                  seed=0, name=unit.name, batch_size=size.eval_batch_size,
                                  n_target_classes=size.aa_target_classes)
@@ -149,7 +197,8 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     history = [{k: r[k] for k in keep if k in r} for r in read_metrics(run_dir, kind="step")]
     record = {"unit": asdict(unit), "name": unit.name, "profile": size.name, "dataset": size.dataset, "arch": size.arch,
               "n_train": len(train_data), "time_per_epoch_s": sum(epoch_times) / len(epoch_times) if epoch_times else None,
-              "train_seconds": train_seconds, "history": history, "l2_curve": curve, "report": report.to_dict(per_point=True),
+              "train_seconds": train_seconds, "model_sha256": weights_digest(model), "history": history, "l2_curve": curve,
+              "report": report.to_dict(per_point=True),
               "provenance": provenance(size.name, unit.seed, started, command)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")

@@ -63,3 +63,58 @@ def test_reproduce_cli_runs_and_resumes(tmp_path):
     mtime = files[0].stat().st_mtime
     again = subprocess.run(args, capture_output=True, text=True)
     assert again.returncode == 0 and files[0].stat().st_mtime == mtime, "a finished unit must be skipped"
+
+
+def test_unit_names_round_trip():
+    from lpgeom.experiments import unit_from_name
+
+    for unit in (Unit("linf", 5, 0), Unit("l2-eat", 80, 4), Unit("natural", 2, 1)):
+        assert unit_from_name(unit.name) == unit
+    for bad in ("ft-eat_e3_s0_from-linf_e5_s0", "linf", "linf_e5", "LINF_e5_s0"):
+        with pytest.raises(ValueError, match="from-scratch unit"):
+            unit_from_name(bad)
+
+
+def test_weights_digest_sees_every_value():
+    import torch
+
+    from lpgeom.experiments import weights_digest
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    before = weights_digest(model)
+    assert before == weights_digest(model) and len(before) == 64
+    with torch.no_grad():
+        model[0].bias[1] += 1e-6
+    assert weights_digest(model) != before
+    model[1].num_batches_tracked += 1  # 0-dim buffers count too
+    assert weights_digest(model) != weights_digest(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)))
+
+
+@pytest.mark.slow
+def test_lost_starting_model_is_retrained_identically(tmp_path):
+    """runs/ is not committed: fine-tuning from a recorded unit whose weights are gone retrains it, bit for bit."""
+    import shutil
+
+    from lpgeom.experiments import load_result, run_study
+
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    run_study("smoke", ["table8"], results, runs, log=lambda *_: None)
+    base, ft = plan(SIZES["smoke"], ["table8"])["table8"]
+    recorded = load_result(results, "smoke", base)
+    base_mtime = (results / "smoke" / f"{base.name}.json").stat().st_mtime
+    shutil.rmtree(runs)
+    (results / "smoke" / f"{ft.name}.json").unlink()
+    run_study("smoke", ["table8"], results, runs, log=lambda *_: None)
+    assert (runs / "smoke" / base.name / "model.pt").is_file(), "the starting model was trained again"
+    assert (results / "smoke" / f"{base.name}.json").stat().st_mtime == base_mtime, "its recorded result was kept"
+    assert load_result(results, "smoke", ft)["report"]["n_points"] == SIZES["smoke"].n_eval
+    assert recorded["model_sha256"] == _digest_of_checkpoint(runs / "smoke" / base.name / "model.pt")
+
+
+def _digest_of_checkpoint(path):
+    from lpgeom.experiments import weights_digest
+    from lpgeom.models import build_model, load_weights, read_state_dict
+
+    model = build_model(SIZES["smoke"].arch, width=SIZES["smoke"].width)
+    load_weights(model, read_state_dict(path), source=str(path))
+    return weights_digest(model)
