@@ -53,7 +53,8 @@ SIZES = {
     # CI: the whole pipeline end to end in about a minute on 2 cores; numbers say little about the paper
     "smoke": StudySize("smoke", "fashion_mnist", "small_cnn", 16, 2048, 2, 1, 3, "apgd", 10, 200, 64,
                        ("linf", "l2", "l1", "eat"), (0,), (1,), 1, curve_iter=10),
-    # the recorded study at 2-CPU scale (about 80 minutes on 2 cores, measured): 10,000 training
+    # the recorded study at 2-CPU scale (measured here: 2-8 minutes per unit, of which AutoAttack
+    # takes 1.5-4; about 2.7 hours for the 30 units, resumable): 10,000 training
     # images, 5 epochs, a width-16 small CNN (139 us per image forward+backward here, 2.6x
     # cheaper than width 32); AutoAttack's APGD-CE + APGD-T, 100 iterations, on 1000 test
     # points, with 3 target classes instead of 9 (l_1: 5 restarts, 5 targets as standard):
