@@ -57,7 +57,7 @@ SIZES = {
     # takes 1.5-4; about 2.7 hours for the 30 units, resumable): 10,000 training
     # images, 5 epochs, a width-16 small CNN (139 us per image forward+backward here, 2.6x
     # cheaper than width 32); AutoAttack's APGD-CE + APGD-T, 100 iterations, on 1000 test
-    # points, with 3 target classes instead of 9 (l_1: 5 restarts, 5 targets as standard):
+    # points, with 3 target classes instead of 9 (l_1: instead of 5; its 5 APGD-CE restarts kept):
     # the standard evaluation took 500 s per width-32 model here, too much for 28 models.
     "cpu": StudySize("cpu", "fashion_mnist", "small_cnn", 16, 10_000, 5, 3, 10, "autoattack", 100, 1000, 128,
                      ALL_SCHEMES, (0, 1, 2), (1, 3, 6), 3, aa_target_classes=3, eval_batch_size=128, curve_iter=25),
