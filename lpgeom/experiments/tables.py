@@ -86,7 +86,8 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
 
 
 def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> str:
-    """One line on where the recorded results of a profile come from (from their provenance)."""
+    """One line on where the recorded results of a profile come from: commands, commits (and how
+    many units ran with uncommitted changes), versions, machine, units, time span."""
     size = study_size(profile)
     folder = pathlib.Path(results_dir) / size.name
     import json
@@ -94,11 +95,18 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
     files = sorted(folder.glob("*.json"))
     if not files:
         return f"no recorded results for profile {size.name} in {folder}"
-    prov = json.loads(files[0].read_text())["provenance"]
+    provs = [json.loads(f.read_text())["provenance"] for f in files]
+    provs.sort(key=lambda p: p["ended"])
+    prov, last = provs[0], provs[-1]
     m, v = prov["machine"], prov["versions"]
-    return (f"Recorded by `{prov['command']}` (profile {prov['profile']}, commit {str(prov['commit'])[:10]}), "
+    commits = sorted({str(p["commit"])[:10] for p in provs})
+    dirty = sum(bool(p.get("dirty")) for p in provs)
+    code = f"commit {commits[0]}" if len(commits) == 1 else f"{len(commits)} commits ({', '.join(commits)})"
+    code += f", {dirty} with uncommitted changes" if dirty else ""
+    commands = ", ".join(f"`{c}`" for c in dict.fromkeys(p["command"] for p in provs))
+    return (f"Recorded by {commands} (profile {prov['profile']}, {code}), "
             f"torch {v['torch']}, pyautoattack {v['pyautoattack']}, on {m['cpu']} ({m['cores']} cores, GPU: {m['gpu']}), "
-            f"{len(files)} units, first finished {prov['ended']}.")
+            f"{len(files)} units, finished between {prov['ended']} and {last['ended']}.")
 
 
 def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):

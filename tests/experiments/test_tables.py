@@ -47,3 +47,15 @@ def test_recorded_cpu_study_is_what_the_profile_says():
         flags = rep["per_point"]
         union = [c & a & b & d for c, a, b, d in zip(flags["clean"], flags["Linf"], flags["L2"], flags["L1"])]
         assert union == flags["union"] and sum(union) / len(union) == pytest.approx(rep["union_accuracy"]), path.name
+
+
+def test_provenance_note_accounts_for_every_recorded_unit():
+    from lpgeom.experiments import provenance_note
+    from lpgeom.experiments.paper_tables import RESULTS_DIR
+
+    paths = sorted((RESULTS_DIR / "cpu").glob("*.json"))
+    provs = [json.loads(p.read_text())["provenance"] for p in paths]
+    note = provenance_note("cpu")
+    assert f"{len(paths)} units" in note and "profile cpu" in note
+    assert all(str(p["commit"])[:10] in note and f"`{p['command']}`" in note for p in provs)
+    assert min(p["ended"] for p in provs) in note and max(p["ended"] for p in provs) in note
