@@ -45,11 +45,7 @@ def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RE
     chosen = os.environ.get(RESULTS_PROFILE_VAR)
     if chosen:
         return study_size(chosen).name
-    for name in reversed(PROFILES):
-        size = study_size(name)
-        if any(load_result(results_dir, name, u) is not None for u in plan(size, [group])[group]):
-            return name
-    return study_size("smoke").name
+    return next((name for name in reversed(PROFILES) if coverage(group, name, results_dir)[0]), "smoke")
 
 
 def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> tuple[int, int]:
