@@ -117,16 +117,40 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
         too_much = buf.sum(dim=1, keepdim=True) > e
         lo = torch.where(too_much, mid, lo)
         hi = torch.where(too_much, hi, mid)
-    # exact finish: inside the final bracket the active set is fixed (up to rounding);
-    # solve the linear piece for tau
-    tau0 = 0.5 * (lo + hi)
-    r = mag - tau0
+    # exact finish in float64 whatever the input precision: inside the final bracket the
+    # active set is fixed (up to rounding), so solve that linear piece for tau
+    return _l1_finish(shape, v.dtype, xf, delta, e, lo, hi, inside)
+
+
+def _l1_finish(shape, out_dtype, xf, delta, e, lo, hi, inside) -> torch.Tensor:
+    """Solve for tau on the bracket's linear piece in float64 and round the result towards x.
+
+    The returned point satisfies ``||z - x||_1 <= eps`` exactly for the stored values
+    (float32 inputs: each coordinate is rounded towards ``x``, never past the float64
+    step), so membership holds without a tolerance; its distance to the float64
+    solution is at most one ulp per coordinate.
+    """
+    f64 = torch.float64
+    x64, d64, e64 = xf.to(f64), delta.to(f64), e.to(f64)
+    lo, hi = lo.to(f64), hi.to(f64)
+    mag = d64.abs()
+    room = torch.where(d64 >= 0, 1.0 - x64, x64).clamp_min(0.0)
+    r = mag - 0.5 * (lo + hi)
     free = (r > 0) & (r < room)
-    n_free = free.sum(dim=1, keepdim=True).to(work)
+    n_free = free.sum(dim=1, keepdim=True).to(f64)
     capped_mass = torch.where(r >= room, room, torch.zeros_like(room)).sum(dim=1, keepdim=True)
     free_mag = torch.where(free, mag, torch.zeros_like(mag)).sum(dim=1, keepdim=True)
-    tau_exact = (free_mag + capped_mass - e) / n_free.clamp_min(1.0)
+    tau_exact = (free_mag + capped_mass - e64) / n_free.clamp_min(1.0)
     tau = torch.where((n_free > 0) & (tau_exact >= lo) & (tau_exact <= hi), tau_exact, hi)
     tau = torch.where(inside, torch.zeros_like(tau), tau)
     step = torch.minimum(room, (mag - tau).clamp_min(0.0))
-    return (xf + torch.sign(delta) * step).reshape(shape).to(v.dtype)
+    # the float32 bracket may leave the mass a few ulps above eps: shrink towards x (stays in the box)
+    mass = step.sum(dim=1, keepdim=True)
+    step = step * torch.where(~inside & (mass > e64), e64 / mass, torch.ones_like(mass))
+    z64 = x64 + torch.sign(d64) * step
+    z = z64.to(out_dtype)
+    if out_dtype != f64:  # rounding to nearest may land past the step: take the neighbour towards x
+        x_out = xf.to(out_dtype)
+        past = (z.to(f64) - x64).abs() > step
+        z = torch.where(past, torch.nextafter(z, x_out), z)
+    return z.reshape(shape)
