@@ -104,17 +104,23 @@ def _threats(size: StudySize):
 
 
 def unit_from_name(name: str) -> Unit:
-    """The from-scratch unit a name such as ``"linf_e5_s0"`` stands for (fine-tuning starts from these).
+    """The unit a name stands for: ``"linf_e5_s0"`` or ``"ft-eat_e3_s0_from-linf_e5_s0"`` (inverse of ``Unit.name``).
 
     Raises
     ------
     ValueError
-        If ``name`` is not ``<scheme>_e<epochs>_s<seed>``.
+        If ``name`` is neither ``<scheme>_e<epochs>_s<seed>`` nor
+        ``ft-<scheme>_e<epochs>_s<seed>_from-<unit name>``.
     """
-    match = re.fullmatch(r"([a-z0-9-]+)_e(\d+)_s(\d+)", name)
-    if match is None or name.startswith("ft-"):
-        raise ValueError(f"{name!r} is not the name of a from-scratch unit (<scheme>_e<epochs>_s<seed>)")
-    return Unit(match.group(1), int(match.group(2)), int(match.group(3)))
+    base = r"([a-z0-9-]+)_e(\d+)_s(\d+)"
+    scratch = re.fullmatch(base, name)
+    tuned = re.fullmatch(rf"ft-{base}_from-(.+)", name)
+    if scratch is not None and not name.startswith("ft-"):
+        return Unit(scratch.group(1), int(scratch.group(2)), int(scratch.group(3)))
+    if tuned is not None:
+        init = unit_from_name(tuned.group(4)).name  # the starting unit's name must parse too
+        return Unit(tuned.group(1), int(tuned.group(2)), int(tuned.group(3)), init)
+    raise ValueError(f"{name!r} is not a unit name (<scheme>_e<epochs>_s<seed>, or ft-<that>_from-<unit name>)")
 
 
 def weights_digest(model: torch.nn.Module) -> str:

@@ -5,7 +5,7 @@ import pathlib
 
 from .paper_tables import RESULTS_DIR, load_paper_table
 from .profiles import study_size
-from .study import SINGLE, load_result, plan
+from .study import SINGLE, load_result, plan, unit_from_name
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
            "paper_and_ours", "SINGLE", "l2_curves", "benchmark_record"]
@@ -113,15 +113,14 @@ def sampling_history(unit_name: str, profile: str | None = None, results_dir: st
     FileNotFoundError
         If the unit has no recorded result for the profile.
     """
-    import json
-
     import pandas as pd
 
     size = study_size(profile)
-    path = pathlib.Path(results_dir) / size.name / f"{unit_name}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no recorded result {path}; run python -m lpgeom reproduce --profile {size.name}")
-    steps = json.loads(path.read_text()).get("history", [])
+    record = load_result(results_dir, size.name, unit_from_name(unit_name))
+    if record is None:
+        raise FileNotFoundError(f"no recorded result for {unit_name} in {pathlib.Path(results_dir) / size.name}; "
+                                f"run python -m lpgeom reproduce --profile {size.name}")
+    steps = record.get("history", [])
     cols = ["global_step", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf"]
     return pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
 
@@ -133,14 +132,12 @@ def paper_and_ours(group: str, paper_table: int, profile: str | None = None, res
 
 def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:
     """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}."""
-    import json
-
     size = study_size(profile)
     out = {}
     for unit in plan(size, ["figure1"])["figure1"]:
-        path = pathlib.Path(results_dir) / size.name / f"{unit.name}.json"
-        if path.is_file() and json.loads(path.read_text()).get("l2_curve"):
-            out[SCHEME_LABELS[unit.scheme]] = json.loads(path.read_text())["l2_curve"]
+        record = load_result(results_dir, size.name, unit)
+        if record and record.get("l2_curve"):
+            out[SCHEME_LABELS[unit.scheme]] = record["l2_curve"]
     return out
 
 

@@ -68,10 +68,11 @@ def test_reproduce_cli_runs_and_resumes(tmp_path):
 def test_unit_names_round_trip():
     from lpgeom.experiments import unit_from_name
 
-    for unit in (Unit("linf", 5, 0), Unit("l2-eat", 80, 4), Unit("natural", 2, 1)):
+    every_planned = [u for size in SIZES.values() for units in plan(size).values() for u in units]
+    for unit in (Unit("linf", 5, 0), Unit("l2-eat", 80, 4), Unit("natural", 2, 1), *every_planned):
         assert unit_from_name(unit.name) == unit
-    for bad in ("ft-eat_e3_s0_from-linf_e5_s0", "linf", "linf_e5", "LINF_e5_s0"):
-        with pytest.raises(ValueError, match="from-scratch unit"):
+    for bad in ("linf", "linf_e5", "LINF_e5_s0", "ft-eat_e3_s0", "ft-eat_e3_s0_from-linf", "ft-eat_e3_s0_from-ft-x"):
+        with pytest.raises(ValueError, match="not a unit name"):
             unit_from_name(bad)
 
 
