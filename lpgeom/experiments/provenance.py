@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import os
 import pathlib
@@ -9,7 +10,7 @@ import platform
 import subprocess
 import sys
 
-__all__ = ["provenance", "package_versions", "machine"]
+__all__ = ["provenance", "package_versions", "machine", "code_state"]
 
 PACKAGES = ("torch", "torchvision", "numpy", "pyautoattack", "lpgeom")
 
@@ -40,7 +41,15 @@ def machine() -> dict[str, object]:
             "gpu": gpu, "gpus": torch.cuda.device_count()}
 
 
-def _git() -> dict[str, object]:
+@functools.lru_cache(maxsize=1)
+def code_state() -> dict[str, object]:
+    """The git commit of the lpgeom source and whether ``lpgeom/`` had uncommitted changes.
+
+    Taken once per process, at the first call, and reused: a long study calls it before it
+    trains anything, so its records name the code the process imported, not whatever the
+    checkout holds when each record is written (edits and commits made during a run used
+    to be attributed to it).
+    """
     root = pathlib.Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
@@ -54,7 +63,7 @@ def _git() -> dict[str, object]:
 def provenance(profile: str, seed: int | None, started: dt.datetime, command: str | None = None) -> dict:
     """A provenance record for a result finished now (``profile`` may name a benchmark)."""
     ended = dt.datetime.now(dt.timezone.utc)
-    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **_git(), "seed": seed,
+    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(), "seed": seed,
             "profile": profile, "versions": package_versions(), "machine": machine(),
             "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),
             "wall_seconds": round((ended - started).total_seconds(), 2)}

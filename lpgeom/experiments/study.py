@@ -20,7 +20,7 @@ import torch
 
 from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
-from .provenance import provenance
+from .provenance import code_state, provenance
 
 __all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds", "unit_from_name",
            "weights_digest"]
@@ -179,6 +179,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     out = _result_path(results_dir, size, unit)
     if out.is_file():
         return json.loads(out.read_text())
+    code_state()  # the commit this process runs, fixed before training (edits during a run don't count)
     started = dt.datetime.now(dt.timezone.utc)
     results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
     train_data, (test_x, test_y) = data or _data(size)

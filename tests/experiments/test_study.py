@@ -44,6 +44,23 @@ def test_provenance_fields():
     assert p["wall_seconds"] >= 0 and "commit" in p
 
 
+def test_provenance_names_the_commit_seen_first_not_the_checkout_at_writing_time(monkeypatch):
+    """A study that outlives a commit must not attribute its records to code it never imported."""
+    import datetime as dt
+    import importlib
+    import subprocess as sp
+
+    prov = importlib.import_module("lpgeom.experiments.provenance")  # the module (the package exports the function)
+
+    prov.code_state.cache_clear()
+    monkeypatch.setattr(prov.subprocess, "run", lambda *a, **k: sp.CompletedProcess(a, 0, stdout="aaaa\n"))
+    first = prov.code_state()
+    monkeypatch.setattr(prov.subprocess, "run", lambda *a, **k: sp.CompletedProcess(a, 0, stdout="bbbb\n"))
+    p = provenance("smoke", 0, dt.datetime.now(dt.timezone.utc))
+    prov.code_state.cache_clear()
+    assert first["commit"] == "aaaa" and p["commit"] == "aaaa"
+
+
 def test_recorded_smoke_results_are_complete():
     frame = results_frame("table1", "smoke")
     assert len(frame) == len(SIZES["smoke"].schemes), "data/results/smoke misses Table 1 units: run lpgeom reproduce"
