@@ -105,20 +105,23 @@ def test_float32_batched_matches_float64():
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_l1_result_is_inside_the_ball_exactly_in_low_precision(dtype):
-    # float32 rounding of the threshold and of x + step once put points 2e-5 outside
-    # (hypothesis found 0.750018 for eps 0.75); stored float32 values must now be inside
-    # when measured in float64 (float64 results: up to the measuring sum's own rounding)
-    gen = torch.Generator().manual_seed(0)
+def test_l1_result_is_inside_the_ball_in_low_precision(dtype):
+    # float32 rounding of x + step used to put points up to 3e-6 relative outside on this
+    # instance (hypothesis found 0.750018 for eps 0.75); coordinates are now rounded towards
+    # x, so float32 points are inside up to the rare coordinate near 0 whose z - x is inexact
+    gen = torch.Generator().manual_seed(3)
     x = torch.rand(64, 3072, generator=gen)
-    sparse = torch.rand(64, 3072, generator=gen) < torch.linspace(0.01, 1.0, 64)[:, None]
-    v = x + 0.5 * torch.randn(64, 3072, generator=gen) * sparse
-    eps = torch.linspace(0.2, 12.0, 64)
+    keep = torch.rand(64, 3072, generator=gen) < torch.rand(64, 1, generator=gen)  # sparsity varies by row
+    v = x + 0.5 * torch.rand(64, 1, generator=gen) * torch.randn(64, 3072, generator=gen) * keep
+    eps = 0.2 + 10 * torch.rand(64, generator=gen)
     z = project_l1_box(v.to(dtype), x.to(dtype), eps.to(dtype))
-    dist = (z.double() - x.to(dtype).double()).abs().sum(1)
-    assert (dist <= eps.to(dtype).double() * (1 + (1e-12 if dtype == torch.float64 else 0.0))).all()
+    dist = (z.double() - x.to(dtype).double()).abs().sum(1)  # exact for float32 values
+    assert (dist <= eps.to(dtype).double() * (1 + (1e-12 if dtype == torch.float64 else 1e-7))).all()
     assert z.min() >= 0 and z.max() <= 1
-    torch.testing.assert_close(dist, eps.double(), atol=1e-4, rtol=0)  # and on the sphere, not far inside
+    # and on the sphere (or at the box projection when that is inside), not far inside:
+    # at most one float32 ulp (2^-24 below 1) per coordinate
+    box_mass = (v.clamp(0, 1) - x).abs().double().sum(1)
+    torch.testing.assert_close(dist, torch.minimum(box_mass, eps.double()), atol=3072 * 2**-24, rtol=0)
 
 
 def test_eps_larger_than_room_in_the_box_gives_box_projection():
