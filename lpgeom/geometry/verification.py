@@ -106,7 +106,7 @@ def hull_radius_qhull(eps1: float, eps_inf: float, p: float | str, d: int) -> fl
     cross = eps1 * np.vstack([np.eye(d), -np.eye(d)])
     hull = ConvexHull(np.vstack([cube, cross]))
     normals, offsets = hull.equations[:, :-1], -hull.equations[:, -1]  # n.x <= b inside
-    qnorms = np.abs(normals).max(axis=1) if math.isinf(q) else np.sum(np.abs(normals) ** q, axis=1) ** (1 / q)
+    qnorms = np.array([_lp_norm(n, q) for n in normals])  # scaled by the largest entry: q ~ 1e15 (p -> 1) must not underflow
     return float(np.min(offsets / qnorms))
 
 
