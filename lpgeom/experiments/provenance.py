@@ -63,7 +63,7 @@ def code_state() -> dict[str, object]:
 def provenance(profile: str, seed: int | None, started: dt.datetime, command: str | None = None) -> dict:
     """A provenance record for a result finished now (``profile`` may name a benchmark)."""
     ended = dt.datetime.now(dt.timezone.utc)
-    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(), "seed": seed,
+    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(), "commit_taken_at": "process start", "seed": seed,
             "profile": profile, "versions": package_versions(), "machine": machine(),
             "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),
             "wall_seconds": round((ended - started).total_seconds(), 2)}

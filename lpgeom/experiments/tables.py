@@ -99,6 +99,10 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
     dirty = sum(bool(p.get("dirty")) for p in provs)
     code = f"commit {commits[0]}" if len(commits) == 1 else f"{len(commits)} commits ({', '.join(commits)})"
     code += f", {dirty} with uncommitted changes" if dirty else ""
+    late = sum(p.get("commit_taken_at") != "process start" and "correction" not in p for p in provs)
+    if late:  # recorded before code_state: the commit checked out when the record was written
+        code += (f"; for {late} of the units, the commit checked out when the record was written, possibly "
+                 f"later than the code that ran (see data/results/README.md)")
     commands = ", ".join(f"`{c}`" for c in dict.fromkeys(p["command"] for p in provs))
     return (f"Recorded by {commands} (profile {prov['profile']}, {code}), "
             f"torch {v['torch']}, pyautoattack {v['pyautoattack']}, on {m['cpu']} ({m['cores']} cores, GPU: {m['gpu']}), "

@@ -59,3 +59,17 @@ def test_provenance_note_accounts_for_every_recorded_unit():
     assert f"{len(paths)} units" in note and "profile cpu" in note
     assert all(str(p["commit"])[:10] in note and f"`{p['command']}`" in note for p in provs)
     assert min(p["ended"] for p in provs) in note and max(p["ended"] for p in provs) in note
+
+
+def test_provenance_note_flags_records_whose_commit_was_read_at_writing_time(tmp_path):
+    from lpgeom.experiments import provenance_note
+    from lpgeom.experiments.provenance import machine, package_versions
+
+    base = {"command": "python -m lpgeom reproduce", "commit": "abc", "dirty": False, "profile": "smoke",
+            "versions": package_versions(), "machine": machine(), "ended": "2026-01-01T00:00:00+00:00"}
+    for i, extra in enumerate([{}, {"commit_taken_at": "process start"}, {"correction": "set by hand"}]):
+        (tmp_path / "smoke").mkdir(exist_ok=True)
+        (tmp_path / "smoke" / f"u{i}.json").write_text(json.dumps({"provenance": {**base, **extra}}))
+    assert "for 1 of the units, the commit checked out when the record was written" in provenance_note("smoke", tmp_path)
+    (tmp_path / "smoke" / "u0.json").unlink()
+    assert "checked out when" not in provenance_note("smoke", tmp_path)
