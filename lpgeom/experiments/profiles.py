@@ -54,13 +54,14 @@ SIZES = {
     "smoke": StudySize("smoke", "fashion_mnist", "small_cnn", 16, 2048, 2, 1, 3, "apgd", 10, 200, 64,
                        ("linf", "l2", "l1", "eat"), (0,), (1,), 1, curve_iter=10),
     # the recorded study at 2-CPU scale (measured here: 2-8 minutes per unit, of which AutoAttack
-    # takes 1.5-4; about 2.7 hours for the 30 units, resumable): 10,000 training
+    # takes 1.5-4; about 2.7 hours for the first 30 units, plus the 10- and 15-epoch fine-tuning
+    # runs of Tables 8/9, resumable): 10,000 training
     # images, 5 epochs, a width-16 small CNN (139 us per image forward+backward here, 2.6x
     # cheaper than width 32); AutoAttack's APGD-CE + APGD-T, 100 iterations, on 1000 test
     # points, with 3 target classes instead of 9 (l_1: instead of 5; its 5 APGD-CE restarts kept):
     # the standard evaluation took 500 s per width-32 model here, too much for 28 models.
     "cpu": StudySize("cpu", "fashion_mnist", "small_cnn", 16, 10_000, 5, 3, 10, "autoattack", 100, 1000, 128,
-                     ALL_SCHEMES, (0, 1, 2), (1, 3, 6), 3, aa_target_classes=3, eval_batch_size=128, curve_iter=25),
+                     ALL_SCHEMES, (0, 1, 2), (1, 3, 6, 10, 15), 3, aa_target_classes=3, eval_batch_size=128, curve_iter=25),
     # the paper's scale on a GPU: PreAct ResNet-18, 80 epochs, CIFAR-10 (downloaded)
     "full": StudySize("full", "cifar10", "preact_resnet18", None, None, 80, 3, 10, "autoattack", 100, 1000, 128,
                       ALL_SCHEMES, (0, 1, 2, 3, 4), (3, 5, 7, 10, 15), 45, curve_iter=100),

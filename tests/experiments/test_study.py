@@ -14,6 +14,7 @@ def test_smoke_is_small_and_cpu_follows_the_paper():
     assert smoke.n_train <= 4096 and smoke.epochs <= 2 and smoke.eval_method == "apgd"
     assert cpu.eval_method == "autoattack" and cpu.eval_iter == 100 and cpu.n_eval >= 1000
     assert cpu.ft_epochs == 3 and cpu.steps == 10 and len(cpu.seeds) >= 3
+    assert min(cpu.ft_epochs_grid) == 1 and max(cpu.ft_epochs_grid) == 15, "Tables 8/9: 1 to 15 epochs"
     assert set(cpu.schemes) == {"linf", "l2", "l1", "eat", "l2-eat", "max", "avg", "msd", "sat"}
 
 
