@@ -1,5 +1,5 @@
 """The recorded study: the paper's tables as data, provenance, study plan per profile, rendering."""
-from .attack_strength import reattack_robust_points
+from .attack_strength import reattack_frame, reattack_robust_points
 from .paper_tables import PAPER_TABLES, load_paper_table
 from .profiles import SIZES, StudySize, study_size
 from .provenance import machine, package_versions, provenance
@@ -10,4 +10,5 @@ from .tables import (SCHEME_LABELS, benchmark_record, coverage, l2_curves, paper
 __all__ = ["load_paper_table", "PAPER_TABLES", "StudySize", "study_size", "SIZES", "provenance", "package_versions",
            "machine", "Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds",
            "results_frame", "provenance_note", "sampling_history", "paper_and_ours", "SCHEME_LABELS", "l2_curves", "benchmark_record",
-           "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points"]
+           "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points",
+           "reattack_frame"]

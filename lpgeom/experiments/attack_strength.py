@@ -20,7 +20,7 @@ from .profiles import study_size
 from .provenance import code_state, provenance
 from .study import _data, _threats, load_result, unit_from_name, weights_digest
 
-__all__ = ["reattack_robust_points", "CHECKS_DIR"]
+__all__ = ["reattack_robust_points", "reattack_frame", "CHECKS_DIR"]
 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
 
@@ -116,3 +116,41 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
         tmp.write_text(json.dumps(out, indent=1))
         tmp.replace(path)
     return out
+
+
+def reattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = CHECKS_DIR):
+    """The recorded re-attacks of a profile as a table (percent): recorded vs worst case, per norm and union.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit and threat model (``Linf``, ``L2``, ``L1``, ``union``) with columns
+        ``recorded``, ``worst_case``, ``difference`` and ``broken`` (points the re-attack
+        broke; for the union, points robust before and not after); ``attrs["source"]`` says
+        how the checks were run and ``attrs["provenance"]`` by which commands.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no check is recorded for the profile.
+    """
+    import pandas as pd
+
+    paths = sorted(pathlib.Path(checks_dir).glob(f"{profile}_*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no re-attack recorded for profile {profile} in {checks_dir}; "
+                                f"run python scripts/reattack_robust_points.py <unit> --profile {profile}")
+    rows, checks = [], [json.loads(p.read_text()) for p in paths]
+    for check in checks:
+        for norm, worst in check["worst_case"].items():
+            recorded = check["recorded"][norm]
+            broken = check["broken_by_reattack"].get(norm, round((recorded - worst) * check["n_points"]))
+            rows.append({"unit": check["unit"], "threat": norm, "recorded": 100 * recorded, "worst_case": 100 * worst,
+                         "difference": 100 * (worst - recorded), "broken": broken})
+    frame = pd.DataFrame(rows).set_index(["unit", "threat"])
+    first = checks[0]
+    frame.attrs["source"] = (f"profile {profile}, {first['n_points']} test points; recorded: {first['recorded_settings']}; "
+                             f"re-attack: {first['reattack_settings']} (None = AutoAttack's standard)")
+    frame.attrs["provenance"] = "; ".join(sorted({f"`{c['provenance']['command']}` at {c['provenance']['commit'][:10]}"
+                                                   for c in checks}))
+    return frame

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lpgeom.experiments import SIZES, Unit, run_unit
-from lpgeom.experiments.attack_strength import reattack_robust_points
+from lpgeom.experiments.attack_strength import reattack_frame, reattack_robust_points
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,12 @@ def test_reattack_can_only_break_recorded_robust_points(recorded_linf):
         if norm != "union":
             assert out["broken_by_reattack"][norm] == int((before & ~after).sum())
     assert out["reattack_settings"] == {"method": "autoattack", "n_iter": 5, "n_target_classes": 2, "seed": 1}
+    frame = reattack_frame("smoke", root / "checks")
+    assert list(frame.loc[unit.name].index) == ["Linf", "L2", "L1", "union"]
+    assert (frame.difference <= 0).all() and (frame.broken >= 0).all()
+    assert frame.loc[(unit.name, "union"), "worst_case"] == pytest.approx(100 * out["worst_case"]["union"])
+    with pytest.raises(FileNotFoundError, match="no re-attack recorded for profile cpu"):
+        reattack_frame("cpu", root / "checks")
     assert out["n_points"] == SIZES["smoke"].n_eval
 
 
