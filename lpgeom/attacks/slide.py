@@ -37,7 +37,7 @@ class SLIDE:
     step_size : float, optional
         Default ``2.5 * eps / n_iter``.
     percentile : float
-        Keep coordinates with |g| at or above this percentile (99).
+        Keep coordinates with ``|g|`` at or above this percentile (99).
 
     Shapes
     ------
