@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 
 from lpgeom.data import fashion_mnist, subset, tensors
 from lpgeom.experiments.paper_tables import RESULTS_DIR
-from lpgeom.experiments.provenance import provenance
+from lpgeom.experiments.provenance import provenance, start_clock
 from lpgeom.models import build_model
 from lpgeom.threats import fashion_mnist_threats
 from lpgeom.training import TrainConfig, build_scheme, train
@@ -39,10 +39,9 @@ def _peak_mib() -> float:
 
 
 def main(n_train: int = 2048) -> None:
-    import datetime as dt
     import tempfile
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = start_clock()
     x, y = tensors(subset(fashion_mnist(True), n_train, seed=0))
     data = TensorDataset(x, y)
     threats = fashion_mnist_threats()

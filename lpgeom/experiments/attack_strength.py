@@ -9,7 +9,6 @@ evaluations is at most what either gives alone.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import pathlib
 
@@ -17,8 +16,8 @@ import torch
 
 from .paper_tables import RESULTS_DIR
 from .profiles import study_size
-from .provenance import code_state, provenance
-from .study import _data, _threats, load_result, unit_from_name, weights_digest
+from .provenance import provenance, start_clock
+from .study import _data, _threats, load_result, new_model, unit_from_name, weights_digest
 
 __all__ = ["reattack_robust_points", "reattack_frame", "CHECKS_DIR"]
 
@@ -26,13 +25,13 @@ CHECKS_DIR = RESULTS_DIR.parent / "checks"
 
 
 def _load_unit_model(size, unit, runs_dir: pathlib.Path, recorded_digest: str | None) -> torch.nn.Module:
-    from ..models import build_model, load_weights, read_state_dict
+    from ..models import load_weights, read_state_dict
 
     path = runs_dir / size.name / unit.name / "model.pt"
     if not path.is_file():
         raise FileNotFoundError(f"no trained weights at {path}: run python -m lpgeom reproduce --profile {size.name} "
                                 f"(it retrains lost starting models) or train {unit.name} first")
-    model = build_model(size.arch, **({"width": size.width} if size.width else {}))
+    model = new_model(size)
     load_weights(model, read_state_dict(path), source=str(path))
     if recorded_digest is not None and weights_digest(model) != recorded_digest:
         raise ValueError(f"{path} holds other weights than the recorded evaluation of {unit.name} (weights digest differs)")
@@ -73,8 +72,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
     """
     from ..evaluation import evaluate_robustness
 
-    code_state()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = start_clock()
     size = study_size(profile)
     unit = unit_from_name(unit_name)
     record = load_result(results_dir, size.name, unit)

@@ -10,7 +10,7 @@ import platform
 import subprocess
 import sys
 
-__all__ = ["provenance", "package_versions", "machine", "code_state"]
+__all__ = ["provenance", "start_clock", "package_versions", "machine", "code_state"]
 
 PACKAGES = ("torch", "torchvision", "numpy", "pyautoattack", "lpgeom")
 
@@ -60,10 +60,20 @@ def code_state() -> dict[str, object]:
         return {"commit": None, "dirty": None}
 
 
+def start_clock() -> dt.datetime:
+    """The start of a recorded run: now (UTC), with the code state fixed for this process.
+
+    Pass the result to :func:`provenance` when the run ends; every recorded run starts this
+    way, so its record names the code it imported even if the checkout changes meanwhile.
+    """
+    code_state()
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def provenance(profile: str, seed: int | None, started: dt.datetime, command: str | None = None) -> dict:
     """A provenance record for a result finished now (``profile`` may name a benchmark)."""
     ended = dt.datetime.now(dt.timezone.utc)
-    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(), "commit_taken_at": "process start", "seed": seed,
-            "profile": profile, "versions": package_versions(), "machine": machine(),
-            "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),
+    return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(),
+            "commit_taken_at": "process start", "seed": seed, "profile": profile, "versions": package_versions(),
+            "machine": machine(), "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),
             "wall_seconds": round((ended - started).total_seconds(), 2)}

@@ -7,7 +7,6 @@ Finished units are skipped; an interrupted one resumes from its last checkpoint.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import pathlib
@@ -20,10 +19,10 @@ import torch
 
 from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
-from .provenance import code_state, provenance
+from .provenance import provenance, start_clock
 
 __all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds", "unit_from_name",
-           "weights_digest"]
+           "new_model", "weights_digest"]
 
 SINGLE = ("linf", "l2", "l1")
 GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1")
@@ -133,6 +132,13 @@ def weights_digest(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+def new_model(size: StudySize) -> torch.nn.Module:
+    """A freshly initialised model of the study's architecture and width (weights from the global RNG)."""
+    from ..models import build_model
+
+    return build_model(size.arch, **({"width": size.width} if size.width else {}))
+
+
 def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data, threats):
     """Train one unit (resuming from its checkpoints); returns (model, training result, seconds).
 
@@ -141,11 +147,11 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     seed on the CPU, so it is the same model; its recorded weights digest, where there is
     one, is checked.
     """
-    from ..models import build_model, load_weights, read_state_dict
+    from ..models import load_weights, read_state_dict
     from ..training import build_scheme, finetune_recipe, scratch_recipe, train
 
     torch.manual_seed(unit.seed)
-    model = build_model(size.arch, **({"width": size.width} if size.width else {}))
+    model = new_model(size)
     common = dict(batch_size=size.batch_size, seed=unit.seed, progress=False, checkpoint_every=50,
                   device="cuda" if torch.cuda.is_available() else "cpu", augment=size.dataset == "cifar10")
     if unit.init is None:
@@ -179,8 +185,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     out = _result_path(results_dir, size, unit)
     if out.is_file():
         return json.loads(out.read_text())
-    code_state()  # the commit this process runs, fixed before training (edits during a run don't count)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = start_clock()
     results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
     train_data, (test_x, test_y) = data or _data(size)
     threats = _threats(size)

@@ -123,8 +123,8 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
         lo = torch.where(too_much, mid, lo)
         hi = torch.where(too_much, hi, mid)
     # finish: inside the final bracket the active set is fixed (up to rounding), so solve
-    # that linear piece for tau; its sums run in float64 (in float32 the cancellation in
-    # free_mag + capped_mass - eps put points 4e-6 relative outside the ball)
+    # that linear piece for tau; its sums run in float64 (free_mag + capped_mass - eps
+    # cancels, and float32 sums over d terms lose digits)
     f64 = torch.float64
     e64 = e.to(f64)
     r = mag - 0.5 * (lo + hi)
@@ -142,7 +142,8 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
     # measure the mass and shrink towards x if it went past eps (stays in the box)
     mass = step.sum(dim=1, keepdim=True, dtype=f64)
     shrink = torch.where(~inside & (mass > e64), e64 / mass, 1.0).to(work)
-    step.mul_(torch.nextafter(shrink, torch.zeros_like(shrink)).where(shrink < 1, shrink))
+    shrink = torch.where(shrink < 1, torch.nextafter(shrink, torch.zeros_like(shrink)), shrink)  # round it down
+    step.mul_(shrink)
     # x + step rounded to nearest lands past the step for about half the coordinates; where
     # steps are near an ulp of x that bias adds up (seen: 3.5e-5 over 3072 coordinates), so
     # take the neighbour towards x there (z - x is exact in floating point when z is within

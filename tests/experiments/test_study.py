@@ -55,9 +55,10 @@ def test_provenance_names_the_commit_seen_first_not_the_checkout_at_writing_time
 
     prov.code_state.cache_clear()
     monkeypatch.setattr(prov.subprocess, "run", lambda *a, **k: sp.CompletedProcess(a, 0, stdout="aaaa\n"))
+    started = prov.start_clock()  # how recorded runs start: fixes the code state
     first = prov.code_state()
     monkeypatch.setattr(prov.subprocess, "run", lambda *a, **k: sp.CompletedProcess(a, 0, stdout="bbbb\n"))
-    p = provenance("smoke", 0, dt.datetime.now(dt.timezone.utc))
+    p = provenance("smoke", 0, started)
     prov.code_state.cache_clear()
     assert first["commit"] == "aaaa" and p["commit"] == "aaaa"
 
@@ -133,8 +134,9 @@ def test_lost_starting_model_is_retrained_identically(tmp_path):
 
 def _digest_of_checkpoint(path):
     from lpgeom.experiments import weights_digest
-    from lpgeom.models import build_model, load_weights, read_state_dict
+    from lpgeom.experiments.study import new_model
+    from lpgeom.models import load_weights, read_state_dict
 
-    model = build_model(SIZES["smoke"].arch, width=SIZES["smoke"].width)
+    model = new_model(SIZES["smoke"])
     load_weights(model, read_state_dict(path), source=str(path))
     return weights_digest(model)
