@@ -3,8 +3,10 @@
 Proposition 3.1 (:func:`union_radius`) and Theorem 3.1 (:func:`hull_radius`) of Croce &
 Hein, exact batched membership (:func:`in_union`, :func:`in_hull`) and the gauge of the
 hull (:func:`hull_gauge`), and an independent numerical check of the closed forms
-(:func:`verify_radius`).
+(:func:`verify_radius`), and the argument checks the other layers share
+(:func:`parse_p`, :func:`check_radii`, :func:`check_dimension`).
 """
+from ._validation import check_dimension, check_radii, parse_p
 from .membership import hull_gauge, in_hull, in_union
 from .radii import conjugate_exponent, hull_radius, union_radius
 from .verification import RadiusReport, hull_radius_numeric, hull_radius_qhull, union_radius_numeric, verify_radius
@@ -21,4 +23,7 @@ __all__ = [
     "hull_radius_numeric",
     "hull_radius_qhull",
     "union_radius_numeric",
+    "parse_p",
+    "check_radii",
+    "check_dimension",
 ]

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
-from ..geometry._validation import check_radii, parse_p
+from ..geometry import check_radii, parse_p
 
 __all__ = ["lp_ball_boundary", "draw_sets", "plot_union_and_hull", "PANELS"]
 

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
-from ..geometry._validation import check_radii
+from ..geometry import check_radii
 
 __all__ = ["hull_figure_3d"]
 
