@@ -1,0 +1,4 @@
+"""Bottom layer: helpers every other layer may use (atomic file writes)."""
+from .files import atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text, atomic_writer
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "atomic_writer"]
