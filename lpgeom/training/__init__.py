@@ -4,8 +4,8 @@ from .loop import TrainConfig, TrainResult, epoch_order, train
 from .metrics import MetricsLog, read_metrics
 from .recipes import SCHEMES, build_scheme, finetune_recipe, scratch_recipe
 from .schedule import PiecewiseLR
-from .stats import StatsTotals, StepStats
 from .schemes import EAT, MSDAT, SAT, AvgAT, MaxAT, NaturalTraining, Scheme, SingleNormAT, StepContext, SwitchAt
+from .stats import StatsTotals, StepStats
 
 __all__ = ["train", "TrainConfig", "TrainResult", "epoch_order", "Scheme", "StepContext", "NaturalTraining",
            "SingleNormAT", "EAT", "SwitchAt", "MaxAT", "AvgAT", "MSDAT", "SAT", "PiecewiseLR", "save_checkpoint",
