@@ -1,14 +1,18 @@
 """Threat models: l_p balls intersected with the [0, 1] box, their unions and presets."""
 from .balls import L1Ball, L2Ball, LinfBall, LpBall
 from .projections import project_l1_box, project_l2_box, project_linf_box
-from .validation import check_radii_fit
+from .rules import SMOOTH_APGD, SPARSE_APGD, APGDRule
 from .union import PRESETS, ThreatUnion, cifar10_threats, fashion_mnist_threats, imagenet_threats, mng_ac_threats
+from .validation import check_radii_fit
 
 __all__ = [
     "LpBall",
     "L1Ball",
     "L2Ball",
     "LinfBall",
+    "APGDRule",
+    "SMOOTH_APGD",
+    "SPARSE_APGD",
     "ThreatUnion",
     "cifar10_threats",
     "imagenet_threats",

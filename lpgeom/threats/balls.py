@@ -1,8 +1,19 @@
 """Threat models as objects: an l_p ball around the input, intersected with the [0, 1] box.
 
-``LpBall(p, eps)`` returns the subclass for that norm (``L1Ball``, ``L2Ball``,
-``LinfBall``); any other ``p`` gives a plain ``LpBall`` that measures norms and
-membership but has no projection. A new norm is a new subclass, registered by its ``p``.
+``LpBall(p, eps)`` returns the subclass registered for that norm (``L1Ball``, ``L2Ball``,
+``LinfBall``); any other ``p`` gives a plain ``LpBall``. Everything that depends on the
+norm lives on the ball, so attacks, evaluation and training never ask which norm they use:
+
+- measurement: :meth:`~LpBall.norm`, :meth:`~LpBall.contains`, :meth:`~LpBall.max_radius`;
+- what attacks need: :meth:`~LpBall.project`, :meth:`~LpBall.steepest_ascent`,
+  :meth:`~LpBall.random_start`, :meth:`~LpBall.pgd_step_size`, :attr:`~LpBall.apgd`;
+- AutoAttack's settings: :attr:`~LpBall.autoattack_norm`,
+  :attr:`~LpBall.autoattack_target_classes`.
+
+The plain ``LpBall`` gives the general l_p rules (the dual-norm steepest ascent, a random
+start on the sphere, APGD's smooth rule) but no projection. A new norm is a new subclass
+registered by its ``p`` (``class L4Ball(LpBall, norm=4.0)``) that implements
+:meth:`~LpBall.project` and overrides any rule it needs to.
 """
 from __future__ import annotations
 
@@ -11,8 +22,9 @@ from typing import ClassVar
 
 import torch
 
-from ..geometry._validation import parse_p
+from ..geometry import parse_p
 from .projections import project_l1_box, project_l2_box, project_linf_box
+from .rules import SMOOTH_APGD, SPARSE_APGD, APGDRule
 
 __all__ = ["LpBall", "L1Ball", "L2Ball", "LinfBall"]
 
@@ -48,11 +60,16 @@ class LpBall:
     eps: float
     __slots__ = ("p", "eps")
 
+    #: APGD's settings for this norm (the smooth rule unless a subclass says otherwise).
+    apgd: ClassVar[APGDRule] = SMOOTH_APGD
+    #: Target classes of AutoAttack's standard APGD-T for this norm.
+    autoattack_target_classes: ClassVar[int] = 9
+
     def __init_subclass__(cls, norm: float | None = None, **kwargs):
         super().__init_subclass__(**kwargs)
         if norm is not None:
-            LpBall._registry[norm] = cls
-            cls.norm_p = norm
+            LpBall._registry[parse_p(norm)] = cls
+            cls.norm_p = parse_p(norm)
 
     def __new__(cls, p: float | str, eps: float | None = None):
         if cls is LpBall:
@@ -62,10 +79,12 @@ class LpBall:
         return object.__new__(cls)
 
     def __init__(self, p: float | str, eps: float | None = None) -> None:
+        fixed = getattr(type(self), "norm_p", None)
+        if eps is None and fixed is not None and type(self) is not LpBall:
+            p, eps = fixed, p  # L1Ball(eps)
         if eps is None:
             raise ValueError("LpBall needs a radius: LpBall(p, eps)")
         p = parse_p(p)
-        fixed = getattr(type(self), "norm_p", None)
         if fixed is not None and p != fixed:
             raise ValueError(f"{type(self).__name__} is the l_{fixed:g} ball, got p={p:g}")
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) and not hasattr(eps, "__float__"):
@@ -90,7 +109,7 @@ class LpBall:
 
     @property
     def autoattack_norm(self) -> str:
-        """The norm string AutoAttack uses (only for p in {1, 2, inf})."""
+        """The norm string AutoAttack uses: ``"Linf"``, ``"L2"``, ``"L1"`` (no other ball has one)."""
         raise ValueError(f"AutoAttack has no attack for the {self.name} ball")
 
     def with_eps(self, eps: float) -> LpBall:
@@ -119,21 +138,52 @@ class LpBall:
         in_box = (_flat(x_adv).amin(1) >= -atol) & (_flat(x_adv).amax(1) <= 1 + atol)
         return in_ball & in_box
 
-    # --- operations attacks need (per-norm subclasses implement them) ------------------
+    def max_radius(self, d: int) -> float:
+        """The l_p diameter ``d ** (1/p)`` of the box [0,1]^d: from this radius on the ball covers the whole box."""
+        return 1.0 if math.isinf(self.p) else float(d) ** (1.0 / self.p)
+
+    # --- what attacks need -------------------------------------------------------------
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Euclidean projection onto ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...)."""
+        """Euclidean projection onto ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...).
+
+        A subclass must implement it; every point it returns must lie in ball ∩ box.
+        """
         raise NotImplementedError(f"no projection is implemented for the {self.name} ball")
 
-    def steepest_ascent(self, grad: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Unit-norm direction maximising <grad, v>: (B, ...) -> (B, ...)."""
-        raise NotImplementedError(f"no steepest-ascent step is implemented for the {self.name} ball")
+    def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
+                        sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
+        """Unit-norm direction maximising ``<grad, v>``: (B, ...) -> (B, ...) in float32.
+
+        Here the dual-norm direction ``sign(g) |g|^(q-1) / ||g||_q^(q-1)``, ``1/p + 1/q = 1``.
+
+        Parameters
+        ----------
+        grad : torch.Tensor, shape (B, ...)
+        x : torch.Tensor, shape (B, ...), optional
+            The current point; rules that respect the box use it (the l_1 rule), others ignore it.
+        sparsity : float or torch.Tensor of shape (B,), optional
+            Fraction of coordinates in a sparse step (the l_1 rule); others ignore it.
+        """
+        flat = _flat(grad).float()
+        flat = flat / flat.abs().amax(1, keepdim=True).clamp_min(1e-30)  # scale-free: no overflow in |g|^(q-1)
+        q = self.p / (self.p - 1.0)
+        powered = flat.sign() * flat.abs().pow(q - 1.0)
+        norm = torch.linalg.vector_norm(powered, ord=self.p, dim=1, keepdim=True).clamp_min(1e-12)
+        return (powered / norm).reshape(grad.shape)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A random point of ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...)."""
-        direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        direction = direction / _expand(self.norm(direction).clamp_min(1e-12), x).to(x.dtype)
-        radius = torch.rand(x.shape[0], generator=generator, device=x.device, dtype=x.dtype) * self.eps
-        return self.project(x + direction * _expand(radius, x), x)
+        """A random point of ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...).
+
+        Here ``x + eps * g / ||g||_p`` with ``g`` standard Gaussian, projected onto ball ∩ box.
+        ``generator`` (on ``x``'s device) makes the draw reproducible.
+        """
+        g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+        g = g / _expand(self.norm(g).clamp_min(1e-12), g)
+        return self.project((x.float() + self.eps * g).to(x.dtype), x)
+
+    def pgd_step_size(self, n_iter: int) -> float:
+        """Fixed PGD step: ``2.5 * eps / n_iter`` (Madry et al.) unless the norm has its own rule."""
+        return 2.5 * self.eps / n_iter
 
 
 class LinfBall(LpBall, norm=math.inf):
@@ -141,27 +191,36 @@ class LinfBall(LpBall, norm=math.inf):
 
     __slots__ = ()
 
-    def __init__(self, p_or_eps: float | str, eps: float | None = None) -> None:
-        super().__init__(*((math.inf, p_or_eps) if eps is None else (p_or_eps, eps)))
-
     @property
     def autoattack_norm(self) -> str:
         return "Linf"
 
+    def max_radius(self, d: int) -> float:
+        return 1.0
+
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return project_linf_box(x_adv, x, self.eps)
 
-    def steepest_ascent(self, grad: torch.Tensor, **kwargs) -> torch.Tensor:
-        return grad.sign()
+    def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
+                        sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
+        """``sign(grad)`` (``x`` and ``sparsity`` are ignored)."""
+        return grad.float().sign()
+
+    def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """AutoAttack's start: ``x + eps * t / max|t|`` with ``t`` uniform in [-1, 1]^d, clipped to the box."""
+        t = 2 * torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32) - 1
+        t = t / _expand(_flat(t).abs().amax(1) + 1e-12, t)
+        return (x.float() + self.eps * t).clamp(0.0, 1.0).to(x.dtype)
+
+    def pgd_step_size(self, n_iter: int) -> float:
+        """``eps / 4``, the paper's PGD baselines."""
+        return self.eps / 4
 
 
 class L2Ball(LpBall, norm=2.0):
     """The l_2 ball intersected with the box (see :class:`LpBall`)."""
 
     __slots__ = ()
-
-    def __init__(self, p_or_eps: float | str, eps: float | None = None) -> None:
-        super().__init__(*((2.0, p_or_eps) if eps is None else (p_or_eps, eps)))
 
     @property
     def autoattack_norm(self) -> str:
@@ -170,18 +229,29 @@ class L2Ball(LpBall, norm=2.0):
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return project_l2_box(x_adv, x, self.eps)
 
-    def steepest_ascent(self, grad: torch.Tensor, **kwargs) -> torch.Tensor:
-        norms = torch.linalg.vector_norm(_flat(grad), dim=1).clamp_min(1e-12)
-        return grad / _expand(norms, grad)
+    def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
+                        sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
+        """``grad / ||grad||_2`` (``x`` and ``sparsity`` are ignored)."""
+        flat = _flat(grad).float()
+        return (flat / torch.linalg.vector_norm(flat, dim=1, keepdim=True).clamp_min(1e-12)).reshape(grad.shape)
+
+    def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """AutoAttack's start: ``x + eps * g / ||g||_2`` with ``g`` standard Gaussian, clipped to the box."""
+        g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+        g = g / _expand(torch.linalg.vector_norm(_flat(g), dim=1) + 1e-12, g)
+        return (x.float() + self.eps * g).clamp(0.0, 1.0).to(x.dtype)
+
+    def pgd_step_size(self, n_iter: int) -> float:
+        """``eps / 3``, the paper's PGD baselines."""
+        return self.eps / 3
 
 
 class L1Ball(LpBall, norm=1.0):
     """The l_1 ball intersected with the box (see :class:`LpBall`)."""
 
     __slots__ = ()
-
-    def __init__(self, p_or_eps: float | str, eps: float | None = None) -> None:
-        super().__init__(*((1.0, p_or_eps) if eps is None else (p_or_eps, eps)))
+    apgd: ClassVar[APGDRule] = SPARSE_APGD
+    autoattack_target_classes: ClassVar[int] = 5
 
     @property
     def autoattack_norm(self) -> str:
@@ -190,20 +260,36 @@ class L1Ball(LpBall, norm=1.0):
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return project_l1_box(x_adv, x, self.eps)
 
-    def steepest_ascent(self, grad: torch.Tensor, sparsity: float | torch.Tensor = 0.05, **kwargs) -> torch.Tensor:
-        """Top-k sparse ascent: keep the ``sparsity`` fraction of largest |grad| coordinates.
+    def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
+                        sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
+        """Sparse ascent: the signs of the largest ``|grad|`` coordinates, unit l_1 norm.
 
-        Returns ``sign(g_topk) / ||sign(g_topk)||_0`` (unit l_1 norm), as APGD-l1 does.
-        ``sparsity`` may be a float or a tensor of shape (B,).
+        As APGD-l_1 selects them: the threshold is the entry at index
+        ``int((1 - sparsity) * d)`` of the ascending ``|grad|`` (clamped to ``d - 1``), and
+        every coordinate at or above it is kept, so about ``sparsity * d`` of them (ties
+        kept). With ``x``, coordinates the box forbids (``grad > 0`` at 1, ``grad < 0`` at 0)
+        are zeroed first, as SLIDE does. ``sparsity``: float or (B,) tensor, default
+        ``apgd.sparsity_train``. Returns ``sign(g_kept) / ||sign(g_kept)||_0``.
         """
-        flat = _flat(grad)
+        flat = _flat(grad).float()
+        if x is not None:
+            xf = _flat(x)
+            flat = flat.masked_fill(((flat > 0) & (xf >= 1)) | ((flat < 0) & (xf <= 0)), 0.0)
         d = flat.shape[1]
-        frac = torch.as_tensor(sparsity, dtype=flat.dtype, device=flat.device).reshape(-1, 1)
-        k = (frac * d).ceil().clamp(1, d)
-        # threshold = k-th largest |g| per example, found by sorting once
-        sorted_mag = flat.abs().sort(dim=1, descending=True).values
-        thresh = sorted_mag.gather(1, (k.long() - 1).expand(flat.shape[0], 1))
-        keep = (flat.abs() >= thresh) & (flat != 0)
-        direction = flat.sign() * keep
+        frac = torch.as_tensor(self.apgd.sparsity_train if sparsity is None else sparsity,
+                               dtype=torch.float32, device=flat.device).reshape(-1, 1)
+        index = ((1.0 - frac) * d).clamp(0, d - 1).long().expand(flat.shape[0], 1)
+        magnitude = flat.abs()
+        threshold = magnitude.sort(dim=1).values.gather(1, index)
+        keep = (magnitude >= threshold) & (flat != 0)
         count = keep.sum(dim=1, keepdim=True).clamp_min(1)
-        return (direction / count).reshape(grad.shape)
+        return (flat.sign() * keep / count).reshape(grad.shape)
+
+    def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """AutoAttack's start: ``x + g`` with ``g`` standard Gaussian, projected onto ball ∩ box (lands on its surface)."""
+        g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+        return self.project((x.float() + g).to(x.dtype), x)
+
+    def pgd_step_size(self, n_iter: int) -> float:
+        """``2.5 * eps / n_iter`` (SLIDE's and Madry et al.'s rule)."""
+        return 2.5 * self.eps / n_iter
