@@ -1,9 +1,46 @@
-"""APGD: Auto-PGD (Croce & Hein, ICML 2020) for l_inf and l_2, and APGD-l1 (Croce & Hein, ICML 2021).
+"""APGD: Auto-PGD (Croce & Hein, ICML 2020) for l_inf and l_2, and APGD-l_1 (Croce & Hein, ICML 2021).
 
-Distances: any :class:`~lpgeom.threats.LpBall` with p in {1, 2, inf}, always intersected
-with the [0, 1] box. Step size adapts at checkpoints of the iteration budget; l_inf / l_2
-use momentum 0.75 and start at step 2*eps; l_1 takes sparse (top-k) steepest-ascent
-steps of size eps, adapts its sparsity, and projects exactly onto ball ∩ box.
+Every rule follows AutoAttack's reference (``pyautoattack.autopgd_base.APGDAttack``) and,
+without a random start, the authors' training APGD (``autopgd_train.py`` of
+fra31/robust-finetuning); the per-norm settings are read from the ball (``ball.apgd``,
+:class:`~lpgeom.threats.APGDRule`), so APGD never asks which norm it attacks:
+
+- start: ``x``, or ``ball.random_start(x)`` (AutoAttack's rule per norm);
+- step: ``step_factor * eps`` at first (2 eps for l_inf / l_2, eps for l_1) along
+  ``ball.steepest_ascent(grad, sparsity=...)``, then the projection onto ball ∩ box, then
+  (momentum rules) ``P(x + a (z - x) + (1 - a) (x - x_prev))`` with a = 0.75 from the
+  second step on;
+- checkpoints: the first after ``max(int(first_check * n), 1)`` iterations (0.22 n for
+  l_inf / l_2, 0.04 n for l_1), later intervals shrinking by ``max(int(0.03 n), 1)`` to
+  ``max(int(0.06 n), 1)`` (l_inf / l_2) or fixed (l_1);
+- at a checkpoint, smooth rule: halve the step and restart from the best point where the
+  loss increased in at most 75 % of the steps since the last checkpoint (the first step is
+  compared with 0, as the reference does), or where the step was not halved last time and
+  the best loss did not improve; the momentum term keeps the pre-step point of the last
+  iteration;
+- at a checkpoint, sparse rule (l_1): sparsity = ``||x_best - x||_0 / d / 1.5``; where
+  that support shrank by more than 5 % the step resets to ``step_factor * eps`` and the
+  attack restarts from the best point, elsewhere the step is divided by 1.5, kept in
+  ``[eps/10, eps] * step_factor``; initial sparsity 0.2 with a random start (AutoAttack),
+  0.05 without (the authors' training code);
+- best point: the iterate of highest loss (strictly higher replaces); fooled: misclassified
+  at the clean point, at the start or at any iterate; ``stats["x_fooling"]`` is the last
+  misclassified iterate; targets: the 2nd, 3rd, ... most likely classes at the clean point;
+  per example the best of all runs (a fooling run first, then the higher loss).
+
+Deliberate differences from the reference:
+
+- the l_2 step is projected EXACTLY onto ball ∩ box (AutoAttack rescales onto the ball
+  and then clips, a feasible point that is not the closest one);
+- restarts and target classes run on the whole batch (AutoAttack runs them only on the
+  points not yet fooled): the same robust accuracy without host synchronisation, and the
+  random draws of later restarts differ;
+- a point misclassified at the clean input is counted as fooled but still attacked
+  (AutoAttack skips it); a model with non-finite logits is refused with ``ValueError``;
+- the last iterate's gradient is not computed (as in the authors' training code);
+- the random start draws from a ``torch.Generator`` on ``x``'s device (the passed one or
+  one seeded from ``seed``), not from the global generator; AutoAttack's l_1 schedule of
+  growing radii (``use_largereps``) is not implemented here.
 
 Example
 -------
@@ -13,26 +50,41 @@ Example
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from ..threats import L1Ball, LpBall
-from ._model_mode import eval_mode, loss_and_grad, validate_inputs
+from ..threats import LpBall
+from .base import check_iterations, require_projection
 from .losses import LOSSES
-from .result import AttackResult
+from .model_mode import (check_logits, eval_mode, loss_and_grad, raise_if_nonfinite, resolve_generator,
+                         validate_attack_inputs)
+from .result import AttackResult, classified_correctly
 
 __all__ = ["APGD", "checkpoint_schedule"]
 
+_OSCILLATION = 0.75  # rho: the step halves where the loss increased in at most this fraction of the steps
+_SUPPORT_DROP = 0.95  # sparse rule: a support ratio below this resets the step
+_SPARSITY_SLACK = 1.5  # sparse rule: new sparsity = support / d / 1.5; and the step divisor
+_MIN_STEP_FRACTION = 10.0  # sparse rule: the step stays >= initial step / 10
 
-def checkpoint_schedule(n_iter: int, shrinking: bool = True) -> list[int]:
-    """Iterations after which APGD may change its step: first after max(floor(0.22 n), 1)
-    steps, then (l_inf, l_2) intervals shrinking by max(floor(0.03 n), 1) down to
-    max(floor(0.06 n), 1); for l_1 (``shrinking=False``) the interval stays fixed."""
-    length, decrease, minimum = max(int(0.22 * n_iter), 1), max(int(0.03 * n_iter), 1), max(int(0.06 * n_iter), 1)
-    if not shrinking:
-        decrease = 0
+
+def checkpoint_schedule(n_iter: int, first_check: float = 0.22, shrinking: bool = True) -> list[int]:
+    """Iterations after which APGD may change its step.
+
+    The first after ``max(int(first_check * n), 1)`` steps; with ``shrinking`` each later
+    interval is ``max(int(0.03 n), 1)`` shorter, down to ``max(int(0.06 n), 1)``; without,
+    they all have the first length.
+
+    Examples
+    --------
+    >>> checkpoint_schedule(100)
+    [22, 41, 57, 70, 80, 87, 93, 99]
+    >>> checkpoint_schedule(100, first_check=0.04, shrinking=False)[:3]
+    [4, 8, 12]
+    """
+    length = max(int(first_check * n_iter), 1)
+    decrease = max(int(0.03 * n_iter), 1) if shrinking else 0
+    minimum = max(int(0.06 * n_iter), 1) if shrinking else length
     points, k = [], 0
     while k + length <= n_iter:
         k += length
@@ -51,93 +103,101 @@ class APGD:
     Parameters
     ----------
     threat : LpBall
-        ``LinfBall``, ``L2Ball`` or ``L1Ball``.
+        A ball with a projection; its ``apgd`` rule sets steps, momentum and checkpoints.
     n_iter : int
         Iterations per run (10 for training, 100 for evaluation in the paper).
     loss : {"ce", "dlr", "ce-targeted", "dlr-targeted"}
     n_restarts : int
         Independent runs (random starts if ``random_start``); per example the best is kept.
     random_start : bool
-        Start from a random point of ball ∩ box (evaluation) or at x (training).
-    n_target_classes : int
-        Targeted losses: attack the top ``n_target_classes`` other classes in turn.
+        Start from ``threat.random_start(x)`` (evaluation) or at x (training).
+    n_target_classes : int, optional
+        Targeted losses: attack the top ``n_target_classes`` other classes in turn (default
+        ``threat.autoattack_target_classes``: 9, or 5 for l_1).
     sparsity : float, optional
-        l_1 only: initial fraction of coordinates in a step (0.05 training, 0.2 evaluation;
-        default 0.05 without random start, else 0.2).
-    momentum : float
-        Weight of the new step in the momentum update (0.75).
+        Sparse rules only: initial fraction of coordinates in a step (default
+        ``threat.apgd.sparsity_eval`` = 0.2 with a random start, else ``sparsity_train`` = 0.05).
     seed : int, optional
-        Seed of the random starts.
+        Seeds the random starts when no generator is passed.
 
     Shapes
     ------
-    model(x): (B, C, H, W) -> (B, K); y: (B,) int64. Returns an :class:`AttackResult`.
+    ``attack(model, x, y, *, generator=None)``: model(x): (B, C, H, W) -> (B, K); y: (B,)
+    integer labels. Returns an :class:`AttackResult`.
     """
 
     def __init__(self, threat: LpBall, n_iter: int = 10, loss: str = "ce", n_restarts: int = 1,
-                 random_start: bool = False, n_target_classes: int = 9, sparsity: float | None = None,
-                 momentum: float = 0.75, seed: int | None = None) -> None:
-        if not isinstance(threat, LpBall):
-            raise ValueError(f"threat must be an LpBall, got {threat!r}")
-        if threat.p not in (1.0, 2.0, math.inf):
-            raise ValueError(f"APGD supports the l_1, l_2 and l_inf balls, got {threat.name}")
+                 random_start: bool = False, n_target_classes: int | None = None, sparsity: float | None = None,
+                 seed: int | None = None) -> None:
+        self.threat = require_projection(threat, "APGD")
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        if int(n_iter) < 1 or int(n_restarts) < 1:
-            raise ValueError(f"n_iter and n_restarts must be >= 1, got {n_iter} and {n_restarts}")
-        self.threat, self.n_iter, self.loss = threat, int(n_iter), loss
-        self.n_restarts, self.random_start = int(n_restarts), bool(random_start)
-        self.n_target_classes, self.momentum, self.seed = int(n_target_classes), float(momentum), seed
-        self.sparsity = sparsity if sparsity is not None else (0.2 if random_start else 0.05)
-        self.checkpoints = checkpoint_schedule(self.n_iter, shrinking=not isinstance(threat, L1Ball))
+        self.n_iter, self.n_restarts = check_iterations(n_iter), check_iterations(n_restarts, "n_restarts")
+        self.n_target_classes = check_iterations(
+            threat.autoattack_target_classes if n_target_classes is None else n_target_classes, "n_target_classes")
+        if sparsity is not None and not 0 < sparsity <= 1:
+            raise ValueError(f"sparsity must be in (0, 1], got {sparsity!r}")
+        rule = threat.apgd
+        self.loss, self.random_start, self.seed = loss, bool(random_start), seed
+        self.sparsity = sparsity if sparsity is not None else (rule.sparsity_eval if random_start else rule.sparsity_train)
+        self.checkpoints = checkpoint_schedule(self.n_iter, rule.first_check, rule.shrinking_checks)
 
     def __repr__(self) -> str:
         return f"APGD({self.threat!r}, n_iter={self.n_iter}, loss={self.loss!r}, n_restarts={self.n_restarts})"
 
     # ------------------------------------------------------------------------------------
-    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> AttackResult:
-        validate_inputs(x, y)
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> AttackResult:
+        y = validate_attack_inputs(x, y)
+        x = x.detach()
         loss_fn, targeted = LOSSES[self.loss]
-        generator = None
-        if self.random_start:
-            generator = torch.Generator(device=x.device)
-            generator.manual_seed(self.seed if self.seed is not None else 0)
+        gen = resolve_generator(generator, self.seed, x.device) if self.random_start else None
         with eval_mode(model):
-            targets: list[torch.Tensor | None] = [None]
-            if targeted:
+            clean_wrong, targets = None, [None]
+            if self.random_start or targeted:
                 with torch.no_grad():
-                    order = model(x).float().sort(dim=1).indices
-                k = min(self.n_target_classes, order.shape[1] - 1)
-                targets = [order[:, -(j + 2)] for j in range(k)]  # 2nd, 3rd, ... most likely classes
+                    clean_logits = model(x)
+                check_logits(clean_logits, y)
+                clean_wrong = clean_logits.argmax(1) != y
+                if targeted:
+                    order = clean_logits.float().sort(dim=1).indices
+                    k = min(self.n_target_classes, order.shape[1] - 1)
+                    targets = [order[:, -(j + 2)] for j in range(k)]  # 2nd, 3rd, ... most likely classes
             best: AttackResult | None = None
             for target in targets:
                 for _ in range(self.n_restarts):
-                    start = self.threat.random_start(x, generator) if self.random_start else x
+                    start = self.threat.random_start(x, gen) if self.random_start else x
                     run = self._run(model, x, y, start, loss_fn, target)
                     best = run if best is None else _better(best, run)
+        raise_if_nonfinite(best.stats.pop("nonfinite"))
+        if clean_wrong is not None:  # misclassified at x: fooled, x itself a fooling point unless one was found
+            fool_point = torch.where(_view(clean_wrong & ~best.fooled, x), x, best.stats["x_fooling"])
+            best = AttackResult(x_adv=best.x_adv, loss=best.loss, fooled=best.fooled | clean_wrong,
+                                robust_all_iterates=best.robust_all_iterates & ~clean_wrong,
+                                stats={"x_fooling": fool_point})
         return best
 
-    def _run(self, model, x, y, x_start, loss_fn, target) -> AttackResult:
+    def _run(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_start: torch.Tensor, loss_fn,
+             target: torch.Tensor | None) -> AttackResult:
         ball, n = self.threat, self.n_iter
-        is_l1 = isinstance(ball, L1Ball)
-        batch = x.shape[0]
-        eps = torch.full((batch,), ball.eps, device=x.device, dtype=torch.float32)
-        step = eps.clone() if is_l1 else 2 * eps
-        d = x[0].numel()
+        rule = ball.apgd
+        batch, d = x.shape[0], x[0].numel()
+        full_step = rule.step_factor * ball.eps
+        step = torch.full((batch,), full_step, device=x.device, dtype=torch.float32)
+        a = rule.new_step_weight
         sparsity = torch.full((batch,), float(self.sparsity), device=x.device, dtype=torch.float32)
-        support_old = torch.full((batch,), float(d), device=x.device)  # l_1: ||x_best - x||_0 at the last checkpoint
+        support_old = torch.full((batch,), float(d), device=x.device)
 
         x_cur = x_start.detach()
         loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target)
-        correct = logits.argmax(1) == y
-        robust_all = correct.clone()
-        fooled = ~correct
+        check_logits(logits, y)
+        correct, finite = classified_correctly(logits, y)
+        nonfinite, robust_all, fooled = ~finite, correct.clone(), ~correct
         x_fool = x_cur.clone()
         x_best, loss_best, grad_best = x_cur.clone(), loss.clone(), grad.clone()
         x_prev = x_cur.clone()
-        # bookkeeping for the step-size rule
         increases = torch.zeros(batch, device=x.device)
-        loss_prev = loss.clone()
+        loss_prev = torch.zeros_like(loss)  # the reference compares the first step's loss with 0
         loss_best_at_check = loss_best.clone()
         reduced_at_check = torch.ones(batch, dtype=torch.bool, device=x.device)
         last_check = 0
@@ -145,20 +205,21 @@ class APGD:
 
         for k in range(n):
             with torch.no_grad():
-                direction = ball.steepest_ascent(grad, sparsity=sparsity) if is_l1 else ball.steepest_ascent(grad)
-                z = ball.project(x_cur + _view(step, x_cur).to(x_cur.dtype) * direction.to(x_cur.dtype), x)
-                if is_l1 or k == 0:
-                    x_next = z
-                else:
-                    a = self.momentum
+                direction = ball.steepest_ascent(grad, sparsity=sparsity)  # APGD-l_1's step ignores the box
+                z = ball.project(x_cur + (_view(step, x_cur) * direction).to(x_cur.dtype), x)
+                if a < 1 and k > 0:
                     x_next = ball.project(x_cur + a * (z - x_cur) + (1 - a) * (x_cur - x_prev), x)
+                else:
+                    x_next = z
             x_prev, x_cur = x_cur, x_next
-            loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target)
+            last = k == n - 1
+            loss, new_grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target, need_grad=not last)
             with torch.no_grad():
-                correct = logits.argmax(1) == y
+                grad = grad if last else new_grad
+                correct, finite = classified_correctly(logits, y)
+                nonfinite |= ~finite
                 robust_all &= correct
-                newly = ~correct & ~fooled
-                x_fool = torch.where(_view(newly, x_cur), x_cur, x_fool)
+                x_fool = torch.where(_view(~correct, x_cur), x_cur, x_fool)
                 fooled |= ~correct
                 increases += (loss > loss_prev).float()
                 loss_prev = loss
@@ -166,42 +227,38 @@ class APGD:
                 x_best = torch.where(_view(improved, x_cur), x_cur, x_best)
                 grad_best = torch.where(_view(improved, grad), grad, grad_best)
                 loss_best = torch.where(improved, loss, loss_best)
-                if k + 1 in checkpoints:
-                    span = k + 1 - last_check
-                    oscillating = increases <= 0.75 * span
-                    stalled = ~reduced_at_check & (loss_best_at_check >= loss_best)
-                    reduce = oscillating | stalled
-                    reduced_at_check = reduce
-                    loss_best_at_check = loss_best.clone()
-                    increases.zero_()
-                    last_check = k + 1
-                    if is_l1:
-                        # adapt the sparsity to the support of the best point; if the support
-                        # shrank by more than 5%, reset the step and restart from the best point
+                if k + 1 in checkpoints and not last:
+                    if rule.adaptive_sparsity:
                         support = (x_best - x).flatten(1).ne(0).sum(1).float()
-                        reduce = support / support_old < 0.95
-                        sparsity = (support / d / 1.5).clamp(1.0 / d, 1.0)
-                        step = torch.where(reduce, eps, step / 1.5)
-                        step = torch.minimum(torch.maximum(step, eps / 10), eps)
+                        restart = support / support_old < _SUPPORT_DROP
+                        sparsity = support / d / _SPARSITY_SLACK
+                        step = torch.where(restart, torch.full_like(step, full_step), step / _SPARSITY_SLACK)
+                        step = step.clamp(full_step / _MIN_STEP_FRACTION, full_step)
                         support_old = support
                     else:
-                        step = torch.where(reduce, step / 2, step)
-                    restart = _view(reduce, x_cur)
-                    x_cur = torch.where(restart, x_best, x_cur)
-                    x_prev = torch.where(restart, x_best, x_prev)
-                    grad = torch.where(_view(reduce, grad), grad_best, grad)
+                        oscillating = increases <= _OSCILLATION * (k + 1 - last_check)
+                        stalled = ~reduced_at_check & (loss_best_at_check >= loss_best)
+                        restart = oscillating | stalled
+                        reduced_at_check = restart
+                        loss_best_at_check = loss_best.clone()
+                        step = torch.where(restart, step / 2, step)
+                    increases.zero_()
+                    last_check = k + 1
+                    x_cur = torch.where(_view(restart, x_cur), x_best, x_cur)
+                    grad = torch.where(_view(restart, grad), grad_best, grad)
         x_fool = torch.where(_view(fooled, x_best), x_fool, x_best)
         return AttackResult(x_adv=x_best, loss=loss_best, fooled=fooled, robust_all_iterates=robust_all,
-                            stats={"x_fooling": x_fool})
+                            stats={"x_fooling": x_fool, "nonfinite": nonfinite})
 
 
 def _better(a: AttackResult, b: AttackResult) -> AttackResult:
     """Per example: prefer a fooling run, then the higher loss."""
     take_b = (b.fooled & ~a.fooled) | ((b.fooled == a.fooled) & (b.loss > a.loss))
     v = _view(take_b, a.x_adv)
-    fool_a, fool_b = a.stats.get("x_fooling", a.x_adv), b.stats.get("x_fooling", b.x_adv)
+    fool_b_only = _view(b.fooled & ~a.fooled, a.x_adv)
     return AttackResult(
         x_adv=torch.where(v, b.x_adv, a.x_adv), loss=torch.where(take_b, b.loss, a.loss),
         fooled=a.fooled | b.fooled, robust_all_iterates=a.robust_all_iterates & b.robust_all_iterates,
-        stats={"x_fooling": torch.where(_view(b.fooled & ~a.fooled, fool_a), fool_b, fool_a)},
+        stats={"x_fooling": torch.where(fool_b_only, b.stats["x_fooling"], a.stats["x_fooling"]),
+               "nonfinite": a.stats["nonfinite"] | b.stats["nonfinite"]},
     )

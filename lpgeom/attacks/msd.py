@@ -1,91 +1,123 @@
-"""MSD: multi steepest descent (Maini et al., ICML 2020) over a union of l_1, l_2, l_inf balls.
+"""MSD: multi steepest descent (Maini et al., ICML 2020) over a union of l_p balls, as Croce & Hein ran it.
 
-Per iteration one gradient; three candidate steps (l_inf sign step, l_2 normalised step,
-l_1 top-k step with k drawn in [5, 20] and box-aware), each projected onto its own ball ∩
-box; per example the candidate with the highest loss is kept (three extra forward passes).
-The result counts which norm each step chose (the paper's Figure 3, right).
+Per iteration one gradient and one candidate step per ball: ``ball.steepest_ascent(grad,
+x, sparsity)`` of size ``ball.pgd_step_size(n_iter)``, projected onto that ball ∩ box; per
+example the candidate with the highest loss is kept (one extra forward pass of all
+candidates). With the paper's union (l_inf, l_2, l_1) the candidates are the l_inf sign
+step (eps/4), the l_2 normalised step (eps/3) and, for l_1, SLIDE's step (box-aware,
+coordinates at or above the 99th percentile of ``|g|``, 2.5 eps / n): Croce & Hein write
+that Maini et al.'s own l_1 step "resulted in significantly worse results" and used SLIDE's.
+
+Variant ``l1_step="topk"``: Maini et al.'s l_1 step, the box-aware signs of the ``k``
+largest ``|g|`` with ``k`` drawn uniformly in ``k_range`` (5 to 20) at every step from the
+attack's generator (sparse balls only; the others ignore it).
+
+Each step's point lies in the ball whose candidate was chosen, so the result lies in the
+UNION of the balls, not in each of them: an l_1 step may move one pixel by up to 1, i.e.
+1/(8/255) = 32 times the l_inf radius. ``stats["ball"]`` says per example which ball holds
+``x_adv`` (-1: the clean start, in every ball); ``stats["chosen"]`` counts the steps taken per
+ball name (0-dim tensors on the device: the paper's Figure 3, right).
 """
 from __future__ import annotations
-
-import math
 
 import torch
 from torch import nn
 
-from ..threats import L1Ball, ThreatUnion
-from ._model_mode import eval_mode, loss_and_grad, validate_inputs
+from ..threats import ThreatUnion
+from .base import check_iterations, require_projection
 from .losses import cross_entropy
-from .pgd import default_step_size
+from .model_mode import check_logits, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
 from .result import AttackResult, BestTracker
-from .slide import slide_direction
+from .slide import slide_sparsity
 
-__all__ = ["MSD"]
+__all__ = ["MSD", "L1_STEPS"]
 
-
-def _topk_box_aware(grad: torch.Tensor, x_cur: torch.Tensor, k: int) -> torch.Tensor:
-    g = grad.clone()
-    g[((g > 0) & (x_cur >= 1)) | ((g < 0) & (x_cur <= 0))] = 0
-    flat = g.flatten(1)
-    idx = flat.abs().topk(k, dim=1).indices
-    direction = torch.zeros_like(flat).scatter(1, idx, flat.gather(1, idx).sign())
-    return (direction / direction.abs().sum(1, keepdim=True).clamp_min(1)).reshape(grad.shape)
+L1_STEPS = ("slide", "topk")
 
 
 class MSD:
-    """Multi steepest descent over a ThreatUnion of l_inf, l_2 and l_1 balls.
+    """Multi steepest descent over a :class:`~lpgeom.threats.ThreatUnion`.
 
     Parameters
     ----------
     threats : ThreatUnion
-        Must contain an l_inf, an l_2 and an l_1 ball.
+        Balls with projections (the paper: l_inf, l_2, l_1).
     n_iter : int
     step_sizes : dict, optional
-        ``{"Linf": ..., "L2": ..., "L1": ...}``; defaults eps/4, eps/3 and eps/n_iter * 2.5.
+        ``{ball name: step}`` overriding ``ball.pgd_step_size(n_iter)`` (eps/4, eps/3, 2.5 eps / n).
+    l1_step : {"slide", "topk"}
+        The sparse step: SLIDE's (the paper's MSD) or Maini et al.'s top-k variant.
+    percentile : float
+        ``"slide"``: keep coordinates at or above this percentile of ``|g|`` (99).
     k_range : tuple of int
-        l_1 step: number of coordinates drawn uniformly in this range.
+        ``"topk"``: number of coordinates drawn uniformly in this closed range per step.
     seed : int, optional
+        Seeds the ``"topk"`` draws when no generator is passed.
 
     Shapes
     ------
-    x: (B, C, H, W) in [0, 1], y: (B,) -> :class:`AttackResult` with ``stats["chosen"]``:
-    counts of steps per norm name.
+    ``attack(model, x, y, *, generator=None)``: x (B, C, H, W) in [0, 1], y (B,) ->
+    :class:`AttackResult` with ``stats["chosen"]`` ({name: 0-dim long tensor}) and
+    ``stats["ball"]`` ((B,) long, index into ``threats``; -1 for the clean point).
     """
 
     def __init__(self, threats: ThreatUnion, n_iter: int = 10, step_sizes: dict[str, float] | None = None,
-                 k_range: tuple[int, int] = (5, 20), seed: int | None = 0) -> None:
-        if not isinstance(threats, ThreatUnion) or not all(n in threats for n in ("Linf", "L2", "L1")):
-            raise ValueError("MSD needs a ThreatUnion with Linf, L2 and L1 balls")
-        self.threats, self.n_iter, self.k_range, self.seed = threats, int(n_iter), k_range, seed
-        self.step_sizes = {b.name: default_step_size(b, self.n_iter) for b in threats}
-        self.step_sizes.update(step_sizes or {})
+                 l1_step: str = "slide", percentile: float = 99.0, k_range: tuple[int, int] = (5, 20),
+                 seed: int | None = 0) -> None:
+        if not isinstance(threats, ThreatUnion):
+            raise ValueError(f"MSD needs a ThreatUnion of balls, got {threats!r}")
+        for ball in threats:
+            require_projection(ball, "MSD")
+        if l1_step not in L1_STEPS:
+            raise ValueError(f"l1_step must be one of {', '.join(L1_STEPS)}, got {l1_step!r}")
+        if not (len(k_range) == 2 and all(isinstance(k, int) for k in k_range) and 1 <= k_range[0] <= k_range[1]):
+            raise ValueError(f"k_range must be two integers 1 <= low <= high, got {k_range!r}")
+        unknown = set(step_sizes or {}) - set(threats.names)
+        if unknown:
+            raise ValueError(f"step_sizes names balls not in the union: {sorted(unknown)}; it has {', '.join(threats.names)}")
+        self.threats, self.n_iter, self.seed = threats, check_iterations(n_iter), seed
+        self.l1_step, self.k_range = l1_step, (int(k_range[0]), int(k_range[1]))
+        self.percentile, self.slide_sparsity = float(percentile), slide_sparsity(percentile)
+        self.step_sizes = {b.name: b.pgd_step_size(self.n_iter) for b in threats}
+        self.step_sizes.update({name: float(v) for name, v in (step_sizes or {}).items()})
 
-    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> AttackResult:
-        validate_inputs(x, y)
-        gen = torch.Generator().manual_seed(self.seed or 0)
-        balls = [self.threats["Linf"], self.threats["L2"], self.threats["L1"]]
-        chosen = torch.zeros(3, dtype=torch.long, device=x.device)
+    def __repr__(self) -> str:
+        return f"MSD({self.threats!r}, n_iter={self.n_iter}, l1_step={self.l1_step!r})"
+
+    def _sparsity(self, d: int, generator: torch.Generator, device: torch.device) -> float | torch.Tensor:
+        if self.l1_step == "slide":
+            return self.slide_sparsity
+        k = torch.randint(self.k_range[0], self.k_range[1] + 1, (), generator=generator, device=device)
+        return (k.float() - 0.5) / d  # int((1 - s) d) = d - k: exactly the k largest (ties kept)
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> AttackResult:
+        y = validate_attack_inputs(x, y)
+        x = x.detach()
+        gen = resolve_generator(generator, self.seed, x.device)
+        balls = list(self.threats)
+        steps = [self.step_sizes[b.name] for b in balls]
+        ids = torch.arange(len(balls), device=x.device)
+        chosen = torch.zeros(len(balls), dtype=torch.long, device=x.device)
+        ball_of_best = torch.full((x.shape[0],), -1, dtype=torch.long, device=x.device)
         view = (-1, *[1] * (x.ndim - 1))
+        d = x[0].numel()
         with eval_mode(model):
-            x_cur = x.detach()
+            x_cur = x
             loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None)
+            check_logits(logits, y)
             best = BestTracker(x_cur, loss, logits, y)
-            for _ in range(self.n_iter):
-                k = int(torch.randint(self.k_range[0], self.k_range[1] + 1, (1,), generator=gen))
+            for k in range(self.n_iter):
                 with torch.no_grad():
-                    candidates = []
-                    for ball in balls:
-                        if isinstance(ball, L1Ball):
-                            d = _topk_box_aware(grad, x_cur, min(k, x[0].numel()))
-                        elif math.isinf(ball.p):
-                            d = grad.sign()
-                        else:
-                            d = ball.steepest_ascent(grad)
-                        candidates.append(ball.project(x_cur + self.step_sizes[ball.name] * d.to(x.dtype), x))
-                    stacked = torch.stack(candidates)  # (3, B, ...)
-                    losses = torch.stack([cross_entropy(model(c), y) for c in candidates])  # (3, B)
-                    pick = losses.argmax(0)
-                    chosen += torch.bincount(pick, minlength=3)
-                    x_cur = stacked.gather(0, pick.reshape(1, *view).expand(1, *x.shape))[0]
-                loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None)
-                best.update(x_cur, loss, logits, y)
-        return best.result(chosen={b.name: int(c) for b, c in zip(balls, chosen.tolist())})
+                    sparsity = self._sparsity(d, gen, x.device)
+                    candidates = torch.stack([
+                        ball.project(x_cur + step * ball.steepest_ascent(grad, x_cur, sparsity).to(x.dtype), x)
+                        for ball, step in zip(balls, steps)])  # (m, B, ...)
+                    cand_loss = cross_entropy(model(candidates.flatten(0, 1)), y.repeat(len(balls)))
+                    pick = cand_loss.reshape(len(balls), -1).argmax(0)  # (B,)
+                    chosen += (pick[None, :] == ids[:, None]).sum(1)
+                    x_cur = candidates.gather(0, pick.reshape(1, *view).expand(1, *x.shape))[0]
+                loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None, need_grad=k < self.n_iter - 1)
+                better = best.update(x_cur, loss, logits, y)
+                ball_of_best = torch.where(better, pick, ball_of_best)
+        return best.result(chosen={b.name: c for b, c in zip(balls, chosen.unbind())}, ball=ball_of_best)

@@ -38,10 +38,16 @@ def test_slide_and_msd_stay_inside_and_msd_counts_norms(tiny):
     assert ball.contains(SLIDE(ball, 5)(model, x, y).x_adv, x, atol=1e-5).all()
     threats = ThreatUnion([LpBall("inf", 2 / 255), LpBall(2, 0.3), LpBall(1, 3.0)])
     r = MSD(threats, n_iter=4)(model, x, y)
-    assert sum(r.stats["chosen"].values()) == 4 * len(x)
-    assert any(threats[n].contains(r.x_adv, x, atol=1e-5).all() or True for n in threats.names)
-    per_point = torch.stack([b.contains(r.x_adv, x, atol=1e-5) for b in threats]).any(0)
-    assert per_point.all(), "every MSD point lies in at least one ball of the union"
+    assert all(isinstance(c, torch.Tensor) and c.ndim == 0 for c in r.stats["chosen"].values())
+    assert int(sum(r.stats["chosen"].values())) == 4 * len(x)
+    inside = torch.stack([b.contains(r.x_adv, x, atol=1e-5) for b in threats])  # (3, B)
+    assert inside.any(0).all(), "every MSD point lies in at least one ball of the union"
+    holder = r.stats["ball"]
+    assert ((holder >= -1) & (holder < 3)).all()
+    at_start = holder == -1
+    assert torch.equal(r.x_adv[at_start], x[at_start])
+    moved = ~at_start
+    assert inside[holder[moved], moved.nonzero().squeeze(1)].all(), "stats['ball'] names a ball holding x_adv"
 
 
 @pytest.mark.parametrize("p", [1.0, 2.0, math.inf])
@@ -97,6 +103,9 @@ def test_checkpoint_schedule_matches_the_reference_description():
     assert checkpoint_schedule(100) == [22, 41, 57, 70, 80, 87, 93, 99]
     assert checkpoint_schedule(10) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert checkpoint_schedule(100, shrinking=False) == [22, 44, 66, 88]
+    l1 = LpBall(1, 1.0).apgd  # APGD-l_1: every max(int(0.04 n), 1) iterations, not shrinking
+    assert checkpoint_schedule(100, l1.first_check, l1.shrinking_checks) == list(range(4, 101, 4))
+    assert checkpoint_schedule(10, l1.first_check, l1.shrinking_checks) == list(range(1, 11))
 
 
 def test_losses():
@@ -108,18 +117,14 @@ def test_losses():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: APGD("Linf", 10), "must be an LpBall"), (lambda: APGD(LpBall(3, 1.0)), "l_1, l_2 and l_inf"),
+    (lambda: APGD("Linf", 10), "needs an LpBall"), (lambda: APGD(LpBall(3, 1.0)), "L3 ball has none"),
     (lambda: APGD(LpBall(2, 1.0), loss="hinge"), "unknown loss"), (lambda: APGD(LpBall(2, 1.0), n_iter=0), ">= 1"),
-    (lambda: SLIDE(LpBall(2, 1.0)), "L1Ball"), (lambda: MSD(ThreatUnion([LpBall(2, 1.0)])), "Linf, L2 and L1"),
+    (lambda: PGD(LpBall(2, 1.0), loss="dlr-targeted"), "untargeted"), (lambda: PGD(LpBall(2, 1.0), step_size=-1), "step_size"),
+    (lambda: SLIDE(LpBall(2, 1.0)), "L1Ball"), (lambda: SLIDE(LpBall(1, 1.0), percentile=100), "percentile"),
+    (lambda: MSD([LpBall(2, 1.0)]), "ThreatUnion"), (lambda: MSD(ThreatUnion([LpBall(3, 1.0)])), "L3 ball has none"),
+    (lambda: MSD(ThreatUnion([LpBall(2, 1.0)]), l1_step="maini"), "l1_step"),
+    (lambda: MSD(ThreatUnion([LpBall(2, 1.0)]), step_sizes={"L1": 1.0}), "not in the union"),
 ])
 def test_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
-
-
-def test_bad_inputs(tiny):
-    model, x, y = tiny
-    with pytest.raises(ValueError, match="y must have shape"):
-        APGD(LpBall(2, 0.3))(model, x, y[:3])
-    with pytest.raises(ValueError, match="integer class labels"):
-        APGD(LpBall(2, 0.3))(model, x, y.float())

@@ -1,0 +1,125 @@
+"""What an attack is (:class:`Attack`), and the one loop the fixed-step attacks share (:class:`FixedStepAttack`).
+
+Adding an attack: a class with ``__call__(model, x, y, *, generator=None) -> AttackResult``
+that checks its inputs with :func:`~lpgeom.attacks.model_mode.validate_attack_inputs`, runs
+the model inside :func:`~lpgeom.attacks.model_mode.eval_mode`, reads every norm-dependent
+rule from the ball (``ball.project``, ``ball.steepest_ascent``, ``ball.pgd_step_size``,
+``ball.apgd``) and keeps its step loop free of host synchronisation. A fixed-step attack is
+a :class:`FixedStepAttack` subclass that implements :meth:`FixedStepAttack.direction`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from ..threats import LpBall
+from .losses import LOSSES
+from .model_mode import check_logits, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
+from .result import AttackResult, BestTracker
+
+__all__ = ["Attack", "FixedStepAttack", "require_projection", "check_iterations"]
+
+
+@runtime_checkable
+class Attack(Protocol):
+    """Anything that attacks a model on a batch: ``attack(model, x, y, *, generator=None) -> AttackResult``.
+
+    ``x``: (B, C, H, W) in [0, 1]; ``y``: (B,) integer labels; ``generator``: a
+    ``torch.Generator`` on ``x``'s device that drives all the attack's randomness (without
+    one the attack seeds its own from its ``seed``).
+    """
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> AttackResult: ...
+
+
+def require_projection(threat: LpBall, attack: str) -> LpBall:
+    """Return ``threat`` if it is an :class:`LpBall` that can project; else raise ``ValueError``."""
+    if not isinstance(threat, LpBall):
+        raise ValueError(f"{attack} needs an LpBall threat model, got {threat!r}")
+    if type(threat).project is LpBall.project:
+        raise ValueError(f"{attack} needs a ball with a projection; the {threat.name} ball has none "
+                         "(subclass LpBall for that norm and implement project())")
+    return threat
+
+
+def check_iterations(n_iter: int, name: str = "n_iter") -> int:
+    """``n_iter`` as an int >= 1, else ``ValueError``."""
+    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {n_iter!r}")
+    return n_iter
+
+
+class FixedStepAttack:
+    """Projected gradient ascent with a fixed step: ``x <- P(x + step * direction(grad, x))``, best point kept.
+
+    Subclasses implement :meth:`direction`.
+
+    Parameters
+    ----------
+    threat : LpBall
+        A ball with a projection.
+    n_iter : int
+        Number of steps.
+    step_size : float, optional
+        Default ``threat.pgd_step_size(n_iter)`` (l_inf eps/4, l_2 eps/3, l_1 2.5 eps / n_iter).
+    loss : {"ce", "dlr"}
+        An untargeted loss of :data:`~lpgeom.attacks.LOSSES`.
+    random_start : bool
+        Start at ``threat.random_start(x)`` instead of ``x``.
+    seed : int, optional
+        Seeds the random start when no generator is passed.
+
+    Shapes
+    ------
+    ``attack(model, x, y, *, generator=None)``: x (B, C, H, W) in [0, 1], y (B,) ->
+    :class:`~lpgeom.attacks.AttackResult`.
+    """
+
+    name = "fixed-step attack"
+
+    def __init__(self, threat: LpBall, n_iter: int = 10, step_size: float | None = None, loss: str = "ce",
+                 random_start: bool = False, seed: int | None = None) -> None:
+        self.threat = require_projection(threat, type(self).__name__)
+        self.n_iter = check_iterations(n_iter)
+        if loss not in LOSSES or LOSSES[loss][1]:
+            untargeted = [name for name, (_, targeted) in LOSSES.items() if not targeted]
+            raise ValueError(f"{type(self).__name__} takes an untargeted loss ({', '.join(untargeted)}), got {loss!r}")
+        if step_size is not None and (isinstance(step_size, bool) or not math.isfinite(float(step_size))
+                                      or float(step_size) <= 0):
+            raise ValueError(f"step_size must be positive and finite, got {step_size!r}")
+        self.step_size = float(step_size) if step_size is not None else threat.pgd_step_size(self.n_iter)
+        self.loss, self.random_start, self.seed = loss, bool(random_start), seed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.threat!r}, n_iter={self.n_iter}, step_size={self.step_size:g})"
+
+    def direction(self, grad: torch.Tensor, x_cur: torch.Tensor) -> torch.Tensor:
+        """Ascent direction at ``x_cur`` from the loss gradient ``grad``: (B, ...) -> (B, ...)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement direction(grad, x_cur)")
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> AttackResult:
+        y = validate_attack_inputs(x, y)
+        loss_fn, _ = LOSSES[self.loss]
+        threat, step = self.threat, self.step_size
+        with eval_mode(model):
+            x_cur, clean_wrong = x.detach(), None
+            if self.random_start:
+                x_cur = threat.random_start(x, resolve_generator(generator, self.seed, x.device))
+                with torch.no_grad():
+                    clean_logits = model(x)
+                check_logits(clean_logits, y)
+                clean_wrong = clean_logits.argmax(1) != y
+            loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None)
+            check_logits(logits, y)
+            best = BestTracker(x_cur, loss, logits, y, clean_wrong, x)
+            for k in range(self.n_iter):
+                with torch.no_grad():
+                    x_cur = threat.project(x_cur + step * self.direction(grad, x_cur).to(x_cur.dtype), x)
+                loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None, need_grad=k < self.n_iter - 1)
+                best.update(x_cur, loss, logits, y)
+        return best.result()
