@@ -1,41 +1,69 @@
-"""Training schemes as small strategy objects that share one training loop.
+"""Training schemes as small strategy objects that share one training loop: the base and the simple ones.
 
 A scheme turns a clean batch into the loss to minimise: it attacks the model (in eval
 mode, BatchNorm frozen) and evaluates the loss on the adversarial points in train mode.
-It reports per-norm statistics and keeps whatever running state it needs (E-AT's robust
-error counts) as tensors, saved in checkpoints.
+It reports its statistics as a :class:`~lpgeom.training.stats.StepStats` (0-dim tensors
+on the device, per-norm entries keyed by ``ball.name``) and keeps whatever running state
+it needs as tensors, saved in checkpoints.
 
-Schemes: :class:`NaturalTraining`, :class:`SingleNormAT`, :class:`EAT` (the paper's
-l_1 + l_inf training), :class:`SwitchAt` (e.g. l_2-AT, then E-AT), and the baselines
-:class:`MaxAT`, :class:`AvgAT` (Tramèr & Boneh), :class:`MSDAT` (Maini et al.),
-:class:`SAT` (Madaan et al.).
+This module: the :class:`Scheme` base, :class:`StepContext`, :class:`NaturalTraining`,
+:class:`SingleNormAT` and :class:`SwitchAt` (e.g. l_2-AT, then E-AT). E-AT and SAT are in
+:mod:`lpgeom.training.eat`, MAX, AVG and MSD in :mod:`lpgeom.training.baselines`; every
+scheme is registered by name in :mod:`lpgeom.training.registry`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..attacks import APGD, MSD, PGD, SLIDE, AttackResult
-from ..threats import L1Ball, LinfBall, LpBall, ThreatUnion
+from ..attacks import APGD, AttackResult
+from ..threats import LpBall, ThreatUnion
+from .registry import register_scheme
+from .stats import StepStats
 
-__all__ = ["Scheme", "StepContext", "NaturalTraining", "SingleNormAT", "EAT", "SwitchAt", "MaxAT", "AvgAT", "MSDAT",
-           "SAT", "baseline_attack", "all_reduce_sum"]
+if TYPE_CHECKING:
+    from ..attacks import Attack
 
-Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], AttackResult]
+__all__ = ["Scheme", "StepContext", "NaturalTraining", "SingleNormAT", "SwitchAt", "all_reduce_sum", "cross_entropy",
+           "robust_error", "AttackSteps", "run_attack"]
+
+_L1_NAME = LpBall(1, 1.0).name  # the key of l1_steps in AttackSteps.per_norm
+
 
 
 @dataclass
 class StepContext:
-    """What a scheme may need to know about the current step."""
+    """What a scheme may need to know about the current step.
+
+    Attributes
+    ----------
+    epoch, global_step : int
+    generator : torch.Generator
+        CPU generator seeded from (run seed, global step): the scheme's own draws (which norm).
+    attack_model : nn.Module
+        The bare model (not the DDP wrapper) for attacks.
+    """
 
     epoch: int
     global_step: int
-    generator: torch.Generator  # seeded from (run seed, global step): reproducible and resumable
-    attack_model: nn.Module  # the bare model (not the DDP wrapper) for attacks
+    generator: torch.Generator
+    attack_model: nn.Module
+
+    def attack_generator(self, device: torch.device | str) -> torch.Generator:
+        """Generator for the attacks' random choices on ``device``, seeded from the step.
+
+        On the CPU it is :attr:`generator` itself (draws continue its stream); on another
+        device a generator there, seeded with ``generator``'s seed.
+        """
+        device = torch.device(device)
+        if device.type == "cpu":
+            return self.generator
+        return torch.Generator(device=device).manual_seed(self.generator.initial_seed())
 
 
 def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
@@ -48,32 +76,85 @@ def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
-def _ce(model: nn.Module, x: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy of ``model`` at ``x`` (B, ...) for labels ``y`` (B,), computed in float32."""
     return F.cross_entropy(model(x).float(), y, reduction=reduction)
 
 
-def baseline_attack(ball: LpBall, n_iter: int = 10) -> Attack:
-    """The paper's attacks for the MAX/AVG/SAT baselines: PGD (l_inf eps/4, l_2 eps/3), SLIDE for l_1."""
-    return SLIDE(ball, n_iter) if isinstance(ball, L1Ball) else PGD(ball, n_iter)
+def robust_error(result: AttackResult) -> torch.Tensor:
+    """Fraction of the batch wrong at some iterate of the attack, a 0-dim tensor (no synchronisation)."""
+    return (~result.robust_all_iterates).float().mean()
+
+
+@dataclass(frozen=True)
+class AttackSteps:
+    """Attack steps per norm: ``default`` for every ball, ``per_norm`` overrides by ball name.
+
+    Examples
+    --------
+    >>> from lpgeom.threats import imagenet_threats
+    >>> steps = AttackSteps(5, {"L1": 15})  # the paper's ImageNet setting
+    >>> [steps.for_ball(b) for b in imagenet_threats()]
+    [5, 5, 15]
+    """
+
+    default: int = 10
+    per_norm: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name, steps in {"default": self.default, **self.per_norm}.items():
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+                raise ValueError(f"attack steps must be integers >= 1, got {steps!r} for {name}")
+        object.__setattr__(self, "per_norm", dict(self.per_norm))
+
+    @classmethod
+    def of(cls, n_iter: int | AttackSteps, l1_steps: int | None = None) -> AttackSteps:
+        """From the CLI's and recipes' form: ``n_iter`` steps, ``l1_steps`` for the l_1 ball if given."""
+        if isinstance(n_iter, AttackSteps):
+            return n_iter if l1_steps is None else cls(n_iter.default, {**n_iter.per_norm, _L1_NAME: l1_steps})
+        return cls(n_iter, {} if l1_steps is None else {_L1_NAME: l1_steps})
+
+    def for_ball(self, ball: LpBall) -> int:
+        """Steps for ``ball``."""
+        return self.per_norm.get(ball.name, self.default)
+
+    def describe(self) -> int | dict[str, int]:
+        """JSON form: the number alone when no norm differs."""
+        return self.default if not self.per_norm else {"default": self.default, **self.per_norm}
+
+
+def run_attack(attack: Attack, ctx: StepContext, x: torch.Tensor, y: torch.Tensor) -> AttackResult:
+    """Run ``attack`` on the step's bare model with the step's generator (reproducible and resumable)."""
+    return attack(ctx.attack_model, x, y, generator=ctx.attack_generator(x.device))
 
 
 class Scheme:
-    """Base class: ``training_loss(model, x, y, ctx) -> (loss, stats)``."""
+    """Base class: ``training_loss(model, x, y, ctx) -> (loss, stats)``.
+
+    Subclasses set ``name`` (shown in logs and ``config.json``) and override
+    :meth:`training_loss`; stateful ones override :meth:`state_dict` and
+    :meth:`load_state_dict`; :meth:`describe` lists every setting that defines the run
+    (it enters the resume fingerprint).
+    """
 
     name = "scheme"
 
     def training_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ctx: StepContext
-                      ) -> tuple[torch.Tensor, dict[str, float]]:
+                      ) -> tuple[torch.Tensor, StepStats]:
+        """The loss to minimise on the batch ``x`` (B, C, H, W), ``y`` (B,), and the step's statistics."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, torch.Tensor]:
+        """Running state as tensors (saved in checkpoints)."""
         return {}
 
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Restore :meth:`state_dict`'s output."""
         if state:
             raise ValueError(f"{type(self).__name__} keeps no state, got keys {sorted(state)}")
 
     def describe(self) -> dict:
+        """The scheme and its settings, JSON-serialisable."""
         return {"scheme": self.name}
 
 
@@ -83,95 +164,49 @@ class NaturalTraining(Scheme):
     name = "natural"
 
     def training_loss(self, model, x, y, ctx):
-        return _ce(model, x, y), {}
-
-
-def _robust_error(result: AttackResult) -> float:
-    return float((~result.robust_all_iterates).float().mean())
+        return cross_entropy(model, x, y), StepStats()
 
 
 class SingleNormAT(Scheme):
-    """Adversarial training against one l_p ball (APGD, 10 steps, no random start by default)."""
+    """Adversarial training against one l_p ball (APGD, 10 steps, no random start by default).
+
+    Parameters
+    ----------
+    ball : LpBall
+    attack : Attack, optional
+        Replaces the default ``APGD(ball, n_iter=n_iter)``.
+    n_iter : int
+    """
 
     def __init__(self, ball: LpBall, attack: Attack | None = None, n_iter: int = 10) -> None:
-        self.ball = ball
+        if not isinstance(ball, LpBall):
+            raise ValueError(f"SingleNormAT trains against an LpBall, got {ball!r}")
+        self.ball, self.n_iter = ball, n_iter if attack is None else None  # None: attack given by the caller
         self.attack = attack or APGD(ball, n_iter=n_iter)
         self.name = f"{ball.name}-AT"
 
     def training_loss(self, model, x, y, ctx):
-        result = self.attack(ctx.attack_model, x, y)
-        return _ce(model, result.x_adv, y), {f"rerr_{self.ball.name}": _robust_error(result)}
+        result = run_attack(self.attack, ctx, x, y)
+        return cross_entropy(model, result.x_adv, y), StepStats(rerr={self.ball.name: robust_error(result)})
 
     def describe(self):
-        return {"scheme": self.name, "eps": self.ball.eps}
-
-
-class EAT(Scheme):
-    """E-AT: l_1 + l_inf adversarial training at the cost of one norm (Croce & Hein 2022).
-
-    One norm per batch, drawn with probability proportional to its running robust error
-    ``rerr_j = 1 - correct_j / seen_j``, where the counts are cumulative over the whole run
-    (never reset) and a point counts as correct only if it is correct at every iterate of
-    the attack. Before both norms have been seen, each has probability 1/2. Only the drawn
-    norm's counts are updated. Counts are summed over DDP ranks, and every rank draws the
-    same norm (same seeded generator, same counts).
-    """
-
-    name = "E-AT"
-
-    def __init__(self, l1: L1Ball, linf: LinfBall, n_iter: int | Sequence[int] = 10,
-                 attacks: Sequence[Attack] | None = None) -> None:
-        if not isinstance(l1, L1Ball) or not isinstance(linf, LinfBall):
-            raise ValueError(f"E-AT trains on an L1Ball and a LinfBall, got {l1!r} and {linf!r}")
-        steps = (n_iter, n_iter) if isinstance(n_iter, int) else tuple(n_iter)
-        self.balls = (l1, linf)
-        self.attacks = tuple(attacks) if attacks else (APGD(l1, n_iter=steps[0]), APGD(linf, n_iter=steps[1]))
-        self.counts = torch.zeros(2, 2, dtype=torch.float64)  # rows: l1, linf; columns: robust-correct, seen
-
-    def probabilities(self) -> torch.Tensor:
-        """Sampling probabilities (l1, linf) from the current counts, shape (2,)."""
-        correct, seen = self.counts[:, 0], self.counts[:, 1]
-        if (seen == 0).any():
-            return torch.full((2,), 0.5, dtype=torch.float64)
-        rerr = 1 - correct / seen
-        total = rerr.sum()
-        return torch.full((2,), 0.5, dtype=torch.float64) if total <= 0 else rerr / total
-
-    def training_loss(self, model, x, y, ctx):
-        p = self.probabilities()
-        j = int(torch.multinomial(p.float(), 1, generator=ctx.generator))
-        result = self.attacks[j](ctx.attack_model, x, y)
-        local = torch.tensor([float(result.robust_all_iterates.sum()), float(len(y))], dtype=torch.float64)
-        self.counts[j] += all_reduce_sum(local.to(x.device)).cpu()
-        rerr = 1 - self.counts[:, 0] / self.counts[:, 1].clamp_min(1)
-        stats = {"norm": self.balls[j].name, "p_L1": float(p[0]), "p_Linf": float(p[1]),
-                 "rerr_L1": float(rerr[0]), "rerr_Linf": float(rerr[1]),
-                 f"batch_rerr_{self.balls[j].name}": _robust_error(result)}
-        return _ce(model, result.x_adv, y), stats
-
-    def state_dict(self):
-        return {"counts": self.counts.clone()}
-
-    def load_state_dict(self, state):
-        self.counts = state["counts"].to(torch.float64).clone()
-
-    def describe(self):
-        return {"scheme": self.name, "eps_L1": self.balls[0].eps, "eps_Linf": self.balls[1].eps}
+        return {"scheme": self.name, "eps": self.ball.eps,
+                "n_iter": self.n_iter if self.n_iter is not None else "attack given"}
 
 
 class SwitchAt(Scheme):
     """Use ``first`` before ``epoch`` and ``then`` from it on (the paper's l_2-init then E-AT)."""
 
     def __init__(self, first: Scheme, then: Scheme, epoch: int) -> None:
-        if epoch < 0:
-            raise ValueError(f"switch epoch must be >= 0, got {epoch}")
-        self.first, self.then, self.epoch = first, then, int(epoch)
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"switch epoch must be an integer >= 0, got {epoch!r}")
+        self.first, self.then, self.epoch = first, then, epoch
         self.name = f"{first.name}->{then.name}@{epoch}"
 
     def training_loss(self, model, x, y, ctx):
         scheme = self.first if ctx.epoch < self.epoch else self.then
         loss, stats = scheme.training_loss(model, x, y, ctx)
-        return loss, {**stats, "phase": scheme.name}
+        return loss, stats.replace(phase=scheme.name)
 
     def state_dict(self):
         return {**{f"first.{k}": v for k, v in self.first.state_dict().items()},
@@ -185,73 +220,19 @@ class SwitchAt(Scheme):
         return {"scheme": "switch", "first": self.first.describe(), "then": self.then.describe(), "epoch": self.epoch}
 
 
-class _AllNorms(Scheme):
-    def __init__(self, threats: ThreatUnion, n_iter: int = 10, attacks: Sequence[Attack] | None = None) -> None:
-        if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"{type(self).__name__} needs a ThreatUnion, got {threats!r}")
-        self.threats = threats
-        self.attacks = tuple(attacks) if attacks else tuple(baseline_attack(b, n_iter) for b in threats)
-
-    def _adversarial(self, ctx, x, y):
-        return [attack(ctx.attack_model, x, y) for attack in self.attacks]
-
-    def describe(self):
-        return {"scheme": self.name, **{f"eps_{b.name}": b.eps for b in self.threats}}
+@register_scheme("natural", label="natural", cost="none")
+def _natural(threats: ThreatUnion) -> Scheme:
+    return NaturalTraining()
 
 
-class MaxAT(_AllNorms):
-    """MAX (Tramèr & Boneh 2019): all attacks, train on the per-example highest loss."""
+def _single(ball_name: str):
+    def build(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None) -> Scheme:
+        ball = threats[ball_name]
+        return SingleNormAT(ball, n_iter=AttackSteps.of(n_iter, l1_steps).for_ball(ball))
 
-    name = "MAX"
-
-    def training_loss(self, model, x, y, ctx):
-        results = self._adversarial(ctx, x, y)
-        losses = torch.stack([_ce(model, r.x_adv, y, "none") for r in results])  # (n_norms, B)
-        best, which = losses.max(0)
-        stats = {f"rerr_{b.name}": _robust_error(r) for b, r in zip(self.threats, results)}
-        stats.update({f"share_{b.name}": float((which == i).float().mean()) for i, b in enumerate(self.threats)})
-        return best.mean(), stats
+    return build
 
 
-class AvgAT(_AllNorms):
-    """AVG (Tramèr & Boneh 2019): all attacks, train on the average loss."""
-
-    name = "AVG"
-
-    def training_loss(self, model, x, y, ctx):
-        results = self._adversarial(ctx, x, y)
-        loss = torch.stack([_ce(model, r.x_adv, y) for r in results]).mean()
-        return loss, {f"rerr_{b.name}": _robust_error(r) for b, r in zip(self.threats, results)}
-
-
-class SAT(_AllNorms):
-    """SAT (Madaan et al. 2021): one norm per batch, drawn uniformly."""
-
-    name = "SAT"
-
-    def training_loss(self, model, x, y, ctx):
-        j = int(torch.randint(len(self.attacks), (1,), generator=ctx.generator))
-        result = self.attacks[j](ctx.attack_model, x, y)
-        ball = list(self.threats)[j]
-        return _ce(model, result.x_adv, y), {"norm": ball.name, f"batch_rerr_{ball.name}": _robust_error(result)}
-
-
-class MSDAT(Scheme):
-    """MSD training (Maini et al. 2020): the per-step best of the three steepest-ascent steps."""
-
-    name = "MSD"
-
-    def __init__(self, threats: ThreatUnion, n_iter: int = 10) -> None:
-        self.threats = threats
-        self.attack = MSD(threats, n_iter=n_iter)
-
-    def training_loss(self, model, x, y, ctx):
-        result = self.attack(ctx.attack_model, x, y)
-        total = max(sum(result.stats["chosen"].values()), 1)
-        stats = {f"share_{k}": v / total for k, v in result.stats["chosen"].items()}
-        stats["rerr_union"] = _robust_error(result)
-        return _ce(model, result.x_adv, y), stats
-
-    def describe(self):
-        return {"scheme": self.name, **{f"eps_{b.name}": b.eps for b in self.threats}}
-
+register_scheme("linf", label="l_inf-AT", cost="single")(_single("Linf"))
+register_scheme("l2", label="l_2-AT", cost="single")(_single("L2"))
+register_scheme("l1", label="l_1-AT", cost="single")(_single("L1"))
