@@ -4,28 +4,87 @@ All functions take ``v`` (the point to project) and ``x`` (the centre), both of 
 ``(B, ...)`` with ``x`` inside the box, and a radius ``eps`` (float or tensor of
 shape ``(B,)``). They use a fixed number of vectorised iterations: no host-device
 synchronisation, any device, arithmetic in float32 or float64.
+
+Backends. The l_1 and l_2 projections bisect with a few small operations per step; on a
+GPU, launching those kernels one by one costs more than the arithmetic. There the same
+routine passed through :func:`torch.compile` (fused kernels) runs about 30 times faster
+with the same result (to 1e-6). :func:`set_projection_backend` chooses:
+
+- ``"auto"`` (default): compiled on CUDA, eager code elsewhere;
+- ``"eager"``: always the eager code (the reference);
+- ``"compiled"``: compiled on every device (on the CPU through inductor's C++ backend).
+
+The first call of a compiled path compiles (seconds to a minute). If compiling fails
+(no compiler, an unsupported platform), a warning is issued once and the eager code is
+used from then on. Inside an enclosing ``torch.compile`` region, or when gradients
+through the projection are asked for, the eager code runs (the enclosing compiler traces
+it, autograd records it).
 """
 from __future__ import annotations
 
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Literal
+
 import torch
 
-__all__ = ["project_linf_box", "project_l2_box", "project_l1_box"]
+__all__ = ["project_linf_box", "project_l2_box", "project_l1_box", "set_projection_backend",
+           "get_projection_backend", "PROJECTION_BACKENDS"]
 
 _BISECTION_STEPS = 60  # halves the bracket to 2^-60 of its width: exact in float64
 _BISECTION_STEPS_FLOAT32 = 30  # beyond float32 resolution of the threshold
 
+Backend = Literal["auto", "eager", "compiled"]
+PROJECTION_BACKENDS: tuple[str, ...] = ("auto", "eager", "compiled")
+_settings = {"backend": "auto"}
 
-def _per_example(eps: float | torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    eps = torch.as_tensor(eps, dtype=ref.dtype, device=ref.device)
-    return eps.reshape(-1, 1) if eps.ndim else eps.reshape(1, 1)
+
+def set_projection_backend(backend: Backend) -> None:
+    """Choose how :func:`project_l1_box` and :func:`project_l2_box` run (for the whole process).
+
+    Parameters
+    ----------
+    backend : {"auto", "eager", "compiled"}
+        ``"auto"``: compiled on CUDA, eager elsewhere; ``"eager"``: the eager reference
+        code everywhere; ``"compiled"``: :func:`torch.compile` on every device.
+    """
+    _settings["backend"] = _check_backend(backend)
 
 
-def _flat_problem(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
-    """(shape, working dtype, x as (B, d), v - x as (B, d), eps as (B, 1)) in float32 or float64."""
-    work = torch.float64 if v.dtype == torch.float64 else torch.float32
-    xf = x.reshape(v.shape[0], -1).to(work)
-    delta = v.reshape(v.shape[0], -1).to(work) - xf
-    return v.shape, work, xf, delta, _per_example(eps, delta)
+def get_projection_backend() -> str:
+    """The backend chosen by :func:`set_projection_backend` (``"auto"`` unless changed)."""
+    return _settings["backend"]
+
+
+def _check_backend(backend: object) -> str:
+    if backend not in PROJECTION_BACKENDS:
+        raise ValueError(f"backend must be one of {PROJECTION_BACKENDS}, got {backend!r}")
+    return str(backend)
+
+
+def _working_dtype(v: torch.Tensor) -> torch.dtype:
+    return torch.float64 if v.dtype == torch.float64 else torch.float32
+
+
+def _flat_inputs(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
+    """Check the arguments; return v and x as (B, d) views and eps as a (B, 1) tensor in the working dtype."""
+    if not isinstance(v, torch.Tensor) or not isinstance(x, torch.Tensor):
+        raise TypeError(f"v and x must be tensors, got {type(v).__name__} and {type(x).__name__}")
+    if not v.is_floating_point() or not x.is_floating_point():
+        raise TypeError(f"v and x must be floating-point tensors, got dtypes {v.dtype} and {x.dtype}")
+    if v.shape != x.shape or v.ndim < 1:
+        raise ValueError(f"v and x must have the same shape (B, ...), got {tuple(v.shape)} and {tuple(x.shape)}")
+    batch, work = v.shape[0], _working_dtype(v)
+    if isinstance(eps, torch.Tensor):
+        if eps.numel() not in (1, batch) or eps.ndim > 1:
+            raise ValueError(f"eps must be a number or a tensor of shape () or ({batch},), got shape {tuple(eps.shape)}")
+        e = eps.to(device=v.device, dtype=work).reshape(-1, 1).expand(batch, 1).contiguous()
+    elif isinstance(eps, numbers.Real) and not isinstance(eps, bool):
+        e = torch.full((batch, 1), float(eps), dtype=work, device=v.device)
+    else:
+        raise TypeError(f"eps must be a number or a tensor, got {type(eps).__name__}")
+    return v.reshape(batch, -1), x.reshape(batch, -1), e
 
 
 def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
@@ -40,29 +99,19 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     -------
     torch.Tensor, shape (B, ...)
     """
-    e = _per_example(eps, v).reshape(-1, *([1] * (v.ndim - 1)))
+    if isinstance(eps, torch.Tensor):
+        e = eps.to(device=v.device, dtype=v.dtype)
+    else:
+        e = torch.full((), float(eps), dtype=v.dtype, device=v.device)  # a fill, not a host-to-device copy
+    e = e.reshape(-1, *([1] * (v.ndim - 1))) if e.ndim else e
     return torch.minimum(torch.maximum(v, x - e), x + e).clamp(0.0, 1.0)
 
 
-def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
-    """Exact projection onto :math:`\\{z : \\|z-x\\|_2 \\le \\epsilon,\\ 0 \\le z \\le 1\\}`.
-
-    By the KKT conditions the projection is :math:`z(\\lambda) = \\mathrm{clip}(x + (v-x)/(1+\\lambda), 0, 1)`
-    with the smallest :math:`\\lambda \\ge 0` such that :math:`\\|z(\\lambda)-x\\|_2 \\le \\epsilon`;
-    :math:`\\|z(\\lambda)-x\\|_2` decreases in :math:`\\lambda`, found here by bisection on
-    :math:`t = 1/(1+\\lambda) \\in [0, 1]`. (Projecting onto the ball and then clipping, as
-    many attacks do, is feasible but not the closest point.)
-
-    Parameters
-    ----------
-    v, x : torch.Tensor, shape (B, ...)
-    eps : float or torch.Tensor of shape (B,)
-
-    Returns
-    -------
-    torch.Tensor, shape (B, ...)
-    """
-    shape, work, xf, delta, e = _flat_problem(v, x, eps)
+def _l2_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """The l_2-box projection of (B, d) rows, eps (B, 1) in the working dtype; result in v's dtype."""
+    work = e.dtype
+    xf = x.to(work)
+    delta = v.to(work) - xf
     lo_box, hi_box = -xf, 1.0 - xf  # room to the box around x
 
     def dist(t: torch.Tensor) -> torch.Tensor:
@@ -77,35 +126,14 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
         lo = torch.where(ok, mid, lo)
         hi = torch.where(ok, hi, mid)
     t = torch.where(inside, torch.ones_like(lo), lo)
-    return (xf + torch.clamp(delta * t, lo_box, hi_box)).reshape(shape).to(v.dtype)
+    return (xf + torch.clamp(delta * t, lo_box, hi_box)).to(v.dtype)
 
 
-def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
-    """Exact projection onto :math:`\\{z : \\|z-x\\|_1 \\le \\epsilon,\\ 0 \\le z \\le 1\\}`.
-
-    With :math:`\\delta = v - x` and :math:`u_i` the room to the box in the direction of
-    :math:`\\delta_i`, the solution is :math:`z_i = x_i + \\mathrm{sign}(\\delta_i)\\min(u_i, \\max(|\\delta_i| - \\tau, 0))`
-    with the smallest :math:`\\tau \\ge 0` such that :math:`\\sum_i \\min(u_i, (|\\delta_i|-\\tau)_+) \\le \\epsilon`.
-    That sum is piecewise linear and non-increasing in :math:`\\tau`; a fixed number of
-    vectorised bisection steps (in place, one reused buffer) locates the linear piece
-    holding the root, then one exact linear solve on that piece finishes (no sort over
-    2d breakpoints, no host-device synchronisation).
-
-    In float32 the solve's sums run in float64 and each coordinate is rounded towards ``x``
-    when rounding to nearest would pass the computed step, so the result lies inside the
-    ball to about 1e-7 relative when measured exactly (and within one ulp per coordinate
-    of the float64 projection).
-
-    Parameters
-    ----------
-    v, x : torch.Tensor, shape (B, ...)
-    eps : float or torch.Tensor of shape (B,)
-
-    Returns
-    -------
-    torch.Tensor, shape (B, ...)
-    """
-    shape, work, xf, delta, e = _flat_problem(v, x, eps)
+def _l1_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """The l_1-box projection of (B, d) rows, eps (B, 1) in the working dtype; result in v's dtype."""
+    work = e.dtype
+    xf = x.to(work)
+    delta = v.to(work) - xf
     mag = delta.abs()
     room = torch.where(delta >= 0, 1.0 - xf, xf).clamp_min(0.0)
     cap = torch.minimum(mag, room)  # tau = 0: projection onto the box only
@@ -151,4 +179,101 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) 
     z = torch.addcmul(xf, torch.sign(delta), step)
     past = (z - xf).abs_() > step
     z = torch.where(past, torch.nextafter(z, xf), z)
-    return z.reshape(shape).to(v.dtype)
+    return z.to(v.dtype)
+
+
+class _Projection:
+    """One projection routine with its eager code and a lazily compiled copy (compiled once per process)."""
+
+    def __init__(self, eager: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], name: str) -> None:
+        self.eager, self.name = eager, name
+        self.compiled: Callable | None = None
+        self.broken = False  # compiling failed once: eager from then on
+
+    def use_compiled(self, v: torch.Tensor, x: torch.Tensor, backend: str) -> bool:
+        if self.broken or backend == "eager" or torch.compiler.is_compiling():
+            return False
+        if torch.is_grad_enabled() and (v.requires_grad or x.requires_grad):
+            return False
+        return backend == "compiled" or v.device.type == "cuda"
+
+    def __call__(self, v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, backend: str | None) -> torch.Tensor:
+        backend = get_projection_backend() if backend is None else _check_backend(backend)
+        shape = v.shape
+        vf, xf, e = _flat_inputs(v, x, eps)
+        if not self.use_compiled(v, x, backend):
+            return self.eager(vf, xf, e).reshape(shape)
+        if self.compiled is None:
+            self.compiled = torch.compile(self.eager)
+        # the batch size varies (last batches, per-norm splits): one graph for all batch
+        # sizes; the row length stays static (one specialised graph per image size)
+        for t in (vf, xf, e):
+            torch._dynamo.maybe_mark_dynamic(t, 0)
+            torch._dynamo.mark_static(t, 1)
+        try:
+            out = self.compiled(vf, xf, e)
+        except Exception as err:  # noqa: BLE001 - any compiler failure: fall back, once
+            out = self.eager(vf, xf, e)  # a genuine input error raises here, not hidden by the fallback
+            self.broken = True
+            warnings.warn(f"torch.compile of {self.name} failed ({type(err).__name__}: {str(err)[:300]}); "
+                          f"using the eager code from now on", RuntimeWarning, stacklevel=3)
+        return out.reshape(shape)
+
+
+_L2 = _Projection(_l2_flat, "project_l2_box")
+_L1 = _Projection(_l1_flat, "project_l1_box")
+
+
+def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, *,
+                   backend: Backend | None = None) -> torch.Tensor:
+    """Exact projection onto :math:`\\{z : \\|z-x\\|_2 \\le \\epsilon,\\ 0 \\le z \\le 1\\}`.
+
+    By the KKT conditions the projection is :math:`z(\\lambda) = \\mathrm{clip}(x + (v-x)/(1+\\lambda), 0, 1)`
+    with the smallest :math:`\\lambda \\ge 0` such that :math:`\\|z(\\lambda)-x\\|_2 \\le \\epsilon`;
+    :math:`\\|z(\\lambda)-x\\|_2` decreases in :math:`\\lambda`, found here by bisection on
+    :math:`t = 1/(1+\\lambda) \\in [0, 1]`. (Projecting onto the ball and then clipping, as
+    many attacks do, is feasible but not the closest point.)
+
+    Parameters
+    ----------
+    v, x : torch.Tensor, shape (B, ...)
+    eps : float or torch.Tensor of shape (B,)
+    backend : {"auto", "eager", "compiled"}, optional
+        Overrides :func:`set_projection_backend` for this call.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, ...)
+    """
+    return _L2(v, x, eps, backend)
+
+
+def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, *,
+                   backend: Backend | None = None) -> torch.Tensor:
+    """Exact projection onto :math:`\\{z : \\|z-x\\|_1 \\le \\epsilon,\\ 0 \\le z \\le 1\\}`.
+
+    With :math:`\\delta = v - x` and :math:`u_i` the room to the box in the direction of
+    :math:`\\delta_i`, the solution is :math:`z_i = x_i + \\mathrm{sign}(\\delta_i)\\min(u_i, \\max(|\\delta_i| - \\tau, 0))`
+    with the smallest :math:`\\tau \\ge 0` such that :math:`\\sum_i \\min(u_i, (|\\delta_i|-\\tau)_+) \\le \\epsilon`.
+    That sum is piecewise linear and non-increasing in :math:`\\tau`; a fixed number of
+    vectorised bisection steps (in place, one reused buffer) locates the linear piece
+    holding the root, then one exact linear solve on that piece finishes (no sort over
+    2d breakpoints, no host-device synchronisation).
+
+    In float32 the solve's sums run in float64 and each coordinate is rounded towards ``x``
+    when rounding to nearest would pass the computed step, so the result lies inside the
+    ball to about 1e-7 relative when measured exactly (and within one ulp per coordinate
+    of the float64 projection).
+
+    Parameters
+    ----------
+    v, x : torch.Tensor, shape (B, ...)
+    eps : float or torch.Tensor of shape (B,)
+    backend : {"auto", "eager", "compiled"}, optional
+        Overrides :func:`set_projection_backend` for this call.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, ...)
+    """
+    return _L1(v, x, eps, backend)

@@ -136,3 +136,125 @@ def test_image_shapes_are_kept():
     v = x + 0.3 * torch.randn_like(x)
     for project in (project_l1_box, project_l2_box, project_linf_box):
         assert project(v, x, 0.5).shape == x.shape
+
+
+# --- backends: eager reference, compiled copy, fallback -----------------------------------
+
+from lpgeom.threats.projections import (  # noqa: E402
+    _l1_flat,
+    _l2_flat,
+    _Projection,
+    get_projection_backend,
+    set_projection_backend,
+)
+
+
+def _batch(b, seed=0, shape=(3, 32, 32)):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(b, *shape, generator=gen)
+    x[:, 0, :2] = 0.0  # coordinates on the box's faces
+    x[:, 1, :2] = 1.0
+    v = x + 0.1 * torch.randn(b, *shape, generator=gen)
+    return v, x
+
+
+def test_backend_setting_is_checked_and_restored():
+    assert get_projection_backend() == "auto"
+    set_projection_backend("eager")
+    try:
+        assert get_projection_backend() == "eager"
+    finally:
+        set_projection_backend("auto")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        set_projection_backend("triton")
+    v, x = _batch(2)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        project_l1_box(v, x, 1.0, backend="fast")
+
+
+@pytest.mark.parametrize("project", [project_l1_box, project_l2_box])
+def test_bad_arguments_name_the_problem(project):
+    v, x = _batch(4)
+    with pytest.raises(ValueError, match="same shape"):
+        project(v, x[:3], 1.0)
+    with pytest.raises(ValueError, match=r"eps must be a number or a tensor of shape \(\) or \(4,\)"):
+        project(v, x, torch.ones(3))
+    with pytest.raises(TypeError, match="floating-point"):
+        project(v, (x > 0.5).long(), 1.0)
+    with pytest.raises(TypeError, match="eps must be a number or a tensor"):
+        project(v, x, "1.0")
+
+
+class _CompileStub:
+    """Stands in for torch.compile: counts calls; the returned function fails like a broken compiler."""
+
+    def __init__(self, fail: bool):
+        self.calls, self.fail = 0, fail
+
+    def __call__(self, fn, **kwargs):
+        self.calls += 1
+
+        def compiled(*args):
+            if self.fail:
+                raise RuntimeError("no C++ compiler")
+            return fn(*args)
+
+        return compiled
+
+
+def test_auto_uses_the_eager_code_on_the_cpu(monkeypatch):
+    stub = _CompileStub(fail=False)
+    monkeypatch.setattr(torch, "compile", stub)
+    proj = _Projection(_l1_flat, "project_l1_box")
+    v, x = _batch(3)
+    proj(v, x, 5.0, "auto")
+    proj(v, x, 5.0, None)
+    assert stub.calls == 0
+    proj(v, x, 5.0, "compiled")
+    assert stub.calls == 1
+    # gradients through the (l_2) projection: the eager code, which autograd records
+    l2 = _Projection(_l2_flat, "project_l2_box")
+    out = l2(v.clone().requires_grad_(True), x, 0.5, "compiled")
+    assert out.requires_grad and stub.calls == 1
+
+
+def test_failed_compile_falls_back_once_with_a_warning(monkeypatch):
+    stub = _CompileStub(fail=True)
+    monkeypatch.setattr(torch, "compile", stub)
+    proj = _Projection(_l1_flat, "project_l1_box")
+    v, x = _batch(3)
+    with pytest.warns(RuntimeWarning, match="torch.compile of project_l1_box failed .*no C.. compiler"):
+        z = proj(v, x, 5.0, "compiled")
+    torch.testing.assert_close(z, project_l1_box(v, x, 5.0, backend="eager"), atol=0, rtol=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proj(v, x, 5.0, "compiled")  # no second warning, no second compile
+    assert stub.calls == 1
+
+
+def test_failed_compile_does_not_hide_an_input_error(monkeypatch):
+    monkeypatch.setattr(torch, "compile", _CompileStub(fail=True))
+    proj = _Projection(_l1_flat, "project_l1_box")
+    v, x = _batch(3)
+    with pytest.raises(RuntimeError):
+        proj(v, x, torch.full((3,), 1.0, dtype=torch.float64, device="meta"), "compiled")
+    assert not proj.broken
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a fallback to the eager code would pass unseen
+@pytest.mark.parametrize("project, eps", [(project_l1_box, 12.0), (project_l2_box, 0.5)])
+def test_compiled_matches_eager_on_the_cpu(project, eps):
+    """inductor's C++ backend compiles the same routine (one graph for every batch size): same points to 1e-6."""
+    for b, seed in [(64, 0), (17, 1), (5, 2)]:
+        v, x = _batch(b, seed)
+        per_example = eps * torch.linspace(0.05, 2.0, b)  # from far inside to the box projection
+        for radius in (eps, per_example):
+            compiled = project(v, x, radius, backend="compiled")
+            eager = project(v, x, radius, backend="eager")
+            assert compiled.shape == v.shape and compiled.dtype == v.dtype
+            torch.testing.assert_close(compiled, eager, atol=1e-6, rtol=0)
+        flat = project(v.reshape(b, -1), x.reshape(b, -1), eps, backend="compiled")  # same graph: rows of 3072
+        torch.testing.assert_close(flat, project(v, x, eps, backend="eager").reshape(b, -1), atol=1e-6, rtol=0)
