@@ -1,0 +1,65 @@
+"""Chapter plans print at every profile without a GPU, and their sizes are consistent."""
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from lpgeom.experiments.chapter_runs import evaluate_resumable
+from lpgeom.experiments.plans import CHAPTERS, chapter_plan
+from lpgeom.threats import LpBall, ThreatUnion
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_full_plans_print_without_touching_a_gpu(chapter, monkeypatch):
+    monkeypatch.setenv("LPGEOM_PROFILE", "full")
+    plan = chapter_plan(chapter)
+    text = str(plan)
+    assert plan.profile == "full" and f"{chapter} chapter, profile full" in text
+    assert not torch.cuda.is_initialized()
+    for step in plan.steps:
+        assert step.sizes, step.name
+        if step.seconds is not None:
+            assert step.seconds > 0 and step.gpu_mib > 0 and step.basis
+
+
+def test_full_gpu_chapters_run_the_issue_sizes():
+    cifar, imagenet = chapter_plan("cifar10", "full"), chapter_plan("imagenet", "full")
+    assert cifar.checkpoint.robustbench_name == "Carmon2019Unlabeled" and cifar["epochs"] == 3
+    assert cifar["n_points"] == 1000 and cifar["eval_method"] == "autoattack" and cifar["n_train"] == 50_000
+    assert imagenet.checkpoint.architecture == "resnet50" and imagenet["epochs"] == 1 and imagenet["n_points"] == 5000
+    # the step count in the plan follows from its sizes
+    assert cifar.steps[0].sizes["steps"] == 3 * -(-50_000 // 128)
+    # estimates: ImageNet E-AT epoch ~2.2 h on one H100 (measured step 0.392 s at batch 64), 1 GiB < memory < 80 GiB
+    assert 1.8 * 3600 < imagenet.steps[0].seconds < 2.6 * 3600
+    assert all(1024 < s.gpu_mib < 80 * 1024 for p in (cifar, imagenet) for s in p.steps)
+    assert "estimate" in str(cifar) and "not measured" in str(cifar)
+
+
+def test_smoke_plans_use_shipped_weights_and_small_sizes():
+    for chapter in CHAPTERS:
+        plan = chapter_plan(chapter, "smoke")
+        assert plan.checkpoint.shipped_name is not None and plan.estimated_seconds is None
+    assert chapter_plan("cifar10", "smoke")["n_points"] <= 20
+
+
+def test_unknown_chapter_and_setting_are_named():
+    with pytest.raises(ValueError, match="unknown chapter 'gpu'"):
+        chapter_plan("gpu")
+    with pytest.raises(KeyError, match="no setting 'n_pionts'"):
+        chapter_plan("cifar10", "smoke")["n_pionts"]
+
+
+def test_resumable_evaluation_reuses_saved_chunks(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3)).eval()
+    data = TensorDataset(torch.rand(10, 3, 2, 2), torch.randint(0, 3, (10,)))
+    threats = ThreatUnion([LpBall("inf", 0.05), LpBall(1, 0.5)])
+    kw = dict(method="apgd", n_iter=5, batch_size=4, device="cpu", progress=False)
+    first = evaluate_resumable(model, data, threats, tmp_path, chunk=4, **kw)
+    assert sorted(p.name for p in (tmp_path / "eval").iterdir()) == ["chunk_000000.json", "chunk_000004.json", "chunk_000008.json"]
+    (tmp_path / "eval" / "chunk_000008.json").unlink()   # a kernel that died during the last chunk
+    again = evaluate_resumable(model, data, threats, tmp_path, chunk=4, **kw)
+    assert again.n_points == 10 and torch.equal(again.per_point["union"], first.per_point["union"])
+    assert again.union_accuracy == pytest.approx(float(first.per_point["union"].float().mean()))
+    with pytest.raises(ValueError, match="chunk must be a positive"):
+        evaluate_resumable(model, data, threats, tmp_path, chunk=0, **kw)
