@@ -3,9 +3,9 @@ from .cifar10 import cifar10
 from .extra import pseudo_labelled_extra
 from .fashion_mnist import fashion_mnist, find_fashion_mnist, read_idx
 from .imagenet import imagenet, imagenet_transform
-from .loaders import make_loader, subset, tensors
+from .loaders import BatchPlan, default_workers, epoch_order, is_in_memory, subset, tensors, training_batches
 from .samples import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, SAMPLE_SETS, sample_images, samples_folder
 from .transforms import random_crop_flip
 
-__all__ = ["pseudo_labelled_extra", "fashion_mnist", "cifar10", "imagenet", "imagenet_transform", "find_fashion_mnist", "read_idx", "make_loader", "subset", "tensors", "random_crop_flip",
+__all__ = ["pseudo_labelled_extra", "fashion_mnist", "cifar10", "imagenet", "imagenet_transform", "find_fashion_mnist", "read_idx", "subset", "tensors", "epoch_order", "BatchPlan", "training_batches", "default_workers", "is_in_memory", "random_crop_flip",
            "sample_images", "samples_folder", "SAMPLE_SETS", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES"]

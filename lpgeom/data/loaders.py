@@ -1,10 +1,27 @@
-"""Reproducible data loading: seeded shuffling, subsets for small profiles, distributed sampling."""
+"""Reproducible data loading: seeded subsets, the seeded epoch order, and the training batch stream.
+
+The order of epoch ``e`` is a permutation seeded by ``(seed, e)`` (:func:`epoch_order`); batch
+``s`` of an epoch is the slice ``[s * b, (s + 1) * b)`` of it, and under DDP rank ``r`` of
+``w`` takes every ``w``-th example of that slice from the ``r``-th on. :func:`training_batches`
+streams these batches from any step of any epoch, so a resumed run sees the same batches:
+
+- in-memory data (``TensorDataset``, ``workers=0``): indexing of the tensors, in the process;
+- folder data (ImageFolder, files): a ``DataLoader`` whose worker processes decode images
+  ahead of the training step (``prefetch`` batches each), into pinned memory when the
+  model is on a GPU. Random transforms of an item are seeded by (seed, step, position in
+  the batch), so they too are the same after a resume and whatever the number of workers.
+"""
 from __future__ import annotations
 
-import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-__all__ = ["subset", "make_loader", "tensors"]
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
+
+__all__ = ["subset", "tensors", "epoch_order", "BatchPlan", "training_batches", "default_workers", "is_in_memory"]
 
 
 def subset(dataset: Dataset, n: int | None, seed: int = 0) -> Dataset:
@@ -23,17 +40,145 @@ def tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(xs), torch.as_tensor(ys, dtype=torch.int64)
 
 
-def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True, seed: int = 0, distributed: bool = False,
-                num_workers: int = 0, drop_last: bool = False) -> DataLoader:
-    """A DataLoader whose order depends only on ``seed`` (and the epoch, via ``set_epoch`` when distributed)."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    sampler = None
-    if distributed:
-        from torch.utils.data.distributed import DistributedSampler
+def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The data order of an epoch: a permutation of ``range(n)`` seeded by (seed, epoch), shape (n,)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
 
-        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
-        shuffle = False
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
-                      generator=generator, drop_last=drop_last)
+
+def is_in_memory(dataset: Dataset) -> bool:
+    """True for datasets held as tensors (``TensorDataset`` and the like: a ``tensors`` attribute)."""
+    return getattr(dataset, "tensors", None) is not None
+
+
+def default_workers(dataset: Dataset) -> int:
+    """Worker processes for a dataset: 0 for in-memory data, ``min(8, CPUs)`` for data read from files."""
+    if is_in_memory(dataset):
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(8, cpus)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Which examples every step of a run takes.
+
+    Attributes
+    ----------
+    n : size of the dataset
+    batch_size : examples per step from the dataset, all ranks together
+    seed : the run's seed
+    rank, world : this process and the number of DDP processes
+    """
+
+    n: int
+    batch_size: int
+    seed: int
+    rank: int = 0
+    world: int = 1
+
+    def __post_init__(self):
+        if self.batch_size < 1 or self.n < self.batch_size:
+            raise ValueError(f"the dataset has {self.n} examples, fewer than one batch of {self.batch_size}")
+        if not 0 <= self.rank < self.world:
+            raise ValueError(f"rank must be in [0, {self.world}), got {self.rank}")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches only under DDP (every rank needs its share); the last partial batch too otherwise."""
+        return self.n // self.batch_size if self.world > 1 else -(-self.n // self.batch_size)
+
+    def indices(self, order: torch.Tensor, step: int) -> torch.Tensor:
+        """This rank's dataset indices of ``step`` in an epoch of the given order, shape (<= batch_size / world,)."""
+        idx = order[step * self.batch_size:(step + 1) * self.batch_size]
+        return idx[self.rank::self.world] if self.world > 1 else idx
+
+    def schedule(self, start_epoch: int, start_step: int, epochs: int) -> Iterator[tuple[int, int, torch.Tensor]]:
+        """``(epoch, step, indices)`` for every remaining step of a run, in order."""
+        for epoch in range(start_epoch, epochs):
+            order = epoch_order(self.n, self.seed, epoch)
+            for step in range(start_step if epoch == start_epoch else 0, self.steps_per_epoch):
+                yield epoch, step, self.indices(order, step)
+
+
+def item_seed(seed: int, global_step: int, position: int) -> int:
+    """Seed of the random transform of the item at ``position`` of a step's batch (64 bits)."""
+    key = f"{seed}/{global_step}/{position}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+
+
+class _SeededItems(Dataset):
+    """Items fetched as ``(index, seed)``: the global RNG is seeded for the item's random transforms."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]):
+        index, seed = key
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            x, y = self.dataset[index]
+        return x, int(y)
+
+
+class _PlanSampler(Sampler[list[tuple[int, int]]]):
+    def __init__(self, plan: BatchPlan, start_epoch: int, start_step: int, epochs: int, first_global_step: int):
+        self.plan, self.start = plan, (start_epoch, start_step, epochs)
+        self.first_global_step = first_global_step
+
+    def __iter__(self):
+        rank, world = self.plan.rank, self.plan.world
+        for t, (_, _, idx) in enumerate(self.plan.schedule(*self.start)):
+            positions = range(rank, rank + world * len(idx), world)  # positions in the step's global batch
+            yield [(int(i), item_seed(self.plan.seed, self.first_global_step + t, p)) for i, p in zip(idx, positions)]
+
+    def __len__(self) -> int:
+        start_epoch, start_step, epochs = self.start
+        return max(0, (epochs - start_epoch) * self.plan.steps_per_epoch - start_step)
+
+
+def _collate(items):
+    xs, ys = zip(*items)
+    return torch.stack(xs), torch.as_tensor(ys, dtype=torch.int64)
+
+
+def training_batches(dataset: Dataset, plan: BatchPlan, start_epoch: int, start_step: int, epochs: int,
+                     first_global_step: int = 0, workers: int = 0, pin_memory: bool = False,
+                     prefetch: int = 2) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches ``(x, y)`` of every remaining step of a run, in :class:`BatchPlan` order.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Items ``(x, y)``, ``x`` of shape (C, H, W).
+    plan : BatchPlan
+    start_epoch, start_step : where the run resumes; ``epochs``: where it ends
+    first_global_step : the run's step count at ``(start_epoch, start_step)`` (seeds item transforms)
+    workers : int
+        Worker processes decoding items (0: in this process).
+    pin_memory : bool
+        Batches in page-locked memory (for asynchronous copies to a GPU).
+    prefetch : int
+        Batches each worker prepares ahead.
+
+    Yields
+    ------
+    x : Tensor, shape (B, C, H, W); y : Tensor of int64, shape (B,)
+    """
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0, got {workers}")
+    if prefetch < 1:
+        raise ValueError(f"prefetch must be >= 1, got {prefetch}")
+    if is_in_memory(dataset) and workers == 0:
+        x_all, y_all = dataset.tensors[0], dataset.tensors[1]
+        for _, _, idx in plan.schedule(start_epoch, start_step, epochs):
+            x, y = x_all[idx], y_all[idx].long()
+            yield (x.pin_memory(), y.pin_memory()) if pin_memory else (x, y)
+        return
+    sampler = _PlanSampler(plan, start_epoch, start_step, epochs, first_global_step)
+    loader = DataLoader(_SeededItems(dataset), batch_sampler=sampler, num_workers=workers, collate_fn=_collate,
+                        pin_memory=pin_memory, prefetch_factor=prefetch if workers else None,
+                        persistent_workers=False)
+    yield from loader

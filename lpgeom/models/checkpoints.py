@@ -6,14 +6,16 @@ state dicts possibly under ``"state_dict"`` (or ``"model"``), keys possibly pref
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["read_state_dict", "load_weights", "CheckpointError", "strip_prefixes"]
+__all__ = ["read_state_dict", "load_weights", "CheckpointError", "strip_prefixes", "state_digest"]
 
 
 class CheckpointError(ValueError):
@@ -82,3 +84,41 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: st
         raise CheckpointError(f"{source} is for another architecture than {type(model).__name__}: " + ", ".join(parts))
     model.load_state_dict(state, strict=True)
     return model
+
+
+def state_digest(state: Any) -> str:
+    """SHA-256 of a (nested) checkpoint: every tensor's name, size, dtype and bytes, every other value's repr.
+
+    Dicts are walked in their order (``torch.save``/``torch.load`` keep it), lists and tuples
+    by position; a tensor under ``"a.b"`` contributes ``"a.b(numel,)dtype"`` and its bytes. For
+    a flat state dict of tensors this is the weights digest the study records
+    (``model_sha256``), so the two agree.
+
+    Parameters
+    ----------
+    state : Mapping, list, tuple, Tensor or plain value
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    digest = hashlib.sha256()
+    _feed(digest, "", state)
+    return digest.hexdigest()
+
+
+def _feed(digest, name: str, value: Any) -> None:
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}{tuple(t.shape)}{t.dtype}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _feed(digest, f"{name}.{key}" if name else str(key), item)
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{name}[{len(value)}]".encode())
+        for i, item in enumerate(value):
+            _feed(digest, f"{name}[{i}]", item)
+    else:
+        digest.update(f"{name}={value!r}".encode())

@@ -1,10 +1,11 @@
-"""Atomic, resumable checkpoints.
+"""Atomic, verified, resumable checkpoints of a run: ``last.pt`` and ``previous.pt``.
 
-``save_checkpoint`` writes to a temporary file in the same folder, fsyncs it and renames
-it over ``last.pt`` after moving the previous ``last.pt`` to ``previous.pt``: a crash or a
-kill at any moment leaves at least one complete checkpoint. ``load_latest`` reads
-``last.pt`` with ``weights_only=True`` and falls back to ``previous.pt`` (with a warning)
-if ``last.pt`` is corrupt or truncated.
+``save_checkpoint`` stores the state with its SHA-256 digest (:func:`lpgeom.models.checkpoints.state_digest`
+over every tensor and value) under the key ``"sha256"``, moves the former ``last.pt`` to
+``previous.pt`` and writes the new one atomically (:mod:`lpgeom.utils.files`): a crash or a
+kill at any moment leaves at least one complete checkpoint (``last.pt``, or ``previous.pt``
+alone between the two renames). ``load_latest`` reads with ``weights_only=True``, checks the
+digest, and falls back from a corrupt ``last.pt`` to ``previous.pt`` with a warning.
 """
 from __future__ import annotations
 
@@ -14,50 +15,61 @@ import warnings
 
 import torch
 
-__all__ = ["save_checkpoint", "load_latest", "LAST", "PREVIOUS"]
+from ..models.checkpoints import CheckpointError, state_digest
+from ..utils.files import atomic_torch_save
+
+__all__ = ["save_checkpoint", "load_latest", "LAST", "PREVIOUS", "DIGEST_KEY"]
 
 LAST, PREVIOUS = "last.pt", "previous.pt"
-
-
-def _fsync_dir(folder: pathlib.Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+DIGEST_KEY = "sha256"
 
 
 def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> pathlib.Path:
-    """Write ``state`` atomically as ``run_dir/last.pt`` (the former one becomes ``previous.pt``)."""
-    folder = pathlib.Path(run_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{LAST}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        torch.save(state, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    last = folder / LAST
-    if last.exists():
-        os.replace(last, folder / PREVIOUS)
-    os.replace(tmp, last)
-    _fsync_dir(folder)
-    return last
-
-
-def _read(path: pathlib.Path, map_location) -> dict:
-    return torch.load(path, map_location=map_location, weights_only=True)
-
-
-def load_latest(run_dir: str | os.PathLike, map_location="cpu") -> dict | None:
-    """The newest readable checkpoint of a run, or None if the run has none.
+    """Write ``state`` (plus its digest) atomically as ``run_dir/last.pt``; the former one becomes ``previous.pt``.
 
     Raises
     ------
+    OSError
+        If the folder cannot be written (disk full, read-only): one sentence naming the file;
+        no temporary file is left and the newest complete checkpoint stays readable.
     ValueError
-        If checkpoints exist but none can be read (corrupt or truncated).
+        If ``state`` already holds the reserved key ``"sha256"``.
+    """
+    if DIGEST_KEY in state:
+        raise ValueError(f"a checkpoint state must not hold the key {DIGEST_KEY!r} (it is added on saving)")
+    folder = pathlib.Path(run_dir)
+    last = folder / LAST
+    payload = {**state, DIGEST_KEY: state_digest(state)}
+    if last.exists():
+        try:
+            os.replace(last, folder / PREVIOUS)
+        except OSError as err:
+            raise OSError(err.errno, f"could not move {last} to {folder / PREVIOUS}: {err.strerror}") from err
+    return atomic_torch_save(payload, last)
+
+
+def _read_verified(path: pathlib.Path, map_location) -> dict:
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"it holds a {type(state).__name__}, not a checkpoint dict")
+    recorded = state.pop(DIGEST_KEY, None)
+    if recorded is None:
+        warnings.warn(f"checkpoint {path} carries no digest (written by an older lpgeom); it is not verified",
+                      stacklevel=3)
+    elif recorded != state_digest(state):
+        raise CheckpointError("its content does not match its SHA-256 digest (the file is corrupt)")
+    return state
+
+
+def load_latest(run_dir: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict | None:
+    """The newest readable, verified checkpoint of a run (without its digest), or None if the run has none.
+
+    Warns (``UserWarning``) when ``last.pt`` is unreadable or corrupt and ``previous.pt`` is used.
+
+    Raises
+    ------
+    CheckpointError
+        If checkpoints exist but none can be read or verified (a ``ValueError``).
     """
     folder = pathlib.Path(run_dir)
     errors = []
@@ -66,7 +78,7 @@ def load_latest(run_dir: str | os.PathLike, map_location="cpu") -> dict | None:
         if not path.exists():
             continue
         try:
-            state = _read(path, map_location)
+            state = _read_verified(path, map_location)
         except Exception as err:  # any unreadable file: torch raises many types
             errors.append(f"{path}: {type(err).__name__}: {err}")
             continue
@@ -74,5 +86,5 @@ def load_latest(run_dir: str | os.PathLike, map_location="cpu") -> dict | None:
             warnings.warn(f"checkpoint {errors[0]} is unreadable; resuming from {path}", stacklevel=2)
         return state
     if errors:
-        raise ValueError("no readable checkpoint in " + str(folder) + ": " + "; ".join(errors))
+        raise CheckpointError("no readable checkpoint in " + str(folder) + ": " + "; ".join(errors))
     return None

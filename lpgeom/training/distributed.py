@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["DistInfo", "init_distributed", "is_main_process"]
+__all__ = ["DistInfo", "init_distributed", "barrier"]
 
 
 @dataclass(frozen=True)
 class DistInfo:
+    """This process's place among the DDP processes (rank 0 of 1 without DDP)."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
@@ -37,7 +39,9 @@ def init_distributed(device: str | torch.device) -> DistInfo:
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def is_main_process() -> bool:
-    import torch.distributed as dist
+def barrier(info: DistInfo) -> None:
+    """Wait for every rank (no-op without DDP)."""
+    if info.enabled:
+        import torch.distributed as dist
 
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+        dist.barrier()

@@ -5,29 +5,39 @@ and every random choice of step ``t`` (augmentation, E-AT's norm) uses a generat
 by ``(seed, t)``. A run killed at any point and resumed from its last checkpoint
 recomputes the same order, skips the steps already done, and (on the CPU) ends with
 bit-identical weights.
+
+The parts: batches from :mod:`lpgeom.data.loaders`, the step in :mod:`.step`, logging in
+:mod:`.metrics`, checkpoints in :mod:`.checkpoint`, the resume fingerprint in
+:mod:`.fingerprint`, the run-dir lock in :mod:`.lock`, best-checkpoint selection in
+:mod:`.selection`.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import pathlib
-import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import Dataset
 
-from ..data.transforms import random_crop_flip
-from .checkpoint import load_latest, save_checkpoint
-from .distributed import DistInfo, init_distributed
-from .metrics import MetricsLog
+from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
+from ..utils.files import atomic_torch_save, atomic_write_json
+from .checkpoint import LAST, PREVIOUS, load_latest, save_checkpoint
+from .distributed import DistInfo, barrier, init_distributed
+from .fingerprint import fingerprint_differences, run_fingerprint
+from .lock import RunLock
+from .metrics import MetricsLog, RunLog
 from .schedule import PiecewiseLR
-from .schemes import Scheme, StepContext
+from .selection import BEST, HoldoutSelector, split_holdout
+from .step import DivergenceGuard, StepSettings, training_step
 
-__all__ = ["TrainConfig", "TrainResult", "train", "epoch_order"]
+__all__ = ["TrainConfig", "TrainResult", "train", "epoch_order", "FINAL"]
+
+FINAL = "model.pt"
 
 
 @dataclass
@@ -48,6 +58,15 @@ class TrainConfig:
     log_every : write a step record every this many steps
     progress : show a tqdm progress bar
     stop_after_steps : stop (after checkpointing) once this many steps are done in total (testing/profiling)
+    compile : run the model through ``torch.compile`` (training forward, attacks, clean error);
+        checkpoints keep the bare model's keys
+    workers : worker processes reading the data (None: 0 for in-memory data, ``min(8, CPUs)``
+        for data read from files); the batches are the same for any number
+    select : "last" keeps the final weights as ``model.pt``; "best" also evaluates robust
+        accuracy on ``holdout`` held-out training examples at every epoch end and keeps the
+        best epoch's weights as ``best.pt`` (the paper's best-checkpoint selection)
+    holdout : training examples held out (seeded by ``seed``) for ``select="best"``; they are
+        not trained on
     """
 
     epochs: int = 1
@@ -66,48 +85,84 @@ class TrainConfig:
     log_every: int = 10
     progress: bool = True
     stop_after_steps: int | None = None
+    compile: bool = False
+    workers: int | None = None
+    select: Literal["last", "best"] = "last"
+    holdout: int = 0
 
     def __post_init__(self):
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs} and {self.batch_size}")
+        for name in ("epochs", "batch_size", "log_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("checkpoint_every", "holdout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        for name in ("lr", "lr_factor", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if self.momentum < 0 or self.weight_decay < 0 or self.lr_factor <= 0:
+            raise ValueError(f"momentum and weight_decay must be >= 0 and lr_factor > 0, got {self.momentum}, "
+                             f"{self.weight_decay} and {self.lr_factor}")
+        if self.stop_after_steps is not None and (isinstance(self.stop_after_steps, bool) or self.stop_after_steps < 1):
+            raise ValueError(f"stop_after_steps must be None or an integer >= 1, got {self.stop_after_steps!r}")
+        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
+                                         or self.workers < 0):
+            raise ValueError(f"workers must be None or an integer >= 0, got {self.workers!r}")
+        if self.select not in ("last", "best"):
+            raise ValueError(f"select must be 'last' or 'best', got {self.select!r}")
+        if (self.select == "best") != (self.holdout > 0):
+            raise ValueError(f"select='best' needs holdout > 0 examples and holdout needs select='best', got "
+                             f"select={self.select!r} and holdout={self.holdout}")
         self.milestones = tuple(float(m) for m in self.milestones)
         PiecewiseLR(self.lr, self.milestones, self.lr_factor)  # validates lr and milestones
 
     def fingerprint(self) -> dict:
-        """Settings that must not change when a run is resumed."""
-        skip = {"epochs", "progress", "log_every", "checkpoint_every", "stop_after_steps", "device"}
+        """Settings that must not change when a run is resumed (all but how it is run and shown)."""
+        skip = {"progress", "log_every", "checkpoint_every", "stop_after_steps", "device", "compile", "workers"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
 @dataclass
 class TrainResult:
+    """What :func:`train` did: epoch summaries of this call, steps done in total, whether the run is finished."""
+
     run_dir: pathlib.Path
     epochs: list[dict] = field(default_factory=list)
     global_step: int = 0
     finished: bool = False
+    best: dict | None = None
 
 
-def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
-    """The data order of an epoch: a permutation of ``range(n)`` seeded by (seed, epoch)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+def _prepare_run_dir(run_dir: pathlib.Path) -> None:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"run_dir {run_dir} is a file, not a folder; pass a folder path")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(err.errno, f"could not create the run dir {run_dir}: {err.strerror}") from err
 
 
-def _fetch(dataset: Dataset, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if isinstance(dataset, TensorDataset):
-        x, y = dataset.tensors[0][idx], dataset.tensors[1][idx]
-    else:
-        items = [dataset[int(i)] for i in idx]
-        x = torch.stack([it[0] for it in items])
-        y = torch.as_tensor([int(it[1]) for it in items])
-    return x, y.long()
+def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog) -> None:
+    """A new run in ``run_dir``: the files of an earlier run there are removed, ``config.json`` written."""
+    for name in (LAST, PREVIOUS, FINAL, BEST):
+        (run_dir / name).unlink(missing_ok=True)
+    log.clear()
+    atomic_write_json(run_dir / "config.json", record)
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if hasattr(model, "module") else model
+def _refuse_other_run(run_dir: pathlib.Path, saved: dict, now: dict) -> None:
+    differences = fingerprint_differences(saved, now)
+    if differences:
+        raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir or resume=False. "
+                         f"Differences: " + "; ".join(differences))
 
 
-def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfig, run_dir: str | os.PathLike,
-          resume: bool = True, describe: dict | None = None, extra: Dataset | None = None) -> TrainResult:
+def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_dir: str | os.PathLike,
+          resume: bool = True, describe: dict | None = None, extra: Dataset | None = None,
+          select_threats=None) -> TrainResult:
     """Train ``model`` on ``dataset`` with ``scheme``, checkpointing into ``run_dir``.
 
     Parameters
@@ -115,168 +170,187 @@ def train(model: nn.Module, dataset: Dataset, scheme: Scheme, config: TrainConfi
     model : torch.nn.Module
         Inputs in [0, 1]; moved to ``config.device``.
     dataset : torch.utils.data.Dataset
-        Items ``(x, y)`` with ``x`` of shape (C, H, W); a TensorDataset is fastest.
+        Items ``(x, y)`` with ``x`` of shape (C, H, W); a TensorDataset is fastest, folder
+        datasets are read by ``config.workers`` worker processes.
     scheme : Scheme
+        ``training_loss(model, x, y, ctx) -> (loss, StepStats)``; ``describe()`` enters the fingerprint.
     config : TrainConfig
     run_dir : path
-        Holds ``config.json``, ``metrics.jsonl``, ``last.pt`` / ``previous.pt``, ``model.pt``.
+        Holds ``config.json``, ``metrics.jsonl``, ``last.pt`` / ``previous.pt``, ``model.pt``
+        (written when the run finishes), ``best.pt`` (``select="best"``) and ``.lock``.
     resume : bool
-        Continue from ``run_dir/last.pt`` if present.
+        Continue from ``run_dir/last.pt`` if present (the run's fingerprint must match);
+        False starts afresh, removing an earlier run's checkpoints and logs there.
     describe : dict, optional
-        Extra information saved in ``config.json`` (e.g. architecture, dataset, CLI command).
+        Extra information saved in ``config.json`` (e.g. architecture, dataset, CLI command);
+        all but ``"command"`` enter the fingerprint.
     extra : Dataset, optional
         Extra (pseudo-labelled) data: half of every batch is drawn from it (seeded per step),
         and one epoch is still one pass over ``dataset`` (the paper's setup for models
         trained with extra data).
+    select_threats : ThreatUnion, optional
+        The threats of the held-out robust accuracy (required with ``config.select="best"``).
 
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    ValueError
+        A dataset smaller than a batch, a resume whose fingerprint differs (the fields are
+        named), bad DDP or extra-data settings.
+    RunLockedError
+        If another live process writes ``run_dir`` (its PID is named).
+    CheckpointError
+        If checkpoints exist but none is readable and intact.
+    TrainingDiverged
+        If the loss or the weights become non-finite (the last good checkpoint is kept, no
+        ``model.pt`` is written).
+    OSError
+        If ``run_dir`` cannot be written (disk full, read-only, a file): one sentence naming the path.
     """
     run_dir = pathlib.Path(run_dir)
     device = torch.device(config.device)
     dist_info: DistInfo = init_distributed(device)
     main = dist_info.rank == 0
+    if config.select == "best" and select_threats is None:
+        raise ValueError("config.select='best' needs select_threats (the threats of the held-out robust accuracy)")
+    dataset, held_out = split_holdout(dataset, config.holdout, config.seed)
     if len(dataset) < config.batch_size:
         raise ValueError(f"the dataset has {len(dataset)} examples, fewer than one batch of {config.batch_size}")
     if dist_info.enabled and config.batch_size % dist_info.world_size:
         raise ValueError(f"batch_size {config.batch_size} must be divisible by the {dist_info.world_size} processes")
+    standard = config.batch_size // 2 if extra is not None else config.batch_size  # standard examples per batch
+    if extra is not None and (standard < 1 or len(extra) == 0):
+        raise ValueError("extra data needs batch_size >= 2 and a non-empty extra dataset")
+    if main:
+        _prepare_run_dir(run_dir)
+    lock = RunLock(run_dir).acquire() if main else None
+    try:
+        return _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, describe, extra,
+                             select_threats, device, dist_info, standard)
+    finally:
+        if lock is not None:
+            lock.release()
 
+
+def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, describe, extra, select_threats,
+                  device, dist_info, standard) -> TrainResult:
+    main = dist_info.rank == 0
     model.to(device)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
+    fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe)
     record = {"config": dataclasses.asdict(config), "scheme": scheme.describe(), **(describe or {})}
+    log = MetricsLog(run_dir, enabled=main)
+    selector = HoldoutSelector(held_out, select_threats, run_dir, enabled=main) if config.select == "best" else None
 
-    start_epoch, start_step, global_step = 0, 0, 0
-    state = load_latest(run_dir, map_location=device) if resume else None
+    start_epoch, start_step, global_step, epoch_state = 0, 0, 0, None
+    state = load_latest(run_dir, map_location="cpu") if resume else None
     if state is not None:
-        saved = json.loads(state["config"])
-        if saved["fingerprint"] != json.loads(json.dumps(config.fingerprint())):
-            raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir or resume=False\n"
-                             f"saved: {saved['fingerprint']}\nnow:   {config.fingerprint()}")
+        _refuse_other_run(run_dir, state.get("fingerprint", {}), fingerprint)
         from ..models.checkpoints import load_weights
 
-        load_weights(model, state["model"], source=str(run_dir / "last.pt"))
+        load_weights(model, state["model"], source=str(run_dir / LAST))
         optimizer.load_state_dict(state["optimizer"])
         scheme.load_state_dict(state["scheme"])
         start_epoch, start_step, global_step = int(state["epoch"]), int(state["step"]), int(state["global_step"])
-    elif main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(record, indent=2, default=str))
-        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
-    log = MetricsLog(run_dir, enabled=main)
-    if state is not None:
+        epoch_state = state.get("epoch_log")
+        if selector is not None:
+            selector.load_state_dict(state.get("best", {}))
         log.truncate_after(global_step)
+    elif main:
+        _start_fresh(run_dir, record, log)
 
-    net = model
+    attack_model = torch.compile(model) if config.compile else model
+    net = attack_model
     if dist_info.enabled:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = torch.compile(ddp) if config.compile else ddp
 
-    world, rank = dist_info.world_size, dist_info.rank
-    n = len(dataset)
-    standard = config.batch_size // 2 if extra is not None else config.batch_size  # standard examples per batch
-    if extra is not None and (standard < 1 or len(extra) == 0):
-        raise ValueError("extra data needs batch_size >= 2 and a non-empty extra dataset")
-    steps_per_epoch = n // standard if dist_info.enabled else math.ceil(n / standard)
+    plan = BatchPlan(len(dataset), standard, config.seed, dist_info.rank, dist_info.world_size)
+    steps_per_epoch = plan.steps_per_epoch
     total_steps = steps_per_epoch * config.epochs
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
-    result = TrainResult(run_dir, global_step=global_step)
-
-    def checkpoint(epoch: int, step: int) -> None:
-        if main:
-            save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "scheme": scheme.state_dict(), "epoch": epoch, "step": step, "global_step": global_step,
-                             "config": json.dumps({"fingerprint": config.fingerprint(), "record": record}, default=str)},
-                            run_dir)
-        if dist_info.enabled:
-            import torch.distributed as dist
-
-            dist.barrier()
-
+    settings = StepSettings(device, config.seed, config.augment, config.amp, config.channels_last)
+    workers = default_workers(dataset) if config.workers is None else config.workers
+    batches = training_batches(dataset, plan, start_epoch, start_step, config.epochs, first_global_step=global_step,
+                               workers=workers, pin_memory=device.type == "cuda")
+    guard = DivergenceGuard(device)
     bar = None
     if config.progress and main:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_steps, initial=global_step, desc=scheme.name, leave=False)
+    run_log = RunLog(log, config.log_every, steps_per_epoch, bar)
+    result = TrainResult(run_dir, global_step=global_step)
+    last_saved = f"the checkpoint of step {global_step} ({LAST})" if state is not None else "no checkpoint"
 
-    for epoch in range(start_epoch, config.epochs):
-        order = epoch_order(n, config.seed, epoch)
-        sums: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        t0 = time.perf_counter()
-        first = start_step if epoch == start_epoch else 0
-        for step in range(first, steps_per_epoch):
-            idx = order[step * standard:(step + 1) * standard]
-            if dist_info.enabled:
-                idx = idx[rank::world]
-            x, y = _fetch(dataset, idx)
-            if extra is not None:
-                pick = torch.randint(len(extra), (config.batch_size - standard,),
-                                     generator=torch.Generator().manual_seed(config.seed * 7_919 + global_step))
-                if dist_info.enabled:
-                    pick = pick[rank::world]
-                ex, ey = _fetch(extra, pick)
-                x, y = torch.cat([x, ex]), torch.cat([y, ey])
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            gen = torch.Generator(device=device).manual_seed(config.seed * 1_000_003 + global_step)
-            cpu_gen = torch.Generator().manual_seed(config.seed * 1_000_003 + global_step)
-            if config.augment:
-                x = random_crop_flip(x, generator=gen)
-            if config.channels_last and x.ndim == 4:
-                x = x.contiguous(memory_format=torch.channels_last)
-            lr = schedule(global_step / total_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            model.train()
-            ctx = StepContext(epoch=epoch, global_step=global_step, generator=cpu_gen, attack_model=model)
-            with autocast:
-                loss, stats = scheme.training_loss(net, x, y, ctx)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                model.eval()
-                with autocast:
-                    clean_err = float((model(x).argmax(1) != y).float().mean())
-                model.train()
-            stats = {"loss": float(loss.detach()), "clean_err": clean_err, **stats}
-            global_step += 1
-            for k, v in stats.items():
-                if isinstance(v, (int, float)):
-                    sums[k] = sums.get(k, 0.0) + float(v)
-                    counts[k] = counts.get(k, 0) + 1
-            if global_step % config.log_every == 0 or step == steps_per_epoch - 1:
-                log.write({"kind": "step", "epoch": epoch, "step": step, "global_step": global_step, "lr": lr, **stats})
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in stats.items()
-                                 if k in ("loss", "clean_err", "norm") or k.startswith(("rerr", "p_"))})
-            done = step + 1 == steps_per_epoch
-            if done:
-                checkpoint(epoch + 1, 0)
-            elif config.checkpoint_every and global_step % config.checkpoint_every == 0:
-                checkpoint(epoch, step + 1)
-            if config.stop_after_steps is not None and global_step >= config.stop_after_steps:
-                if not done and not (config.checkpoint_every and global_step % config.checkpoint_every == 0):
+    def checkpoint(epoch: int, step: int) -> None:
+        nonlocal last_saved
+        guard.check(model, global_step, last_saved)
+        if main:
+            save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                             "scheme": scheme.state_dict(), "epoch": epoch, "step": step, "global_step": global_step,
+                             "epoch_log": run_log.state_dict() if step else {},
+                             "best": selector.state_dict() if selector is not None else {},
+                             "fingerprint": fingerprint}, run_dir)
+        last_saved = f"the checkpoint of step {global_step} ({LAST})"
+        barrier(dist_info)
+
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            run_log.start_epoch(epoch_state if epoch == start_epoch and start_step else None)
+            for step in range(start_step if epoch == start_epoch else 0, steps_per_epoch):
+                x, y = next(batches)
+                if extra is not None:
+                    x, y = _with_extra(x, y, extra, config, global_step, dist_info)
+                lr = schedule(global_step / total_steps)
+                stats = training_step(net, attack_model, optimizer, scheme, x, y, lr, epoch, global_step, settings)
+                guard.observe(stats.loss, global_step)
+                global_step += 1
+                if run_log.step(stats, epoch, step, global_step, lr) is not None:  # numbers were read: check them
+                    guard.check(model, global_step, last_saved, weights=False)
+                done = step + 1 == steps_per_epoch
+                stop = config.stop_after_steps is not None and global_step >= config.stop_after_steps
+                if done:
+                    summary = run_log.epoch_summary(epoch, global_step)
+                    if selector is not None:
+                        summary.update(selector.epoch_end(attack_model, model, epoch, global_step))
+                    log.write(summary)  # before the checkpoint: a resume from it never loses the summary
+                    result.epochs.append(summary)
+                    checkpoint(epoch + 1, 0)
+                elif stop or (config.checkpoint_every and global_step % config.checkpoint_every == 0):
                     checkpoint(epoch, step + 1)
-                result.global_step = global_step
-                if bar is not None:
-                    bar.close()
-                return result
-        summary = {"kind": "epoch", "epoch": epoch, "global_step": global_step, "seconds": time.perf_counter() - t0,
-                   **{k: sums[k] / counts[k] for k in sums}}
-        log.write(summary)
-        result.epochs.append(summary)
-    if bar is not None:
-        bar.close()
+                if stop:
+                    result.global_step = global_step
+                    return result
+    finally:
+        run_log.close()
+        batches.close()
+    guard.check(model, global_step, last_saved)
     if main:
-        tmp = run_dir / ".model.pt.tmp"
-        torch.save(model.state_dict(), tmp)
-        os.replace(tmp, run_dir / "model.pt")
+        atomic_torch_save(model.state_dict(), run_dir / FINAL)
     result.global_step, result.finished = global_step, True
+    result.best = selector.best if selector is not None else None
     return result
+
+
+def _with_extra(x: torch.Tensor, y: torch.Tensor, extra: Dataset, config: TrainConfig, global_step: int,
+                dist_info: DistInfo) -> tuple[torch.Tensor, torch.Tensor]:
+    """Append the step's extra examples (seeded by (seed, step); this rank's share under DDP)."""
+    pick = torch.randint(len(extra), (config.batch_size - config.batch_size // 2,),
+                         generator=torch.Generator().manual_seed(config.seed * 7_919 + global_step))
+    if dist_info.enabled:
+        pick = pick[dist_info.rank::dist_info.world_size]
+    if getattr(extra, "tensors", None) is not None:
+        ex, ey = extra.tensors[0][pick], extra.tensors[1][pick].long()
+    else:
+        items = [extra[int(i)] for i in pick]
+        ex, ey = torch.stack([it[0] for it in items]), torch.as_tensor([int(it[1]) for it in items])
+    return torch.cat([x, ex]), torch.cat([y, ey])

@@ -1,40 +1,153 @@
-"""Metrics log of a run: one JSON object per line (step and epoch records), easy to plot."""
+"""Metrics of a run: ``metrics.jsonl``, one JSON object per line (step and epoch records), easy to plot.
+
+:class:`MetricsLog` appends records (rank 0 only under DDP). A kill during an append can
+leave a torn last line: :func:`read_metrics` skips it (it never was a complete record), and
+a resume drops it with every record after the checkpoint. A malformed line elsewhere is an
+error that names the file and the line. :class:`RunLog` is what the training loop writes:
+step records at log steps, epoch summaries over the whole epoch (resumes included), and the
+progress bar.
+"""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pathlib
+import time
 
-__all__ = ["MetricsLog", "read_metrics"]
+from ..utils.files import atomic_write_text
+from .stats import StatsTotals, StepStats
+
+__all__ = ["MetricsLog", "read_metrics", "RunLog", "METRICS_NAME"]
+
+METRICS_NAME = "metrics.jsonl"
+
+
+def _parse(path: pathlib.Path, text: str) -> list[dict]:
+    """Records of a metrics file's text; a torn last line is dropped, any other bad line is an error."""
+    lines = text.split("\n")
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # the last line has no newline: an append that was cut short
+                continue
+            raise ValueError(f"{path} line {number} is not a JSON record: {line[:80]!r}") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path} line {number} is not a JSON object: {line[:80]!r}")
+        records.append(record)
+    return records
 
 
 class MetricsLog:
     """Append JSON lines to ``run_dir/metrics.jsonl`` (rank 0 only under DDP)."""
 
     def __init__(self, run_dir: str | os.PathLike, enabled: bool = True) -> None:
-        self.path = pathlib.Path(run_dir) / "metrics.jsonl"
+        self.path = pathlib.Path(run_dir) / METRICS_NAME
         self.enabled = enabled
 
     def write(self, record: dict) -> None:
+        """Append one record.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written (disk full, read-only), naming it.
+        """
         if not self.enabled:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(record, default=float) + "\n")
+        line = json.dumps(record, default=float) + "\n"
+        try:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError as err:
+            raise OSError(err.errno or errno.EIO, f"could not append to {self.path}: {err.strerror or err}") from err
+
+    def clear(self) -> None:
+        """Start an empty log (a fresh run)."""
+        if self.enabled:
+            self.path.unlink(missing_ok=True)
 
     def truncate_after(self, global_step: int) -> None:
-        """On resume: drop records written after the checkpoint (they will be written again)."""
+        """On resume: keep the records up to ``global_step`` (later ones will be written again) and drop a torn line."""
         if not self.enabled or not self.path.exists():
             return
-        kept = [line for line in self.path.read_text().splitlines()
-                if line.strip() and json.loads(line).get("global_step", 0) <= global_step]
-        self.path.write_text("".join(line + "\n" for line in kept))
+        kept = [r for r in _parse(self.path, self.path.read_text(encoding="utf-8"))
+                if r.get("global_step", 0) <= global_step]
+        atomic_write_text(self.path, "".join(json.dumps(r, default=float) + "\n" for r in kept))
 
 
 def read_metrics(run_dir: str | os.PathLike, kind: str | None = None) -> list[dict]:
-    """Records of a run's metrics log (``kind="step"`` or ``"epoch"`` to filter)."""
-    path = pathlib.Path(run_dir) / "metrics.jsonl"
+    """Records of a run's metrics log (``kind="step"`` or ``"epoch"`` to filter).
+
+    A torn last line (a run killed while appending) is skipped.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no metrics log.
+    ValueError
+        If a line other than the last is not a JSON object (the file and line are named).
+    """
+    path = pathlib.Path(run_dir) / METRICS_NAME
     if not path.exists():
         raise FileNotFoundError(f"no metrics log at {path}")
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = _parse(path, path.read_text(encoding="utf-8"))
     return [r for r in records if kind is None or r.get("kind") == kind]
+
+
+class RunLog:
+    """What the loop reports: step records every ``log_every`` steps, epoch summaries, a progress bar.
+
+    Numbers are read from the device only here (at log steps and epoch ends). The epoch's
+    sums live in :attr:`totals`, saved with checkpoints (:meth:`state_dict`), so the summary
+    of an epoch resumed in the middle covers all of it.
+    """
+
+    def __init__(self, log: MetricsLog, log_every: int, steps_per_epoch: int, bar=None) -> None:
+        self.log, self.log_every, self.steps_per_epoch, self.bar = log, log_every, steps_per_epoch, bar
+        self.totals = StatsTotals()
+        self.seconds_before = 0.0  # of the current epoch, before this process resumed it
+        self._t0 = time.perf_counter()
+
+    def start_epoch(self, resumed: dict | None = None) -> None:
+        """Reset the sums and clock, or restore those of a checkpoint taken inside the epoch."""
+        self.totals = StatsTotals()
+        self.seconds_before = 0.0
+        if resumed:
+            self.totals.load_state_dict(resumed.get("totals", {}))
+            self.seconds_before = float(resumed.get("seconds", 0.0))
+        self._t0 = time.perf_counter()
+
+    def state_dict(self) -> dict:
+        """The epoch so far: statistics sums and elapsed seconds."""
+        return {"totals": self.totals.state_dict(), "seconds": self.seconds_before + time.perf_counter() - self._t0}
+
+    def step(self, stats: StepStats, epoch: int, step: int, global_step: int, lr: float) -> dict[str, float | str] | None:
+        """Accumulate a step; at log steps (and an epoch's last step) write its record and return it."""
+        self.totals.add(stats)
+        record = None
+        if global_step % self.log_every == 0 or step == self.steps_per_epoch - 1:
+            values = stats.to_floats()
+            record = {"kind": "step", "epoch": epoch, "step": step, "global_step": global_step, "lr": lr,
+                      **{k: values[k] for k in ("loss", "clean_err") if k in values},
+                      **{k: v for k, v in values.items() if k not in ("loss", "clean_err")}}
+            self.log.write(record)
+            if self.bar is not None:
+                self.bar.set_postfix({k: (f"{v:.3f}" if isinstance(v, float) else v) for k, v in values.items()
+                                      if k in ("loss", "clean_err", "norm") or k.startswith(("rerr", "p_"))})
+        if self.bar is not None:
+            self.bar.update(1)
+        return record
+
+    def epoch_summary(self, epoch: int, global_step: int) -> dict:
+        """The epoch summary (means over every step of the epoch, seconds); the caller writes it."""
+        return {"kind": "epoch", "epoch": epoch, "global_step": global_step,
+                "seconds": self.seconds_before + time.perf_counter() - self._t0, **self.totals.means()}
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

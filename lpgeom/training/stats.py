@@ -39,7 +39,7 @@ _TEXT = ("norm", "phase")
 
 def _scalar(value: Number) -> torch.Tensor:
     """A 0-dim tensor of ``value`` (a tensor keeps its device; no host synchronisation)."""
-    t = value if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+    t = value if isinstance(value, torch.Tensor) else torch.tensor(float(value), dtype=torch.float64)
     if t.numel() != 1:
         raise ValueError(f"a statistic must hold one number, got a tensor of shape {tuple(t.shape)}")
     return t.detach().reshape(())

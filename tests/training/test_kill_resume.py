@@ -8,6 +8,8 @@ import time
 import pytest
 import torch
 
+from lpgeom.training import read_metrics
+
 pytestmark = pytest.mark.slow
 
 ARGS = ["--dataset", "fashion_mnist", "--n-train", "1536", "--epochs", "2", "--batch-size", "64", "--steps", "3",
@@ -39,3 +41,8 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     a = torch.load(tmp_path / "full" / "model.pt", weights_only=True)
     b = torch.load(killed / "model.pt", weights_only=True)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ"
+
+    def records(run_dir):  # every step and epoch record, timings aside
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in read_metrics(run_dir)]
+
+    assert records(killed) == records(tmp_path / "full"), "resumed metrics differ (or an epoch summary is partial)"

@@ -89,7 +89,7 @@ def test_piecewise_schedule_and_bad_configs():
         PiecewiseLR(0.1, (0.8, 0.2))
     with pytest.raises(ValueError, match="lr must be positive"):
         TrainConfig(lr=0)
-    with pytest.raises(ValueError, match="epochs and batch_size"):
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1, got 0"):
         TrainConfig(epochs=0)
 
 
