@@ -4,26 +4,62 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..attacks.model_mode import eval_mode
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 
-__all__ = ["validate_evaluation_inputs", "gradient_masking_warnings"]
+__all__ = ["validate_evaluation_inputs", "validate_evaluation_options", "gradient_masking_warnings", "FLOAT_DTYPES"]
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: object, default_iterations: dict[str, int],
+                                batch_size: object, seed: object, n_target_classes: object) -> int:
+    """Clear errors for options that cannot be used together or are out of range; returns ``n_iter`` resolved.
+
+    Raises
+    ------
+    ValueError
+        Unknown method, ``n_iter``/``batch_size``/``n_target_classes`` below 1, ``n_target_classes``
+        with a method other than ``"autoattack"``.
+    TypeError
+        A count or seed that is not an int.
+    """
+    if method not in methods:
+        raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r} (unknown method)")
+    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes), ("seed", seed)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{arg} must be an int, got {value!r} ({type(value).__name__})")
+    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
+        if value is not None and value < 1:
+            raise ValueError(f"{arg} must be at least 1, got {value}")
+    if n_target_classes is not None and method != "autoattack":
+        raise ValueError(f"n_target_classes={n_target_classes} applies to method='autoattack' only, got method={method!r} "
+                         "('autoattack-standard' uses AutoAttack's standard targets, 'apgd' has none)")
+    return default_iterations[method] if n_iter is None else n_iter
 
 
 def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor, balls: list[LpBall]) -> int:
-    """Clear ``ValueError`` for inputs that cannot be evaluated; returns the number of classes.
+    """Clear ``ValueError``/``TypeError`` for inputs that cannot be evaluated; returns the number of classes.
 
-    Checks: tensors of matching batch size, no NaN / inf, images in [0, 1], integer labels
-    within the model's classes, radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255).
+    Checks: a module; images (N, C, H, W) of a float dtype (float16, bfloat16, float32,
+    float64), N >= 1, finite, in [0, 1]; integer labels of shape (N,) within the model's
+    classes; radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255). The model runs
+    once, in eval mode, on the first image.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise ValueError(f"x must be a tensor of images (N, C, H, W), got {getattr(x, 'shape', type(x))}")
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"x must hold float16, bfloat16, float32 or float64 pixels in [0, 1], got dtype {x.dtype}")
     if x.shape[0] == 0:
-        raise ValueError("x is empty: nothing to evaluate")
+        raise ValueError("x is empty (N = 0): nothing to evaluate")
     if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {tuple(getattr(y, 'shape', ()))}")
-    if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
+    if y.dtype not in LABEL_DTYPES:
+        raise TypeError(f"y must hold integer class labels (int64, int32, int16, int8, uint8), got dtype {y.dtype}")
     if not torch.isfinite(x).all():
         raise ValueError("x contains NaN or infinite values")
     lo, hi = float(x.min()), float(x.max())
@@ -31,8 +67,14 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
         hint = " (it looks like 0-255 pixels: divide by 255)" if hi > 1.5 else ""
         raise ValueError(f"images must lie in [0, 1] (normalisation belongs inside the model), got range [{lo:.3g}, {hi:.3g}]{hint}")
     check_radii_fit(balls, x[0].numel())
-    with torch.no_grad():
-        n_classes = model(x[:1]).shape[-1]
+    parameter = next(model.parameters(), None)
+    first = x[:1] if parameter is None else x[:1].to(parameter.device)
+    with eval_mode(model), torch.no_grad():
+        logits = model(first)
+    if logits.ndim != 2 or not torch.isfinite(logits).all():
+        raise ValueError(f"the model must return finite logits of shape (N, K), got shape {tuple(logits.shape)}"
+                         + ("" if torch.isfinite(logits).all() else " with NaN or infinite values"))
+    n_classes = logits.shape[-1]
     if int(y.min()) < 0 or int(y.max()) >= n_classes:
         raise ValueError(f"labels must be in [0, {n_classes - 1}] for a model with {n_classes} outputs, "
                          f"got range [{int(y.min())}, {int(y.max())}]")

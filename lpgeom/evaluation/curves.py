@@ -1,6 +1,7 @@
 """Robustness curves: robust accuracy as a function of eps for one norm (the paper's Figure 1)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -8,8 +9,9 @@ import torch
 from torch import nn
 
 from ..attacks import APGD
-from ..attacks._model_mode import eval_mode
+from ..attacks.model_mode import eval_mode
 from ..threats import LpBall
+from .checks import validate_evaluation_inputs, validate_evaluation_options
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -46,13 +48,40 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
     Radii are attacked in increasing order, only on points still robust at the previous
     radius (a point broken at eps stays broken at larger eps), with APGD-CE then APGD-DLR.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+    x : torch.Tensor, shape (N, C, H, W)
+        Images in [0, 1] (float dtype, finite, N >= 1).
+    y : torch.Tensor, shape (N,)
+        Integer labels.
+    ball : LpBall
+        The norm (its radius is replaced by each of ``eps_grid``).
+    eps_grid : sequence of float
+        Finite positive radii.
+    n_iter : int
+    seed : int
+
     Returns
     -------
     RobustnessCurve
+
+    Raises
+    ------
+    ValueError, TypeError
+        For inputs that cannot be evaluated (one sentence naming the argument).
     """
-    grid = sorted(float(e) for e in eps_grid)
-    if not grid or grid[0] <= 0:
-        raise ValueError(f"eps_grid must hold positive radii, got {list(eps_grid)}")
+    if not isinstance(ball, LpBall):
+        raise TypeError(f"ball must be an LpBall, got {type(ball).__name__}")
+    try:
+        grid = sorted(float(e) for e in eps_grid)
+    except (TypeError, ValueError):
+        raise TypeError(f"eps_grid must be a sequence of numbers, got {eps_grid!r}") from None
+    if not grid or not all(math.isfinite(e) and e > 0 for e in grid):
+        raise ValueError(f"eps_grid must hold finite positive radii, got {list(eps_grid)}")
+    validate_evaluation_options("apgd", ("apgd",), n_iter, {"apgd": n_iter}, 1, seed, None)
+    validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[0])])
+    y = y.long()
     accuracy = []
     with eval_mode(model):
         with torch.no_grad():

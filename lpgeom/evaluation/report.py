@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from ..utils import atomic_write_text
+
 __all__ = ["RobustnessReport"]
 
 
@@ -30,6 +32,11 @@ class RobustnessReport:
     method, n_iter, seed, seconds, warnings : how it was computed
     n_target_classes : int or None
         Target classes of APGD-T when not AutoAttack's standard (9 for l_inf/l_2, 5 for l_1).
+    attack_log : dict[str, dict[str, float]]
+        ``"autoattack-standard"`` only: per norm, pyautoattack's own robust accuracy on the
+        attacked (clean-correct) points after each attack (``"apgd-ce"``, ``"apgd-t"``,
+        ``"fab-t"``, ``"square"``): which attack broke how much. The per-point flags are
+        decided by lpgeom, not by these.
     """
 
     model: str
@@ -45,6 +52,7 @@ class RobustnessReport:
     warnings: list[str] = field(default_factory=list)
     per_point: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
     n_target_classes: int | None = None
+    attack_log: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def row(self) -> dict:
         """One row in percent, columns as in the paper's tables: clean, each norm, union."""
@@ -68,8 +76,7 @@ class RobustnessReport:
     def to_json(self, path: str | os.PathLike, per_point: bool = True) -> pathlib.Path:
         path = pathlib.Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(per_point=per_point), indent=2))
-        return path
+        return atomic_write_text(path, json.dumps(self.to_dict(per_point=per_point), indent=2))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> RobustnessReport:
@@ -78,9 +85,7 @@ class RobustnessReport:
         return cls(**data, per_point=flags)
 
     def to_csv(self, path: str | os.PathLike) -> pathlib.Path:
-        path = pathlib.Path(path)
-        self.to_frame().to_csv(path)
-        return path
+        return atomic_write_text(path, self.to_frame().to_csv())
 
     def _targets_note(self) -> str:
         return "" if self.n_target_classes is None else f", {self.n_target_classes} target classes"

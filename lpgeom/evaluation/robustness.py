@@ -1,22 +1,32 @@
-"""Clean, per-norm and union robust accuracy, with AutoAttack (as in the paper) or lpgeom's APGD (fast)."""
+"""Clean, per-norm and union robust accuracy: AutoAttack as in the paper, the full standard AutoAttack, or lpgeom's APGD."""
 from __future__ import annotations
 
+import logging
+import re
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
 
 from ..attacks import APGD
-from ..attacks._model_mode import eval_mode
+from ..attacks.model_mode import eval_mode
 from ..threats import LpBall, ThreatUnion
-from .checks import gradient_masking_warnings, validate_evaluation_inputs
+from .checks import gradient_masking_warnings, validate_evaluation_inputs, validate_evaluation_options
 from .report import RobustnessReport
 
-__all__ = ["evaluate_robustness", "autoattack_points", "apgd_points", "METHODS"]
+__all__ = ["evaluate_robustness", "autoattack_points", "standard_autoattack_points", "apgd_points", "METHODS",
+           "DEFAULT_ITERATIONS"]
 
-METHODS = ("autoattack", "apgd")
+#: ``"autoattack"``: the paper's evaluation (pyautoattack's APGD-CE + APGD-T);
+#: ``"autoattack-standard"``: pyautoattack's full standard AutoAttack (+ FAB-T, Square);
+#: ``"apgd"``: lpgeom's APGD-CE + APGD-DLR, fast, for monitoring.
+METHODS = ("autoattack", "autoattack-standard", "apgd")
+DEFAULT_ITERATIONS = {"autoattack": 100, "autoattack-standard": 100, "apgd": 20}
+PAPER_ATTACKS = ("apgd-ce", "apgd-t")
+STANDARD_ATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
+SQUARE_QUERIES_PER_ITERATION = 50  # AutoAttack's standard: 5000 queries for 100 iterations
 
 
 def _batches(n: int, size: int):
@@ -24,43 +34,117 @@ def _batches(n: int, size: int):
         yield slice(start, min(start + size, n))
 
 
+class _LogCollector(logging.Handler):
+    """Collects pyautoattack's log records (its checks warn through the ``auto-attack`` logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, attacks: Sequence[str],
+                    n_iter: int, seed: int, batch_size: int, device: str | torch.device,
+                    n_target_classes: int | None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
+    """pyautoattack's AutoAttack with its standard settings for ``ball``'s norm, restricted to ``attacks``.
+
+    The standard version sets the per-norm rules (l_1: 5 APGD-CE restarts, 5 target classes,
+    growing radii; l_inf, l_2: 1 restart, 9 target classes); ``attacks`` only selects which of
+    them run. The caller's global random state is left untouched (pyautoattack reseeds it).
+
+    Returns
+    -------
+    x_adv : torch.Tensor, shape (N, C, H, W)
+        Adversarial points (``x`` where none was found).
+    warnings : list[str]
+        What pyautoattack's own checks warned about.
+    after : dict[str, float]
+        pyautoattack's own robust accuracy after each attack, on these N points (its flags,
+        for the record only: the caller decides robustness by re-running the model).
+    """
+    from pyautoattack import AutoAttack
+
+    adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
+    adversary.attacks_to_run = list(attacks)
+    targets = n_target_classes or getattr(ball, "autoattack_target_classes", adversary.apgd_targeted.n_target_classes)
+    adversary.apgd_targeted.n_target_classes = targets
+    for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
+        attack.n_iter = n_iter
+    adversary.square.n_queries = SQUARE_QUERIES_PER_ITERATION * n_iter
+    logger, collector = logging.getLogger("auto-attack"), _LogCollector()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(collector)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            x_adv, _ = adversary.run_standard_evaluation(x.contiguous(), y.contiguous(), batch_size=batch_size)
+    finally:
+        logger.removeHandler(collector)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    messages = list(dict.fromkeys(f"pyautoattack ({ball.name}): {r.getMessage()}" for r in collector.records
+                                  if r.levelno >= logging.WARNING))  # its checks repeat per restart
+    after = {}
+    for record in collector.records:
+        found = re.match(r"robust accuracy after ([A-Z-]+): ([0-9.]+)%", record.getMessage())
+        if found:
+            after[found.group(1).lower()] = float(found.group(2)) / 100
+    return x_adv, messages, after
+
+
 def autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 100,
                       seed: int = 0, batch_size: int = 500, device: str | torch.device = "cpu",
                       n_target_classes: int | None = None) -> torch.Tensor:
     """Adversarial points from pyautoattack's APGD-CE + APGD-T (targeted DLR), as the paper evaluates.
 
-    For l_1 the settings of AutoAttack's standard version: 5 restarts, 5 target classes and
-    the growing-radius schedule; for l_inf and l_2 one restart and 9 target classes.
-    ``n_target_classes`` overrides the number of target classes of APGD-T (a cheaper,
-    weaker evaluation; the report records it).
-    Returns (N, C, H, W) points (the original image where no adversarial point was found).
+    AutoAttack's standard settings for the norm (l_1: 5 restarts, 5 target classes and the
+    growing-radius schedule; l_inf and l_2: one restart and 9 target classes), restricted to
+    the two APGDs. ``n_target_classes`` overrides the number of target classes of APGD-T (a
+    cheaper, weaker evaluation; the report records it).
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C, H, W)
+        The adversarial points (the original image where none was found).
     """
-    import logging
+    return _run_autoattack(model, x, y, ball, PAPER_ATTACKS, n_iter, seed, batch_size, device, n_target_classes)[0]
 
-    from pyautoattack import AutoAttack
 
-    logging.getLogger("auto-attack").setLevel(logging.WARNING)
-    adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="custom",
-                           attacks=["apgd-ce", "apgd-t"], seed=seed, device=device)
-    adversary.verbose = False
-    for attack in (adversary.apgd, adversary.apgd_targeted):
-        attack.n_iter = n_iter
-        attack.verbose = False
-    if ball.autoattack_norm == "L1":
-        adversary.apgd.use_largereps = adversary.apgd_targeted.use_largereps = True
-        adversary.apgd.n_restarts, adversary.apgd_targeted.n_target_classes = 5, 5
-    else:
-        adversary.apgd.n_restarts, adversary.apgd_targeted.n_target_classes = 1, 9
-    adversary.apgd_targeted.n_restarts = 1
-    if n_target_classes is not None:
-        adversary.apgd_targeted.n_target_classes = n_target_classes
-    x_adv, _ = adversary.run_standard_evaluation(x.contiguous(), y, batch_size=batch_size)
-    return x_adv
+def standard_autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 100,
+                               seed: int = 0, batch_size: int = 500,
+                               device: str | torch.device = "cpu") -> tuple[torch.Tensor, list[str], dict[str, float]]:
+    """Adversarial points from pyautoattack's full standard AutoAttack for ``ball``'s norm.
+
+    APGD-CE, APGD-T, FAB-T and Square (for l_1 AutoAttack's standard l_1 version: APGD with
+    5 restarts and growing radii, 5 target classes for APGD-T), each run on the points the
+    previous ones left robust. ``n_iter`` sets the iterations of APGD and FAB (standard:
+    100) and Square's query budget, 50 per iteration (standard: 5000).
+
+    Returns
+    -------
+    x_adv : torch.Tensor, shape (N, C, H, W)
+    warnings : list[str]
+        pyautoattack's own checks (e.g. Square succeeding where the gradient attacks failed,
+        a sign of gradient masking).
+    after : dict[str, float]
+        pyautoattack's own robust accuracy on these points after each attack.
+    """
+    return _run_autoattack(model, x, y, ball, STANDARD_ATTACKS, n_iter, seed, batch_size, device, None)
 
 
 def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 20, seed: int = 0,
-                batch_size: int = 500, device: str | torch.device = "cpu", n_target_classes: int | None = None) -> torch.Tensor:
-    """Adversarial points from lpgeom's APGD-CE then APGD-DLR (fast mode for monitoring; no targets)."""
+                batch_size: int = 500) -> torch.Tensor:
+    """Adversarial points from lpgeom's APGD-CE then APGD-DLR (fast mode for monitoring; no targets).
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C, H, W)
+        Per point, the first point found that fools the model (else ``x``).
+    """
     out = x.clone()
     for loss in ("ce", "dlr"):
         attack = APGD(ball, n_iter=n_iter, loss=loss, random_start=False, seed=seed)
@@ -72,6 +156,17 @@ def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall
                 result = attack(model, x[sl][idx], y[sl][idx])
                 out[sl][idx] = result.stats["x_fooling"]
     return out
+
+
+def _adversarial_points(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int,
+                        seed: int, batch_size: int, device: torch.device,
+                        n_target_classes: int | None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
+    if method == "autoattack-standard":
+        return standard_autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device)
+    if method == "autoattack":
+        return autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device,
+                                 n_target_classes=n_target_classes), [], {}
+    return apgd_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size), [], {}
 
 
 def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threats: ThreatUnion | Iterable[LpBall],
@@ -86,16 +181,24 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         Maps images in [0, 1] (N, C, H, W) to logits (N, K). Evaluated in eval mode (a model
         left in train mode is switched, with a warning, and restored afterwards).
     x : torch.Tensor, shape (N, C, H, W)
+        Images in [0, 1], float16/bfloat16/float32/float64, finite, N >= 1.
     y : torch.Tensor, shape (N,)
+        Integer labels in [0, K).
     threats : ThreatUnion or iterable of LpBall
-    method : {"autoattack", "apgd"}
+    method : {"autoattack", "autoattack-standard", "apgd"}
         ``"autoattack"``: pyautoattack's APGD-CE + APGD-T as in the paper (100 iterations);
+        ``"autoattack-standard"``: pyautoattack's full standard AutoAttack per norm (APGD-CE,
+        APGD-T, FAB-T, Square; l_1: its standard l_1 version), a check against gradient
+        masking that the two APGDs alone can miss;
         ``"apgd"``: lpgeom's APGD-CE + APGD-DLR (20 iterations), for monitoring.
     n_iter : int, optional
+        Attack iterations (default 100, 20 for ``"apgd"``); for ``"autoattack-standard"`` also
+        of FAB, and Square gets 50 queries per iteration (5000 by default).
     batch_size : int
     device : optional
         Where to run (default: the model's device).
     seed : int
+        Seeds every attack (the caller's global random state is left as it was).
     name : str
         Model name for the table.
     n_target_classes : int, optional
@@ -106,39 +209,46 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     -------
     RobustnessReport
         Per point: robust under a norm = correctly classified at the clean point and at the
-        adversarial point; union = robust under every norm. Points already misclassified
-        are not attacked.
+        adversarial point, decided here by running the model on the returned point, which
+        must lie in ball ∩ box (a point outside counts as not found, with a warning); union =
+        robust under every norm. Points already misclassified are not attacked.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For inputs or options that cannot be evaluated (one sentence naming the argument).
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if n_target_classes is not None and n_target_classes < 1:
-        raise ValueError(f"n_target_classes must be at least 1, got {n_target_classes}")
-    balls = list(threats)
+    n_iter = validate_evaluation_options(method, METHODS, n_iter, DEFAULT_ITERATIONS, batch_size, seed, n_target_classes)
+    balls = list(threats) if isinstance(threats, Iterable) and not isinstance(threats, (str, bytes)) else None
     if not balls or not all(isinstance(b, LpBall) for b in balls):
-        raise ValueError("threats must be a ThreatUnion or a non-empty iterable of LpBall")
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    x, y = x.to(device), y.to(device)
-    n_iter = n_iter if n_iter is not None else (100 if method == "autoattack" else 20)
+        raise TypeError(f"threats must be a ThreatUnion or a non-empty list of LpBall, got {threats!r}")
+    if len({b.name for b in balls}) != len(balls):
+        raise ValueError(f"threats must name each norm once, got {[b.name for b in balls]}")
+    validate_evaluation_inputs(model, x, y, balls)
+    parameter = next(model.parameters(), None)
+    device = torch.device(device) if device is not None else (parameter.device if parameter is not None else x.device)
+    x, y = x.to(device), y.to(device).long()
     messages: list[str] = []
     if model.training:
         msg = "the model was in train mode: evaluated in eval mode (BatchNorm frozen) and restored afterwards"
         warnings.warn(msg, stacklevel=2)
         messages.append(msg)
     start = time.perf_counter()
+    attack_log: dict[str, dict[str, float]] = {}
     with eval_mode(model):
-        validate_evaluation_inputs(model, x, y.long(), balls)
-        y = y.long()
         messages += gradient_masking_warnings(model, x, n_iter, 1)
         with torch.no_grad():
             clean = torch.cat([model(x[sl]).argmax(1) == y[sl] for sl in _batches(len(x), batch_size)])
         flags = {"clean": clean.cpu()}
-        points = autoattack_points if method == "autoattack" else apgd_points
         for ball in balls:
             robust = clean.clone()
             idx = clean.nonzero().squeeze(1)
             if len(idx):
-                x_adv = points(model, x[idx], y[idx], ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device,
-                               n_target_classes=n_target_classes)
+                x_adv, notes, after = _adversarial_points(method, model, x[idx], y[idx], ball, n_iter, seed, batch_size,
+                                                          device, n_target_classes)
+                messages += notes
+                if after:
+                    attack_log[ball.name] = after
                 inside = ball.contains(x_adv, x[idx], atol=1e-4)
                 if not inside.all():
                     messages.append(f"{int((~inside).sum())} {ball.name} points left ball ∩ box: counted as not attacked")
@@ -156,5 +266,5 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         robust_accuracy={b.name: float(flags[b.name].float().mean()) for b in balls},
         union_accuracy=float(union.float().mean()), eps={b.name: b.eps for b in balls}, method=method,
         n_iter=n_iter, seed=seed, seconds=time.perf_counter() - start, warnings=messages, per_point=flags,
-        n_target_classes=n_target_classes if method == "autoattack" else None,
+        n_target_classes=n_target_classes, attack_log=attack_log,
     )

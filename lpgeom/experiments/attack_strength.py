@@ -17,7 +17,7 @@ import torch
 from .paper_tables import RESULTS_DIR
 from .profiles import study_size
 from .provenance import provenance, start_clock
-from .study import _data, _threats, load_result, new_model, unit_from_name, weights_digest
+from .study import load_result, new_model, study_data, study_threats, unit_from_name, weights_digest
 
 __all__ = ["reattack_robust_points", "reattack_frame", "CHECKS_DIR"]
 
@@ -79,14 +79,14 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
     if record is None:
         raise FileNotFoundError(f"no recorded result for {unit_name} in {pathlib.Path(results_dir) / size.name}")
     model = _load_unit_model(size, unit, pathlib.Path(runs_dir), record.get("model_sha256"))
-    _, (test_x, test_y) = _data(size)
+    _, (test_x, test_y) = study_data(size)
     report = record["report"]
     n_iter = report["n_iter"] if n_iter is None else n_iter
     flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in report["per_point"].items()}
     if len(flags["clean"]) != len(test_x):
         raise ValueError(f"the record has {len(flags['clean'])} points, the profile's test set {len(test_x)}")
     worst, broken = {"clean": flags["clean"]}, {}
-    for ball in _threats(size):
+    for ball in study_threats(size):
         robust = flags[ball.name]
         still = robust.clone()
         if robust.any():

@@ -21,7 +21,7 @@ from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import provenance, start_clock
 
-__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "estimate_seconds", "unit_from_name",
+__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "unit_from_name", "study_data", "study_threats",
            "new_model", "weights_digest"]
 
 SINGLE = ("linf", "l2", "l1")
@@ -84,7 +84,16 @@ def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit) -> di
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _data(size: StudySize):
+def study_data(size: StudySize):
+    """The study's data for ``size``: (training set, (test images, test labels)).
+
+    Returns
+    -------
+    train : torch.utils.data.TensorDataset
+        ``size.n_train`` training examples (a seeded subset; all if None).
+    (x, y) : tuple of torch.Tensor, shapes (n_eval, C, H, W) and (n_eval,)
+        The first ``size.n_eval`` test points, the ones every unit is evaluated on.
+    """
     from torch.utils.data import TensorDataset
 
     from ..data import cifar10, fashion_mnist, subset, tensors
@@ -96,7 +105,8 @@ def _data(size: StudySize):
     return TensorDataset(train_x, train_y), (test_x, test_y)
 
 
-def _threats(size: StudySize):
+def study_threats(size: StudySize):
+    """The threat models of the study for ``size``'s dataset (a ThreatUnion of l_inf, l_2, l_1)."""
     from ..threats import cifar10_threats, fashion_mnist_threats
 
     return fashion_mnist_threats() if size.dataset == "fashion_mnist" else cifar10_threats()
@@ -148,7 +158,7 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     one, is checked.
     """
     from ..models import load_weights, read_state_dict
-    from ..training import build_scheme, finetune_recipe, scratch_recipe, train
+    from ..training import build_scheme, finetune_recipe, scheme_spec, scratch_recipe, train
 
     torch.manual_seed(unit.seed)
     model = new_model(size)
@@ -157,7 +167,10 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     if unit.init is None:
         milestones = (70 / 80,) if size.epochs > 1 else ()
         config = scratch_recipe(unit.epochs, **common, milestones=milestones)
-        scheme = build_scheme(unit.scheme, threats, n_iter=size.steps, switch_epoch=min(size.switch_epoch, unit.epochs - 1))
+        settings = {"n_iter": size.steps}
+        if "switch_epoch" in scheme_spec(unit.scheme).settings:  # l_2-init. E-AT: l_2-AT until then
+            settings["switch_epoch"] = min(size.switch_epoch, unit.epochs - 1)
+        scheme = build_scheme(unit.scheme, threats, **settings)
     else:
         init_path = runs_dir / size.name / unit.init / "model.pt"
         if not init_path.is_file():
@@ -187,8 +200,8 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
         return json.loads(out.read_text())
     started = start_clock()
     results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
-    train_data, (test_x, test_y) = data or _data(size)
-    threats = _threats(size)
+    train_data, (test_x, test_y) = data or study_data(size)
+    threats = study_threats(size)
     model, result, train_seconds = _train_unit(unit, size, results_dir, runs_dir, train_data, threats)
     run_dir = runs_dir / size.name / unit.name
     report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
@@ -219,12 +232,6 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     return record
 
 
-def estimate_seconds(size: StudySize, units: Iterable[Unit], seconds_per_single_norm_epoch: float) -> float:
-    """Rough cost of units from one measured single-norm epoch (MAX/AVG 3x, MSD 2.5x, fine-tuning per epoch)."""
-    factor = {"max": 3.0, "avg": 3.0, "msd": 2.5, "natural": 0.1}
-    return sum(seconds_per_single_norm_epoch * u.epochs * factor.get(u.scheme, 1.0) for u in units)
-
-
 def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = RESULTS_DIR,
               runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print) -> list[dict]:
     """Run (or resume) every unit the groups need; returns their result records."""
@@ -233,7 +240,7 @@ def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, result
     units: list[Unit] = []
     for group_units in plan(size, groups).values():
         units += [u for u in group_units if u not in units]
-    data = _data(size)
+    data = study_data(size)
     records = []
     for i, unit in enumerate(units, 1):
         t = time.perf_counter()

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pathlib
 
-from .paper_tables import RESULTS_DIR, load_paper_table
+from .paper_tables import RESULTS_DIR
 from .profiles import study_size
 from .study import SINGLE, load_result, plan, unit_from_name
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
-           "paper_and_ours", "SINGLE", "l2_curves", "benchmark_record"]
+           "SINGLE", "l2_curves", "benchmark_record"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
@@ -127,11 +127,6 @@ def sampling_history(unit_name: str, profile: str | None = None, results_dir: st
     steps = record.get("history", [])
     cols = ["global_step", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf"]
     return pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
-
-
-def paper_and_ours(group: str, paper_table: int, profile: str | None = None, results_dir=RESULTS_DIR):
-    """(paper's table, our table) for display side by side."""
-    return load_paper_table(paper_table), results_frame(group, profile, results_dir)
 
 
 def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:

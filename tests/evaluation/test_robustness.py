@@ -109,6 +109,115 @@ def test_eps_on_the_wrong_scale_and_unknown_method(trained_linear):
         evaluate_robustness(model, x, y, SMALL, method="fab")
 
 
+class Quantised(nn.Module):
+    """An affine classifier of the image rounded to quarters: zero input gradient everywhere (masks gradients)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.linear = nn.Linear(3 * 32 * 32, 10)
+
+    def forward(self, x):
+        return self.linear((torch.round(x * 4) / 4).flatten(1))
+
+
+@pytest.fixture(scope="module")
+def masked_model():
+    x, y = sample_images("cifar10")
+    model = Quantised()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _ in range(300):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model.eval(), x, y
+
+
+def test_standard_autoattack_is_never_weaker_than_the_two_apgds_and_sees_through_masking(masked_model):
+    """Same seed, same batches: its APGD-CE and APGD-T are the paper evaluation's, so every point the two APGDs
+    break it breaks too; on a model without input gradients only its black-box Square finds more."""
+    model, x, y = masked_model
+    ball = [LpBall("inf", 0.1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        paper = evaluate_robustness(model, x, y, ball, method="autoattack", n_iter=10)
+        rng = torch.random.get_rng_state()
+        full = evaluate_robustness(model, x, y, ball, method="autoattack-standard", n_iter=10)
+        assert torch.equal(rng, torch.random.get_rng_state()), "the caller's random state must be left alone"
+        again = evaluate_robustness(model, x, y, ball, method="autoattack-standard", n_iter=10)
+    assert paper.clean_accuracy == 1.0 and paper.union_accuracy == 1.0, "zero gradients: the APGDs find nothing"
+    assert not (full.per_point["Linf"] & ~paper.per_point["Linf"]).any(), "a point the two APGDs broke came back"
+    assert full.union_accuracy < paper.union_accuracy
+    assert torch.equal(full.per_point["union"], again.per_point["union"]), "seeded: the same points again"
+    assert full.method == "autoattack-standard" and full.n_target_classes is None
+    assert list(full.attack_log["Linf"]) == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert full.attack_log["Linf"]["square"] < full.attack_log["Linf"]["fab-t"] == 1.0
+    assert any("zero gradient" in w for w in full.warnings) and any("Square" in w for w in full.warnings)
+    assert len(full.warnings) == len(set(full.warnings))
+    assert RobustnessReport(**full.to_dict()).attack_log == full.attack_log
+
+
+def test_standard_autoattack_decides_robustness_by_running_the_model_on_points_in_the_ball(masked_model, monkeypatch):
+    """A point returned outside ball ∩ box, or one that does not fool the model, never counts as broken."""
+    import lpgeom.evaluation.robustness as robustness
+
+    model, x, y = masked_model
+
+    def lying(model, x, y, ball, **kwargs):  # claims everything broken: far outside the ball, or unchanged
+        x_adv = x.clone()
+        x_adv[: len(x) // 2] = (1 - x[: len(x) // 2])
+        return x_adv, [], {"square": 0.0}
+
+    monkeypatch.setattr(robustness, "standard_autoattack_points", lying)
+    with pytest.warns(UserWarning, match="left ball ∩ box: counted as not attacked"):
+        report = evaluate_robustness(model, x, y, [LpBall("inf", 0.1)], method="autoattack-standard", n_iter=100)
+    assert report.robust_accuracy["Linf"] == 1.0
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"x_dtype": torch.int64}, TypeError, "x must hold float16, bfloat16, float32 or float64"),
+    ({"y_dtype": torch.float32}, TypeError, "y must hold integer class labels"),
+    ({"n_iter": 0}, ValueError, "n_iter must be at least 1, got 0"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an int, got 2.5"),
+    ({"threats": "Linf"}, TypeError, "threats must be a ThreatUnion"),
+    ({"threats": [LpBall("inf", 0.1), LpBall("inf", 0.2)]}, ValueError, "each norm once"),
+    ({"model": lambda x: x}, TypeError, "model must be a torch.nn.Module"),
+])
+def test_bad_options_and_dtypes_get_one_clear_error(trained_linear, kwargs, error, message):
+    model, x, y = trained_linear
+    x = x.to(kwargs.pop("x_dtype", x.dtype))
+    y = y.to(kwargs.pop("y_dtype", y.dtype))
+    model = kwargs.pop("model", model)
+    threats = kwargs.pop("threats", SMALL)
+    with pytest.raises(error, match=message):
+        evaluate_robustness(model, x, y, threats, method="apgd", **kwargs)
+
+
+def test_nan_logits_are_refused(trained_linear):
+    _, x, y = trained_linear
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3072, 10))
+    with torch.no_grad():
+        model[1].bias[3] = float("nan")
+    with pytest.raises(ValueError, match="finite logits"):
+        evaluate_robustness(model, x, y, SMALL, method="apgd")
+
+
+@pytest.mark.parametrize("grid, kwargs, error, message", [
+    ([0.1, float("nan")], {}, ValueError, "finite positive radii"),
+    ([], {}, ValueError, "finite positive radii"),
+    (["a"], {}, TypeError, "eps_grid must be a sequence of numbers"),
+    ([0.1], {"n_iter": 0}, ValueError, "n_iter must be at least 1"),
+    ([0.1], {"ball": "L2"}, TypeError, "ball must be an LpBall"),
+    ([0.1], {"x": "scale"}, ValueError, "0-255 pixels"),
+])
+def test_curve_refuses_bad_input(trained_linear, grid, kwargs, error, message):
+    model, x, y = trained_linear
+    ball = kwargs.pop("ball", LpBall(2, 1.0))
+    x = x * 255 if kwargs.pop("x", None) == "scale" else x
+    with pytest.raises(error, match=message):
+        robustness_curve(model, x, y, ball, grid, **kwargs)
+
+
 def test_train_mode_model_is_evaluated_in_eval_mode_and_restored(trained_linear):
     _, x, y = trained_linear
     model = nn.Sequential(nn.Flatten(), nn.Linear(3072, 10), nn.Dropout(0.5))
@@ -132,7 +241,8 @@ def test_fewer_target_classes_are_recorded_and_validated(trained_linear):
                                  n_target_classes=2)
     assert report.n_target_classes == 2 and "2 target classes" in report._repr_html_()
     assert RobustnessReport(**{k: v for k, v in report.to_dict().items()}).n_target_classes == 2
-    assert evaluate_robustness(model, x[:4], y[:4], [LpBall("inf", 2 / 255)], method="apgd", n_iter=2,
-                               n_target_classes=2).n_target_classes is None, "lpgeom's APGD mode has no targets"
+    for method in ("apgd", "autoattack-standard"):
+        with pytest.raises(ValueError, match=f"applies to method='autoattack' only, got method='{method}'"):
+            evaluate_robustness(model, x[:4], y[:4], SMALL, method=method, n_target_classes=2)
     with pytest.raises(ValueError, match="n_target_classes must be at least 1"):
         evaluate_robustness(model, x, y, SMALL, method="autoattack", n_target_classes=0)
