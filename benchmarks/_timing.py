@@ -5,6 +5,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+import torch
+
 
 def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
     for _ in range(warmup):
@@ -14,4 +16,30 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on ``device`` (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def device_median_seconds(fn: Callable[[], object], device: torch.device, repeats: int = 5, warmup: int = 1,
+                          inner: int = 1) -> float:
+    """Median over ``repeats`` of the time of ``inner`` back-to-back calls divided by ``inner``.
+
+    The device is synchronised before and after each group of calls, so asynchronous GPU
+    work is counted; ``inner`` > 1 amortises the synchronisation for sub-millisecond calls.
+    """
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        synchronize(device)
+        times.append((time.perf_counter() - t) / inner)
     return statistics.median(times)
