@@ -180,5 +180,6 @@ def training_batches(dataset: Dataset, plan: BatchPlan, start_epoch: int, start_
     sampler = _PlanSampler(plan, start_epoch, start_step, epochs, first_global_step)
     loader = DataLoader(_SeededItems(dataset), batch_sampler=sampler, num_workers=workers, collate_fn=_collate,
                         pin_memory=pin_memory, prefetch_factor=prefetch if workers else None,
-                        persistent_workers=False)
+                        persistent_workers=False,
+                        generator=torch.Generator().manual_seed(plan.seed))  # not the global RNG (base seeds)
     yield from loader
