@@ -14,20 +14,22 @@ import pathlib
 
 import torch
 
+from ..utils import atomic_write_json
 from .paper_tables import RESULTS_DIR
 from .profiles import study_size
-from .provenance import provenance, start_clock
-from .study import load_result, new_model, study_data, study_threats, unit_from_name, weights_digest
+from .provenance import provenance, record_revision, start_clock
+from .study import load_result, new_model, revision_folder, study_data, study_threats, unit_from_name, weights_digest
 
 __all__ = ["reattack_robust_points", "reattack_frame", "CHECKS_DIR"]
 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
 
 
-def _load_unit_model(size, unit, runs_dir: pathlib.Path, recorded_digest: str | None) -> torch.nn.Module:
+def _load_unit_model(size, unit, runs_dir: pathlib.Path, record: dict) -> torch.nn.Module:
     from ..models import load_weights, read_state_dict
 
-    path = runs_dir / size.name / unit.name / "model.pt"
+    recorded_digest = record.get("model_sha256")
+    path = runs_dir / revision_folder(size.name, record_revision(record)) / unit.name / "model.pt"
     if not path.is_file():
         raise FileNotFoundError(f"no trained weights at {path}: run python -m lpgeom reproduce --profile {size.name} "
                                 f"(it retrains lost starting models) or train {unit.name} first")
@@ -78,7 +80,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
     record = load_result(results_dir, size.name, unit)
     if record is None:
         raise FileNotFoundError(f"no recorded result for {unit_name} in {pathlib.Path(results_dir) / size.name}")
-    model = _load_unit_model(size, unit, pathlib.Path(runs_dir), record.get("model_sha256"))
+    model = _load_unit_model(size, unit, pathlib.Path(runs_dir), record)
     _, (test_x, test_y) = study_data(size)
     report = record["report"]
     n_iter = report["n_iter"] if n_iter is None else n_iter
@@ -110,9 +112,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
     if out_dir is not None:
         path = pathlib.Path(out_dir) / f"{size.name}_{unit_name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(out, indent=1))
-        tmp.replace(path)
+        atomic_write_json(path, out, indent=1)
     return out
 
 

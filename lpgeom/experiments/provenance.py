@@ -1,4 +1,4 @@
-"""Where a recorded result came from: command, commit, seed, versions, machine, profile, time."""
+"""Where a recorded result came from: command, commit, code revision, seed, versions, machine, profile, time."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +10,28 @@ import platform
 import subprocess
 import sys
 
-__all__ = ["provenance", "start_clock", "package_versions", "machine", "code_state"]
+__all__ = ["provenance", "start_clock", "package_versions", "machine", "code_state", "CODE_REVISION", "CODE_REVISIONS",
+           "record_revision"]
 
 PACKAGES = ("torch", "torchvision", "numpy", "pyautoattack", "lpgeom")
+
+#: Generations of the attack and training code. Results of different revisions are different
+#: experiments (the attacks that train and evaluate the models changed) and never share a table
+#: unlabelled; the study keeps them in separate folders (``<profile>/`` for 1, ``<profile>/r<N>/``
+#: after). Bump the revision, with a line here, when a change alters what training or evaluation
+#: computes (not for refactors whose results are bit-identical).
+CODE_REVISIONS: dict[int, str] = {
+    1: "lpgeom's first APGD (uniform-radius random start; l_1 checkpoints at 0.22 n): the cpu study of 2026-11-25, "
+       "commits up to 95dd669",
+    2: "APGD faithful to AutoAttack's reference rules (random start, checkpoints, l_1 sparsity adaptation; issue 12), "
+       "which changes l_1 training and E-AT's sampling; MSD with SLIDE's l_1 step",
+}
+CODE_REVISION = max(CODE_REVISIONS)
+
+
+def record_revision(record: dict) -> int:
+    """The code revision a recorded result came from (records written before revisions existed are revision 1)."""
+    return int(record.get("provenance", {}).get("code_revision", 1))
 
 
 def package_versions() -> dict[str, str]:
@@ -74,6 +93,6 @@ def provenance(profile: str, seed: int | None, started: dt.datetime, command: st
     """A provenance record for a result finished now (``profile`` may name a benchmark)."""
     ended = dt.datetime.now(dt.timezone.utc)
     return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(),
-            "commit_taken_at": "process start", "seed": seed, "profile": profile, "versions": package_versions(),
+            "commit_taken_at": "process start", "code_revision": CODE_REVISION, "seed": seed, "profile": profile, "versions": package_versions(),
             "machine": machine(), "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),
             "wall_seconds": round((ended - started).total_seconds(), 2)}

@@ -1,9 +1,12 @@
 """The recorded study: the paper's experiments on real data, as resumable units of work.
 
 A *unit* trains (from scratch or from another unit's model) and then evaluates. Each unit
-writes ``<results_dir>/<profile>/<unit>.json`` (the robustness report, the time per epoch,
-the provenance) and trains in ``<runs_dir>/<profile>/<unit>/`` (checkpoints, metrics).
-Finished units are skipped; an interrupted one resumes from its last checkpoint.
+writes ``<results_dir>/<folder>/<unit>.json`` (the robustness report, the time per epoch,
+the weights digest, the provenance) and trains in ``<runs_dir>/<folder>/<unit>/``
+(checkpoints, metrics), where the folder is the profile for code revision 1 and
+``<profile>/r<N>`` for revision N > 1 (see :data:`~lpgeom.experiments.provenance.CODE_REVISIONS`):
+results of different attack and training code never mix. Finished units are skipped; an
+interrupted one resumes from its last checkpoint.
 """
 from __future__ import annotations
 
@@ -17,15 +20,18 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..utils import atomic_write_json
 from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
-from .provenance import provenance, start_clock
+from .provenance import CODE_REVISION, CODE_REVISIONS, provenance, record_revision, start_clock
 
 __all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "unit_from_name", "study_data", "study_threats",
+           "revision_folder", "recorded_revisions",
            "new_model", "weights_digest"]
 
 SINGLE = ("linf", "l2", "l1")
-GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1")
+CALIBRATED = ("eat", "eat-calibrated")  # the calibrated-sampling experiment compares these two schemes
+GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1", "calibrated")
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def plan(size: StudySize, groups: Iterable[str] = GROUPS) -> dict[str, list[Unit
     natural = _scratch(size, "natural")
     for g in groups:
         if g == "table1":
-            out[g] = [_scratch(size, s) for s in size.schemes]
+            out[g] = [_scratch(size, s, seed) for s in size.schemes for seed in size.table1_seeds]
         elif g == "table6":
             out[g] = [*base.values(), *(Unit("eat", size.ft_epochs, 0, base[s].name) for s in SINGLE)]
         elif g == "table4":
@@ -71,17 +77,51 @@ def plan(size: StudySize, groups: Iterable[str] = GROUPS) -> dict[str, list[Unit
             out[g] = [natural, *(Unit("eat", e, 0, natural.name) for e in size.ft_epochs_grid)]
         elif g == "figure1":
             out[g] = [_scratch(size, "l2"), _scratch(size, "eat")]
+        elif g == "calibrated":  # beyond the paper: E-AT with calibrated sampling against plain E-AT
+            out[g] = [base["linf"], *(Unit(s, size.ft_epochs, seed, base["linf"].name) for s in CALIBRATED for seed in size.seeds),
+                      *(_scratch(size, s, seed) for s in CALIBRATED for seed in size.seeds)]
     return out
 
 
-def _result_path(results_dir: pathlib.Path, size: StudySize, unit: Unit) -> pathlib.Path:
-    return results_dir / size.name / f"{unit.name}.json"
+def revision_folder(profile: str, revision: int = CODE_REVISION) -> str:
+    """The folder of a profile's results (and runs) at a code revision: ``cpu`` for 1, ``cpu/r2`` after.
+
+    Raises
+    ------
+    ValueError
+        For a revision :data:`~lpgeom.experiments.provenance.CODE_REVISIONS` does not list.
+    """
+    if revision not in CODE_REVISIONS:
+        raise ValueError(f"revision must be one of {sorted(CODE_REVISIONS)}, got {revision!r}")
+    return profile if revision == 1 else f"{profile}/r{revision}"
 
 
-def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit) -> dict | None:
-    """A unit's recorded result, or None."""
-    path = pathlib.Path(results_dir) / profile / f"{unit.name}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+def _result_path(results_dir: pathlib.Path, size: StudySize, unit: Unit, revision: int = CODE_REVISION) -> pathlib.Path:
+    return pathlib.Path(results_dir) / revision_folder(size.name, revision) / f"{unit.name}.json"
+
+
+def recorded_revisions(results_dir: str | pathlib.Path, profile: str, unit: Unit) -> list[int]:
+    """The code revisions at which ``unit`` has a recorded result, oldest first."""
+    folder = pathlib.Path(results_dir)
+    return [r for r in sorted(CODE_REVISIONS) if (folder / revision_folder(profile, r) / f"{unit.name}.json").is_file()]
+
+
+def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit, revision: int | None = None) -> dict | None:
+    """A unit's recorded result at ``revision`` (None: the newest revision that has one), or None.
+
+    The record's revision is ``record["provenance"]["code_revision"]`` (1 if absent).
+    """
+    revisions = recorded_revisions(results_dir, profile, unit) if revision is None else [revision]
+    if not revisions:
+        return None
+    path = pathlib.Path(results_dir) / revision_folder(profile, revisions[-1]) / f"{unit.name}.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if record_revision(record) != revisions[-1]:
+        raise ValueError(f"{path} says code revision {record_revision(record)} but lies in the folder of revision "
+                         f"{revisions[-1]}")
+    return record
 
 
 def study_data(size: StudySize):
@@ -149,17 +189,49 @@ def new_model(size: StudySize) -> torch.nn.Module:
     return build_model(size.arch, **({"width": size.width} if size.width else {}))
 
 
-def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data, threats):
-    """Train one unit (resuming from its checkpoints); returns (model, training result, seconds).
+def _starting_model(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data,
+                    threats) -> tuple[pathlib.Path, str, bool]:
+    """The weights a fine-tuning unit starts from: (path, weights digest, whether the digest matches a record).
 
-    If the unit starts from another unit whose weights are gone (``runs/`` is not committed,
-    only the results are), that unit is trained again first. Training is deterministic for a
-    seed on the CPU, so it is the same model; its recorded weights digest, where there is
-    one, is checked.
+    Found in ``runs_dir`` or, if gone (``runs/`` is not committed, only the results are),
+    trained again (training is deterministic for a seed on the CPU). Either way its digest
+    is compared with the starting unit's recorded ``model_sha256`` at this code revision.
+
+    Raises
+    ------
+    RuntimeError
+        If the weights differ from the recorded starting model (its recorded result would no
+        longer describe the starting point).
+    """
+    from ..models import load_weights, read_state_dict
+
+    init_unit = unit_from_name(unit.init)
+    path = runs_dir / revision_folder(size.name) / unit.init / "model.pt"
+    if not path.is_file():
+        _train_unit(init_unit, size, results_dir, runs_dir, train_data, threats)
+    start = new_model(size)
+    load_weights(start, read_state_dict(path), source=str(path))
+    digest = weights_digest(start)
+    recorded = (load_result(results_dir, size.name, init_unit, revision=CODE_REVISION) or {}).get("model_sha256")
+    if recorded is not None and recorded != digest:
+        raise RuntimeError(f"the starting model {path} of {unit.name} is not the recorded {unit.init} (weights digest "
+                           f"{digest[:12]} vs recorded {recorded[:12]}): delete it to train it again, or the record")
+    return path, digest, recorded is not None
+
+
+def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data, threats):
+    """Train one unit (resuming from its checkpoints); returns (model, training result, seconds, start).
+
+    ``start`` is None from scratch, else ``{"unit", "model_sha256", "verified"}`` of the
+    starting model (see :func:`_starting_model`).
     """
     from ..models import load_weights, read_state_dict
     from ..training import build_scheme, finetune_recipe, scheme_spec, scratch_recipe, train
 
+    start = None
+    if unit.init is not None:
+        init_path, digest, verified = _starting_model(unit, size, results_dir, runs_dir, train_data, threats)
+        start = {"unit": unit.init, "model_sha256": digest, "verified": verified}
     torch.manual_seed(unit.seed)
     model = new_model(size)
     common = dict(batch_size=size.batch_size, seed=unit.seed, progress=False, checkpoint_every=50,
@@ -172,38 +244,31 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
             settings["switch_epoch"] = min(size.switch_epoch, unit.epochs - 1)
         scheme = build_scheme(unit.scheme, threats, **settings)
     else:
-        init_path = runs_dir / size.name / unit.init / "model.pt"
-        if not init_path.is_file():
-            init_unit = unit_from_name(unit.init)
-            retrained, _, _ = _train_unit(init_unit, size, results_dir, runs_dir, train_data, threats)
-            recorded = load_result(results_dir, size.name, init_unit) or {}
-            if recorded.get("model_sha256") not in (None, weights_digest(retrained)):
-                raise RuntimeError(f"retrained {unit.init} differs from the recorded model (weights digest); "
-                                   f"its recorded result no longer describes the starting point of {unit.name}")
         load_weights(model, read_state_dict(init_path), source=str(init_path))
         config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
         scheme = build_scheme(unit.scheme, threats, n_iter=size.steps)
-    run_dir = runs_dir / size.name / unit.name
+    run_dir = runs_dir / revision_folder(size.name) / unit.name
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,
-                   describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset})
-    return model, result, time.perf_counter() - t
+                   describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset,
+                             "code_revision": CODE_REVISION})
+    return model, result, time.perf_counter() - t, start
 
 
 def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, data=None,
              command: str | None = None) -> dict:
-    """Train and evaluate one unit (skipped if its result exists); returns the result record."""
+    """Train and evaluate one unit at the current code revision (skipped if its result exists); returns the record."""
     from ..evaluation import evaluate_robustness
 
+    results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
     out = _result_path(results_dir, size, unit)
     if out.is_file():
         return json.loads(out.read_text())
     started = start_clock()
-    results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
     train_data, (test_x, test_y) = data or study_data(size)
     threats = study_threats(size)
-    model, result, train_seconds = _train_unit(unit, size, results_dir, runs_dir, train_data, threats)
-    run_dir = runs_dir / size.name / unit.name
+    model, result, train_seconds, start = _train_unit(unit, size, results_dir, runs_dir, train_data, threats)
+    run_dir = runs_dir / revision_folder(size.name) / unit.name
     report = evaluate_robustness(model.eval(), test_x, test_y, threats, method=size.eval_method, n_iter=size.eval_iter,
                                  seed=0, name=unit.name, batch_size=size.eval_batch_size,
                                  n_target_classes=size.aa_target_classes)
@@ -222,13 +287,11 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     history = [{k: r[k] for k in keep if k in r} for r in read_metrics(run_dir, kind="step")]
     record = {"unit": asdict(unit), "name": unit.name, "profile": size.name, "dataset": size.dataset, "arch": size.arch,
               "n_train": len(train_data), "time_per_epoch_s": sum(epoch_times) / len(epoch_times) if epoch_times else None,
-              "train_seconds": train_seconds, "model_sha256": weights_digest(model), "history": history, "l2_curve": curve,
-              "report": report.to_dict(per_point=True),
+              "train_seconds": train_seconds, "model_sha256": weights_digest(model), "start": start, "history": history,
+              "l2_curve": curve, "report": report.to_dict(per_point=True),
               "provenance": provenance(size.name, unit.seed, started, command)}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=float))
-    tmp.replace(out)
+    atomic_write_json(out, record, indent=1, default=float)
     return record
 
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import pathlib
 
+from ..training import scheme_labels
 from .paper_tables import RESULTS_DIR
 from .profiles import study_size
-from .study import SINGLE, load_result, plan, unit_from_name
+from .provenance import CODE_REVISIONS, record_revision
+from .study import SINGLE, load_result, plan, recorded_revisions, revision_folder, unit_from_name
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
            "SINGLE", "l2_curves", "benchmark_record"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
-SCHEME_LABELS = {"linf": "l_inf-AT", "l2": "l_2-AT", "l1": "l_1-AT", "eat": "E-AT (l_1 + l_inf)",
-                 "l2-eat": "l_2-init. E-AT", "max": "MAX", "avg": "AVG", "msd": "MSD", "sat": "SAT", "natural": "natural"}
+SCHEME_LABELS = scheme_labels()  # the registry's labels (lpgeom.training.registry), one place
 
 
 def _row(record: dict) -> dict:
@@ -48,25 +49,42 @@ def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RE
     return next((name for name in reversed(PROFILES) if coverage(group, name, results_dir)[0]), "smoke")
 
 
-def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> tuple[int, int]:
-    """(recorded, planned) number of units of ``group`` at ``profile``."""
+def group_revision(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> int | None:
+    """The code revision whose results a table of ``group`` shows: the newest with a recorded unit (None: none)."""
     size = study_size(profile)
     units = plan(size, [group])[group]
-    return sum(load_result(results_dir, size.name, u) is not None for u in units), len(units)
+    found = {r for u in units for r in recorded_revisions(results_dir, size.name, u)}
+    return max(found) if found else None
 
 
-def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):
+def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+             revision: int | None = None) -> tuple[int, int]:
+    """(recorded, planned) number of units of ``group`` at ``profile`` and ``revision`` (None: :func:`group_revision`)."""
+    size = study_size(profile)
+    units = plan(size, [group])[group]
+    revision = group_revision(group, size.name, results_dir) if revision is None else revision
+    if revision is None:
+        return 0, len(units)
+    return sum(load_result(results_dir, size.name, u, revision) is not None for u in units), len(units)
+
+
+def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+                  revision: int | None = None):
     """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent.
 
-    Rows that have not been run yet are missing; ``frame.attrs["source"]`` names the
-    profile and, if the group is incomplete, how many of its units are recorded.
+    All rows come from one code revision (``revision``; None: the newest with a recorded unit
+    of the group), never a mixture: records of another attack or training code are another
+    experiment. Rows that have not been run yet are missing; ``frame.attrs["source"]`` names
+    the profile, the code revision and, if the group is incomplete, how many of its units are
+    recorded; ``frame.attrs["code_revision"]`` holds the revision.
     """
     import pandas as pd
 
     size = study_size(profile)
+    revision = group_revision(group, size.name, results_dir) if revision is None else revision
     rows = []
-    for unit in plan(size, [group])[group]:
-        record = load_result(results_dir, size.name, unit)
+    for unit in plan(size, [group])[group] if revision is not None else []:
+        record = load_result(results_dir, size.name, unit, revision)
         if record is None:
             continue
         label = SCHEME_LABELS.get(unit.scheme, unit.scheme)
@@ -77,20 +95,28 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
     frame = pd.DataFrame(rows)
     planned = len(plan(size, [group])[group])
     missing = "" if len(rows) == planned else f", {len(rows)} of {planned} units recorded"
-    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}{missing}"
+    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
+    frame.attrs["code_revision"] = revision
     return frame
 
 
-def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> str:
-    """One line on where the recorded results of a profile come from: commands, commits (and how
-    many units ran with uncommitted changes), versions, machine, units, time span."""
-    size = study_size(profile)
-    folder = pathlib.Path(results_dir) / size.name
+def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+                    revision: int | None = None) -> str:
+    """One line on where the recorded results of a profile come from: code revision, commands, commits
+    (and how many units ran with uncommitted changes), versions, machine, units, time span.
+
+    ``revision``: the code revision whose records are described (None: the newest recorded).
+    """
     import json
 
+    size = study_size(profile)
+    root = pathlib.Path(results_dir)
+    present = [r for r in sorted(CODE_REVISIONS) if any((root / revision_folder(size.name, r)).glob("*.json"))]
+    revision = (present[-1] if present else 1) if revision is None else revision
+    folder = root / revision_folder(size.name, revision)
     files = sorted(folder.glob("*.json"))
     if not files:
-        return f"no recorded results for profile {size.name} in {folder}"
+        return f"no recorded results for profile {size.name} at code revision {revision} in {folder}"
     provs = [json.loads(f.read_text())["provenance"] for f in files]
     provs.sort(key=lambda p: p["ended"])
     prov, last = provs[0], provs[-1]
@@ -104,7 +130,7 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
         code += (f"; for {late} of the units, the commit checked out when the record was written, possibly "
                  f"later than the code that ran (see data/results/README.md)")
     commands = ", ".join(f"`{c}`" for c in dict.fromkeys(p["command"] for p in provs))
-    return (f"Recorded by {commands} (profile {prov['profile']}, {code}), "
+    return (f"Recorded by {commands} (profile {prov['profile']}, code revision {revision}, {code}), "
             f"torch {v['torch']}, pyautoattack {v['pyautoattack']}, on {m['cpu']} ({m['cores']} cores, GPU: {m['gpu']}), "
             f"{len(files)} units, finished between {prov['ended']} and {last['ended']}.")
 

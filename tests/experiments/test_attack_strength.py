@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from lpgeom.experiments import SIZES, Unit, run_unit
+from lpgeom.experiments.study import revision_folder
 from lpgeom.experiments.attack_strength import reattack_frame, reattack_robust_points
 
 
@@ -20,7 +21,7 @@ def test_reattack_can_only_break_recorded_robust_points(recorded_linf):
     root, unit = recorded_linf
     out = reattack_robust_points(unit.name, "smoke", n_target_classes=2, n_iter=5, results_dir=root / "results",
                                  runs_dir=root / "runs", out_dir=root / "checks")
-    recorded = json.loads((root / "results" / "smoke" / f"{unit.name}.json").read_text())["report"]
+    recorded = json.loads((root / "results" / revision_folder("smoke") / f"{unit.name}.json").read_text())["report"]
     written = json.loads((root / "checks" / f"smoke_{unit.name}.json").read_text())
     assert written["worst_case"] == out["worst_case"] and written["provenance"]["profile"] == "smoke"
     for norm in ("Linf", "L2", "L1", "union"):
@@ -46,9 +47,9 @@ def test_reattack_refuses_missing_or_other_weights(recorded_linf, tmp_path):
         reattack_robust_points("l1_e2_s0", "smoke", results_dir=root / "results", runs_dir=root / "runs", out_dir=None)
     with pytest.raises(FileNotFoundError, match="no trained weights"):
         reattack_robust_points(unit.name, "smoke", results_dir=root / "results", runs_dir=tmp_path, out_dir=None)
-    record_path = root / "results" / "smoke" / f"{unit.name}.json"
+    record_path = root / "results" / revision_folder("smoke") / f"{unit.name}.json"
     record = json.loads(record_path.read_text())
-    other = tmp_path / "results" / "smoke" / record_path.name
+    other = tmp_path / "results" / revision_folder("smoke") / record_path.name
     other.parent.mkdir(parents=True)
     other.write_text(json.dumps({**record, "model_sha256": "0" * 64}))
     with pytest.raises(ValueError, match="other weights"):

@@ -6,6 +6,7 @@ import pytest
 
 import lpgeom
 from lpgeom.experiments import GROUPS, SIZES, Unit, plan, provenance, results_frame, study_size
+from lpgeom.experiments.study import revision_folder
 from lpgeom.threats import fashion_mnist_threats
 
 
@@ -75,7 +76,7 @@ def test_reproduce_cli_runs_and_resumes(tmp_path):
             "--results-dir", str(tmp_path / "results"), "--runs-dir", str(tmp_path / "runs")]
     out = subprocess.run(args, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    files = sorted((tmp_path / "results" / "smoke").glob("*.json"))
+    files = sorted((tmp_path / "results" / revision_folder("smoke")).glob("*.json"))
     assert [f.stem for f in files] == ["ft-eat_e1_s0_from-linf_e2_s0", "linf_e2_s0"]
     record = json.loads(files[0].read_text())
     assert record["provenance"]["profile"] == "smoke" and record["report"]["n_points"] == study_size("smoke").n_eval
@@ -122,14 +123,17 @@ def test_lost_starting_model_is_retrained_identically(tmp_path):
     run_study("smoke", ["table8"], results, runs, log=lambda *_: None)
     base, ft = plan(SIZES["smoke"], ["table8"])["table8"]
     recorded = load_result(results, "smoke", base)
-    base_mtime = (results / "smoke" / f"{base.name}.json").stat().st_mtime
+    folder = revision_folder("smoke")
+    base_mtime = (results / folder / f"{base.name}.json").stat().st_mtime
     shutil.rmtree(runs)
-    (results / "smoke" / f"{ft.name}.json").unlink()
+    (results / folder / f"{ft.name}.json").unlink()
     run_study("smoke", ["table8"], results, runs, log=lambda *_: None)
-    assert (runs / "smoke" / base.name / "model.pt").is_file(), "the starting model was trained again"
-    assert (results / "smoke" / f"{base.name}.json").stat().st_mtime == base_mtime, "its recorded result was kept"
+    assert (runs / folder / base.name / "model.pt").is_file(), "the starting model was trained again"
+    assert (results / folder / f"{base.name}.json").stat().st_mtime == base_mtime, "its recorded result was kept"
     assert load_result(results, "smoke", ft)["report"]["n_points"] == SIZES["smoke"].n_eval
-    assert recorded["model_sha256"] == _digest_of_checkpoint(runs / "smoke" / base.name / "model.pt")
+    assert recorded["model_sha256"] == _digest_of_checkpoint(runs / folder / base.name / "model.pt")
+    assert load_result(results, "smoke", ft)["start"] == {"unit": base.name, "model_sha256": recorded["model_sha256"],
+                                                          "verified": True}
 
 
 def _digest_of_checkpoint(path):
@@ -140,3 +144,84 @@ def _digest_of_checkpoint(path):
     model = new_model(SIZES["smoke"])
     load_weights(model, read_state_dict(path), source=str(path))
     return weights_digest(model)
+
+
+def test_table1_has_three_seeds_per_scheme_and_the_calibrated_experiment_is_planned():
+    cpu = SIZES["cpu"]
+    table1 = plan(cpu, ["table1"])["table1"]
+    assert len(table1) == 3 * len(cpu.schemes) and {u.seed for u in table1} == {0, 1, 2}
+    calibrated = plan(cpu, ["calibrated"])["calibrated"]
+    tuned = [u for u in calibrated if u.init is not None]
+    scratch = [u for u in calibrated if u.init is None and u.scheme != "linf"]
+    assert calibrated[0] == Unit("linf", cpu.epochs), "the l_inf-AT starting model first"
+    assert sorted((u.scheme, u.seed) for u in tuned) == sorted((s, seed) for s in ("eat", "eat-calibrated") for seed in cpu.seeds)
+    assert all(u.init == "linf_e5_s0" and u.epochs == cpu.ft_epochs for u in tuned)
+    assert sorted((u.scheme, u.seed) for u in scratch) == sorted(
+        (s, seed) for s in ("eat", "eat-calibrated") for seed in cpu.seeds)
+
+
+def test_study_size_is_built_by_keywords():
+    from lpgeom.experiments import StudySize
+
+    with pytest.raises(TypeError):
+        StudySize("x", "fashion_mnist", "small_cnn", 16, 100, 1, 1, 1, "apgd", 1, 10, 8, ("linf",), (0,), (1,), 1)
+
+
+def _save_start(runs, folder, name):
+    import torch
+
+    from lpgeom.experiments import new_model, weights_digest
+    from lpgeom.utils import atomic_torch_save
+
+    torch.manual_seed(0)
+    model = new_model(SIZES["smoke"])
+    (runs / folder / name).mkdir(parents=True)
+    atomic_torch_save(model.state_dict(), runs / folder / name / "model.pt")
+    return weights_digest(model)
+
+
+def test_starting_model_found_in_runs_is_checked_against_its_record(tmp_path):
+    """A fine-tuning unit whose starting weights are found (not retrained) still checks their digest."""
+    from lpgeom.experiments.provenance import CODE_REVISION
+    from lpgeom.experiments.study import _starting_model
+
+    size, results, runs = SIZES["smoke"], tmp_path / "results", tmp_path / "runs"
+    base, ft = plan(size, ["table8"])["table8"]
+    folder = revision_folder("smoke")
+    digest = _save_start(runs, folder, base.name)
+    path, found, verified = _starting_model(ft, size, results, runs, None, None)
+    assert found == digest and not verified, "no record: digest kept, not verified"
+    (results / folder).mkdir(parents=True)
+    record = {"model_sha256": digest, "provenance": {"code_revision": CODE_REVISION}}
+    (results / folder / f"{base.name}.json").write_text(json.dumps(record))
+    assert _starting_model(ft, size, results, runs, None, None)[1:] == (digest, True)
+    (results / folder / f"{base.name}.json").write_text(json.dumps({**record, "model_sha256": "0" * 64}))
+    with pytest.raises(RuntimeError, match="is not the recorded"):
+        _starting_model(ft, size, results, runs, None, None)
+
+
+def test_results_of_different_code_revisions_never_share_a_table(tmp_path):
+    from lpgeom.experiments import load_result, results_frame
+    from lpgeom.experiments.provenance import CODE_REVISION, CODE_REVISIONS
+
+    assert CODE_REVISION == max(CODE_REVISIONS) >= 2
+    units = plan(SIZES["smoke"], ["table1"])["table1"]
+    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": 0.2}
+    for unit in units:  # every unit at revision 1 (the legacy folder)
+        (tmp_path / "smoke").mkdir(exist_ok=True)
+        (tmp_path / "smoke" / f"{unit.name}.json").write_text(json.dumps({"report": report, "provenance": {}}))
+    assert len(results_frame("table1", "smoke", tmp_path)) == len(units)
+    assert results_frame("table1", "smoke", tmp_path).attrs["code_revision"] == 1
+    newer = {"report": {**report, "union_accuracy": 0.1}, "provenance": {"code_revision": CODE_REVISION}}
+    (tmp_path / revision_folder("smoke")).mkdir(parents=True)
+    (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps(newer))
+    frame = results_frame("table1", "smoke", tmp_path)
+    assert len(frame) == 1 and frame.union.iloc[0] == pytest.approx(10.0), "the newest revision alone, not a mixture"
+    assert f"code revision {CODE_REVISION}, 1 of {len(units)} units recorded" in frame.attrs["source"]
+    assert len(results_frame("table1", "smoke", tmp_path, revision=1)) == len(units)
+    assert load_result(tmp_path, "smoke", units[1])["report"]["union_accuracy"] == 0.2
+    with pytest.raises(ValueError, match="revision must be one of"):
+        revision_folder("smoke", 99)
+    (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps({**newer, "provenance": {}}))
+    with pytest.raises(ValueError, match="says code revision 1 but lies in the folder of revision"):
+        load_result(tmp_path, "smoke", units[0])

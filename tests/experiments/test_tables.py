@@ -20,10 +20,11 @@ def test_recorded_profile_prefers_the_largest_recorded_scale(tmp_path, monkeypat
     _record(tmp_path / "cpu", Unit("eat", SIZES["cpu"].epochs), "cpu")
     assert recorded_profile("table1", tmp_path) == "cpu"
     assert recorded_profile("table9", tmp_path) == "smoke", "the choice is per group"
-    assert coverage("table1", "cpu", tmp_path) == (1, len(SIZES["cpu"].schemes))
+    n_table1 = len(SIZES["cpu"].schemes) * len(SIZES["cpu"].table1_seeds)
+    assert coverage("table1", "cpu", tmp_path) == (1, n_table1)
     frame = results_frame("table1", "cpu", tmp_path)
     assert list(frame.model) == ["E-AT (l_1 + l_inf)"] and frame.union.iloc[0] == pytest.approx(20.0)
-    assert frame.attrs["source"].endswith(f"profile cpu, 1 of {len(SIZES['cpu'].schemes)} units recorded")
+    assert frame.attrs["source"].endswith(f"profile cpu, code revision 1, 1 of {n_table1} units recorded")
     monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "smoke")
     assert recorded_profile("table1", tmp_path) == "smoke"
     monkeypatch.setenv("LPGEOM_RESULTS_PROFILE", "huge")
