@@ -1,6 +1,6 @@
 """lpgeom: adversarial robustness against several l_p threat models at once.
 
-The package implements and teaches Croce & Hein (CVPR 2022), "Adversarial robustness
+The package implements and teaches Croce & Hein (arXiv 2105.12508; ICML 2022), "Adversarial robustness
 against multiple l_p-threat models at the price of one and how to quickly fine-tune
 robust models to another threat model".
 
