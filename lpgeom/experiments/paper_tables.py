@@ -1,13 +1,14 @@
-"""The paper's tables (data/paper/table<N>.csv), as pandas DataFrames labelled as the paper's."""
+"""The paper's tables (package data ``lpgeom/experiments/paper_data/table<N>.csv``), as DataFrames labelled as the paper's."""
 from __future__ import annotations
 
 import pathlib
 
 __all__ = ["load_paper_table", "PAPER_DIR", "PAPER_TABLES", "RESULTS_DIR"]
 
-PAPER_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "paper"
+# shipped inside the package (pyproject package-data), so an installed wheel has them too
+PAPER_DIR = pathlib.Path(__file__).resolve().parent / "paper_data"
 # recorded results of the study (the repository's data/results, whatever the working directory)
-RESULTS_DIR = PAPER_DIR.parent / "results"
+RESULTS_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "results"
 PAPER_TABLES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
@@ -19,7 +20,7 @@ def load_paper_table(number: int):
     ValueError
         For a table the paper does not have.
     FileNotFoundError
-        If the repository's ``data/paper`` folder is missing (installed without the data).
+        If the package's ``paper_data`` folder is missing (a package built without its data files).
     """
     import pandas as pd
 
@@ -29,5 +30,5 @@ def load_paper_table(number: int):
     if not path.is_file():
         raise FileNotFoundError(f"no transcription at {path}")
     frame = pd.read_csv(path, comment="#")
-    frame.attrs["source"] = f"Croce & Hein (CVPR 2022), Table {number}"
+    frame.attrs["source"] = f"Croce & Hein (ICML 2022), Table {number}"
     return frame

@@ -16,7 +16,7 @@ def test_every_table_loads_in_percent(number):
     t = load_paper_table(number)
     values = t.select_dtypes("number").drop(columns=[c for c in ("time_per_epoch_s", "epochs") if c in t], errors="ignore")
     assert ((values >= 0) & (values <= 100)).all().all()
-    assert t.attrs["source"] == f"Croce & Hein (CVPR 2022), Table {number}"
+    assert t.attrs["source"] == f"Croce & Hein (ICML 2022), Table {number}"
 
 
 def test_known_values_and_shapes():
