@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
+import warnings
 
 import torch
 from torch import nn
@@ -91,8 +92,10 @@ class HoldoutSelector:
         was_training = eval_model.training
         eval_model.eval()
         try:
-            report = evaluate_robustness(eval_model, self.x, self.y, self.threats, method="apgd", n_iter=self.n_iter,
-                                         seed=0, name=f"epoch {epoch}")
+            with warnings.catch_warnings():  # monitoring, not a reported evaluation: few iterations on purpose
+                warnings.filterwarnings("ignore", message="only .* attack iterations")
+                report = evaluate_robustness(eval_model, self.x, self.y, self.threats, method="apgd", n_iter=self.n_iter,
+                                             seed=0, name=f"epoch {epoch}")
         finally:
             eval_model.train(was_training)
         union = float(report.union_accuracy)
