@@ -48,6 +48,7 @@ def _record(unit_name: str) -> dict:
 
 
 def _write(path: pathlib.Path, obj: dict) -> None:
+    # temp file + os.replace by hand: the retrain step runs old commits, which have no lpgeom.utils
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1))

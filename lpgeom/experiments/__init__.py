@@ -1,5 +1,5 @@
 """The recorded study: the paper's tables as data, provenance, study plan per profile, rendering."""
-from .attack_strength import reattack_frame, reattack_robust_points
+from .attack_strength import full_autoattack_frame, reattack_frame, reattack_robust_points
 from .paper_tables import PAPER_TABLES, load_paper_table
 from .profiles import SIZES, StudySize, study_size
 from .provenance import machine, package_versions, provenance
@@ -12,4 +12,4 @@ __all__ = ["load_paper_table", "PAPER_TABLES", "StudySize", "study_size", "SIZES
            "machine", "Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "study_data", "study_threats",
            "new_model", "results_frame", "provenance_note", "sampling_history", "SCHEME_LABELS", "l2_curves",
            "benchmark_record", "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points",
-           "reattack_frame"]
+           "reattack_frame", "full_autoattack_frame"]

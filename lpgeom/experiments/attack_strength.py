@@ -20,9 +20,12 @@ from .profiles import study_size
 from .provenance import provenance, record_revision, start_clock
 from .study import load_result, new_model, revision_folder, study_data, study_threats, unit_from_name, weights_digest
 
-__all__ = ["reattack_robust_points", "reattack_frame", "CHECKS_DIR"]
+__all__ = ["reattack_robust_points", "reattack_frame", "full_autoattack_frame", "CHECKS_DIR", "FULL_AUTOATTACK_DIR"]
 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
+# the full standard AutoAttack on the cpu study's Table 1 models (scripts/full_autoattack_check.py)
+FULL_AUTOATTACK_DIR = CHECKS_DIR / "standard_autoattack"
+THREATS_AND_UNION = ("Linf", "L2", "L1", "union")
 
 
 def _load_unit_model(size, unit, runs_dir: pathlib.Path, record: dict) -> torch.nn.Module:
@@ -151,4 +154,71 @@ def reattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = CHECKS
                              f"re-attack: {first['reattack_settings']} (None = AutoAttack's standard)")
     frame.attrs["provenance"] = "; ".join(sorted({f"`{c['provenance']['command']}` at {c['provenance']['commit'][:10]}"
                                                    for c in checks}))
+    return frame
+
+
+def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR):
+    """Per Table 1 model, the recorded two-APGD figures next to those with the full standard AutoAttack (percent).
+
+    Reads the checks of ``scripts/full_autoattack_check.py``: each model was trained again at
+    the commit that recorded it, verified against its record (training losses, clean
+    predictions), and attacked with ``evaluate_robustness(method="autoattack-standard")``
+    (APGD-CE, APGD-T, FAB-T, Square) on the points the recorded evaluation left robust; a
+    point is robust under the full evaluation if both leave it robust, so the full figure is
+    never above the recorded one.
+
+    Parameters
+    ----------
+    profile : str
+    checks_dir : path-like
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per checked model (index: the scheme's label), columns a MultiIndex
+        (threat in ``Linf, L2, L1, union``; ``"two APGDs"`` = the recorded evaluation,
+        ``"full AutoAttack"``, ``"broken"`` = points only the full attack broke).
+        ``attrs["source"]`` says what was compared and how many models are checked,
+        ``attrs["diverged"]`` lists models not evaluated because the retrained model did not
+        match its record (with the reason), ``attrs["provenance"]`` the commands and commits.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no check is recorded for the profile.
+    """
+    import pandas as pd
+
+    from .tables import SCHEME_LABELS
+
+    folder = pathlib.Path(checks_dir)
+    checked = sorted(folder.glob(f"{profile}_*.json"))
+    done = [json.loads(p.read_text()) for p in checked if not p.name.endswith(".diverged.json")]
+    diverged = [json.loads(p.read_text()) for p in checked if p.name.endswith(".diverged.json")]
+    if not done and not diverged:
+        raise FileNotFoundError(f"no full-AutoAttack check recorded for profile {profile} in {folder}; "
+                                f"run python scripts/full_autoattack_check.py run")
+    rows = {}
+    for check in done:
+        unit = unit_from_name(check["unit"])
+        row = {}
+        for threat in THREATS_AND_UNION:
+            row[(threat, "two APGDs")] = 100 * check["recorded"][threat]
+            row[(threat, "full AutoAttack")] = 100 * check["worst_case"][threat]
+            broken = check["broken_by_standard"].get(threat)
+            if broken is None:  # the union: points robust before and not after
+                broken = round((check["recorded"][threat] - check["worst_case"][threat]) * check["n_points"])
+            row[(threat, "broken")] = broken
+        rows[f"{SCHEME_LABELS.get(unit.scheme, unit.scheme)} (seed {unit.seed})"] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    if len(frame):
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["threat", "evaluation"])
+    settings = done[0]["recorded_settings"] if done else {}
+    frame.attrs["source"] = (f"profile {profile}, {len(done)} models checked on their {done[0]['n_points'] if done else '?'} "
+                             f"test points; two APGDs: the recorded {settings.get('method')} evaluation "
+                             f"({settings.get('n_iter')} iterations, {settings.get('n_target_classes')} target classes); "
+                             f"full: + the standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square) on the points it left robust")
+    frame.attrs["diverged"] = {d["unit"]: d["problems"] for d in diverged}
+    frame.attrs["provenance"] = "; ".join(sorted({f"`{c['provenance']['command']}` at {str(c['provenance']['commit'])[:10]}"
+                                                   for c in done}))
     return frame

@@ -54,3 +54,48 @@ def test_reattack_refuses_missing_or_other_weights(recorded_linf, tmp_path):
     other.write_text(json.dumps({**record, "model_sha256": "0" * 64}))
     with pytest.raises(ValueError, match="other weights"):
         reattack_robust_points(unit.name, "smoke", results_dir=tmp_path / "results", runs_dir=root / "runs", out_dir=None)
+
+
+def _full_check(unit, recorded, worst, broken):
+    return {"unit": unit, "n_points": 1000, "recorded": recorded, "worst_case": worst, "broken_by_standard": broken,
+            "recorded_settings": {"method": "autoattack", "n_iter": 100, "n_target_classes": 3, "seed": 0},
+            "provenance": {"command": "python scripts/full_autoattack_check.py evaluate " + unit, "commit": "abcdef0123456"}}
+
+
+def test_full_autoattack_frame_puts_both_figures_side_by_side(tmp_path):
+    from lpgeom.experiments import full_autoattack_frame
+
+    with pytest.raises(FileNotFoundError, match="no full-AutoAttack check recorded for profile cpu"):
+        full_autoattack_frame("cpu", tmp_path)
+    recorded = {"Linf": 0.572, "L2": 0.639, "L1": 0.456, "union": 0.446}
+    worst = {"Linf": 0.569, "L2": 0.601, "L1": 0.450, "union": 0.420}
+    (tmp_path / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", recorded, worst,
+                                                                        {"Linf": 3, "L2": 38, "L1": 6})))
+    (tmp_path / "cpu_linf_e5_s0.diverged.json").write_text(json.dumps({"unit": "linf_e5_s0",
+                                                                       "problems": ["training history differs"]}))
+    frame = full_autoattack_frame("cpu", tmp_path)
+    row = frame.loc["E-AT (l_1 + l_inf) (seed 0)"]
+    assert row[("L2", "two APGDs")] == pytest.approx(63.9) and row[("L2", "full AutoAttack")] == pytest.approx(60.1)
+    assert row[("L2", "broken")] == 38 and row[("union", "broken")] == 26
+    assert list(frame.columns.get_level_values("threat").unique()) == ["Linf", "L2", "L1", "union"]
+    assert frame.attrs["diverged"] == {"linf_e5_s0": ["training history differs"]}
+    assert "1 models checked" in frame.attrs["source"] and "3 target classes" in frame.attrs["source"]
+    assert "abcdef0123" in frame.attrs["provenance"]
+
+
+def test_retrained_history_is_compared_exactly():
+    """The check's verification: any difference in a logged training value is found, with its step."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "full_autoattack_check.py"
+    spec = importlib.util.spec_from_file_location("full_autoattack_check", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    recorded = [{"global_step": 10, "loss": 2.3, "norm": "L1"}, {"global_step": 20, "loss": 2.1, "norm": "Linf"}]
+    same = [{**r, "kind": "step", "lr": 0.05} for r in recorded]  # fields the record does not keep are ignored
+    assert script.first_history_mismatch(recorded, same) is None
+    off = [same[0], {**same[1], "loss": 2.1000000000000005}]
+    assert script.first_history_mismatch(recorded, off)["global_step"] == 20
+    assert script.first_history_mismatch(recorded, off)["fields"] == ["loss"]
+    assert script.first_history_mismatch(recorded, same[:1])["fields"] == ["length"]
