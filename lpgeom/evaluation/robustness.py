@@ -68,7 +68,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
 
     adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
-    targets = n_target_classes or getattr(ball, "autoattack_target_classes", adversary.apgd_targeted.n_target_classes)
+    targets = n_target_classes or ball.autoattack_target_classes
     adversary.apgd_targeted.n_target_classes = targets
     for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
         attack.n_iter = n_iter
