@@ -2,11 +2,16 @@
 
 Each command lives in its own module under :mod:`lpgeom.cli` and provides
 ``add_parser(subparsers)`` and ``run(args) -> int``.
+
+Exit codes: 0 success; 1 a check failed or the machine failed (disk full, read-only
+folder); 2 bad input (an option's value, conflicting options, missing or unreadable files,
+a run dir another process is writing), reported as one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import pathlib
 import sys
 
 # command -> module that defines it
@@ -18,9 +23,23 @@ COMMANDS: dict[str, str] = {
     "reproduce": "lpgeom.cli.reproduce",
 }
 
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """A command line argparse refused (unknown option, bad value, conflicting options)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are raised as :class:`UsageError` (one line), not printed with the usage."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m lpgeom",
         description="lpgeom: robustness against several l_p threat models at once (Croce & Hein, 2022).",
     )
@@ -30,14 +49,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; a command's ``--config FILE`` options go before the command line's, which win."""
     args = parser.parse_args(argv)
+    config = getattr(args, "config", None)
+    if config is None:
+        return args
+    from .cli._common import config_file_arguments
+
+    return parser.parse_args([argv[0], *config_file_arguments(pathlib.Path(config), args), *argv[1:]])
+
+
+def _bad_input_errors() -> tuple[type[BaseException], ...]:
+    from .training.lock import RunLockedError
+
+    return ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, RunLockedError, UsageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
     try:
+        args = parse(parser, argv)
         return int(args.run(args) or 0)
-    except (ValueError, FileNotFoundError) as err:  # bad input or missing files: one clear line, no traceback
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except _bad_input_errors() as err:  # bad input or missing files: one clear line, no traceback
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # the machine: disk full, read-only folder
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

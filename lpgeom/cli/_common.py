@@ -1,104 +1,230 @@
-"""Options shared by the train / finetune / eval commands: datasets, models, radii, devices."""
+"""What the commands share: argument types that refuse bad values, data/model/threat/device options.
+
+Every option default is ``None`` ("not given"): the command fills it from the paper's
+recipe or a stated default, so an explicit flag equal to a default still wins over a
+recipe or a ``--config`` file. A bad value is refused by argparse with one line naming the
+flag, the value and what is accepted (exit code 2).
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import pathlib
 import sys
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Literal, get_args
 
-from .radii import parse_number
+__all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
+           "fraction", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
+           "add_device_options", "resolve_device", "threats_from_args", "load_dataset", "load_model", "model_architecture",
+           "dataset_of", "command_line",
+           "config_file_arguments"]
 
-DATASETS = ("fashion_mnist", "cifar10", "imagenet", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples")
+Dataset = Literal["fashion_mnist", "cifar10", "imagenet", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples"]
+DATASETS: tuple[str, ...] = get_args(Dataset)
+DEFAULT_DATASET: Dataset = "fashion_mnist"
 DEFAULT_ARCH = {"fashion_mnist": "small_cnn", "cifar10": "preact_resnet18", "imagenet": "resnet50",
                 "cifar10-samples": "resnet18_kuangliu", "imagenet-samples": "efficientnet_lite0",
                 "fashion_mnist-samples": "small_cnn"}
-PRESET_OF = {"fashion_mnist": "fashion_mnist", "cifar10": "cifar10", "imagenet": "imagenet",
-             "cifar10-samples": "cifar10", "imagenet-samples": "imagenet", "fashion_mnist-samples": "fashion_mnist"}
+RobustBenchThreat = Literal["Linf", "L2", "L1"]
 
 
-def add_data_options(p: argparse.ArgumentParser) -> None:
+def _number_type(name: str, accept: Callable[[float], bool], convert: Callable[[str], float]):
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except (ValueError, ZeroDivisionError, ArithmeticError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {name}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {name}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def parse_number(text: str) -> float:
+    """Parse ``12``, ``0.5``, ``8/255``, ``inf`` into a float (argparse type)."""
+    cleaned = text.strip().lower()
+    if cleaned in {"inf", "infinity"}:
+        return math.inf
+    try:
+        return float(Fraction(cleaned)) if "/" in cleaned else float(cleaned)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a number or fraction: {text!r} (examples: 12, 0.5, 8/255)") from None
+
+
+positive_int = _number_type("an integer >= 1", lambda v: v >= 1, int)
+non_negative_int = _number_type("an integer >= 0", lambda v: v >= 0, int)
+positive_float = _number_type("a finite number > 0", lambda v: math.isfinite(v) and v > 0, float)
+non_negative_float = _number_type("a finite number >= 0", lambda v: math.isfinite(v) and v >= 0, float)
+fraction = _number_type("a fraction of training in (0, 1)", lambda v: 0 < v < 1, float)
+
+
+def positive_radius(text: str) -> float:
+    """A radius: a finite number > 0, fractions accepted (``8/255``)."""
+    value = parse_number(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a radius (a finite number > 0, e.g. 12, 0.5, 8/255)")
+    return value
+
+
+def add_data_options(p: argparse.ArgumentParser, n_train: bool = True) -> None:
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
-                   help="fashion_mnist (embedded default), cifar10 (torchvision), imagenet (ImageFolder at --data-root), "
-                        "*-samples: the 20 real test images installed packages ship (smoke runs)")
-    g.add_argument("--data-root", help="dataset folder (cifar10: holds cifar-10-batches-py; imagenet: holds train/ and val/)")
-    g.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10 / Fashion-MNIST (network)")
-    g.add_argument("--n-train", type=int, help="use a seeded random subset of this many training examples")
+    g.add_argument("--dataset", choices=DATASETS,
+                   help=f"{DEFAULT_DATASET} (embedded default), cifar10 (torchvision), imagenet (ImageFolder at "
+                        "--data-root), *-samples: the 20 real test images installed packages ship (smoke runs)")
+    g.add_argument("--data-root", type=pathlib.Path,
+                   help="dataset folder (cifar10: holds cifar-10-batches-py; imagenet: holds train/ and val/; "
+                        "fashion_mnist: holds the four files or FashionMNIST/raw); must exist if given")
+    g.add_argument("--download", action=argparse.BooleanOptionalAction,
+                   help="let torchvision download CIFAR-10 / Fashion-MNIST (network)")
+    if n_train:
+        g.add_argument("--n-train", type=positive_int, help="use a seeded random subset of this many training examples")
 
 
 def add_threat_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("threat models (defaults: the dataset's preset)")
-    g.add_argument("--eps-inf", type=parse_number, help="l_inf radius, fractions accepted (CIFAR-10: 8/255)")
-    g.add_argument("--eps2", type=parse_number, help="l_2 radius (CIFAR-10: 0.5)")
-    g.add_argument("--eps1", type=parse_number, help="l_1 radius (CIFAR-10: 12)")
+    g.add_argument("--eps-inf", type=positive_radius, help="l_inf radius, fractions accepted (CIFAR-10: 8/255)")
+    g.add_argument("--eps2", type=positive_radius, help="l_2 radius (CIFAR-10: 0.5)")
+    g.add_argument("--eps1", type=positive_radius, help="l_1 radius (CIFAR-10: 12)")
 
 
 def add_device_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("device")
-    g.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available, else cpu)")
-    g.add_argument("--amp", action="store_true", help="bf16 mixed precision (CUDA)")
-    g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA)")
+    g.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available, else cpu)")
 
 
 def resolve_device(name: str | None) -> str:
+    """The device to run on: ``name``, or cuda if available, else cpu.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a device torch knows, or names CUDA on a machine without it.
+    """
     import torch
 
     if name is None:
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name!r} is not a device; give cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine; give cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return name
 
 
-def threats_from_args(args):
+def dataset_of(args: argparse.Namespace) -> Dataset:
+    return args.dataset or DEFAULT_DATASET
+
+
+def threats_from_args(args: argparse.Namespace):
+    """The dataset's preset radii with the ones given on the command line."""
     from ..threats import PRESETS, LpBall, ThreatUnion
 
-    preset = PRESETS[PRESET_OF[args.dataset]]()
-    balls = []
-    for ball, value in zip(preset, (args.eps_inf, args.eps2, args.eps1)):
-        balls.append(ball if value is None else LpBall(ball.p, value))
-    return ThreatUnion(balls)
+    preset = PRESETS[dataset_of(args).removesuffix("-samples")]()
+    given = {"Linf": args.eps_inf, "L2": args.eps2, "L1": args.eps1}
+    return ThreatUnion([ball if given.get(ball.name) is None else LpBall(ball.p, given[ball.name]) for ball in preset])
 
 
-def load_dataset(args, train: bool):
-    """The dataset the options name, as a Dataset of (x in [0,1], y)."""
+def _check_data_root(name: str, root: pathlib.Path | None) -> None:
+    """Refuse a --data-root that does not exist or does not hold the dataset (no silent fallback elsewhere)."""
+    if root is None:
+        return
+    if not root.is_dir():
+        raise FileNotFoundError(f"--data-root {root}: no such folder")
+    if name == "fashion_mnist":
+        from ..data import find_fashion_mnist
+
+        try:
+            found = find_fashion_mnist(root)
+        except FileNotFoundError:
+            found = None
+        if found is None or root.resolve() not in (found.resolve(), *found.resolve().parents):
+            raise FileNotFoundError(f"--data-root {root} holds no Fashion-MNIST files (looked in {root} and "
+                                    f"{root / 'FashionMNIST' / 'raw'})")
+
+
+def load_dataset(args: argparse.Namespace, train: bool):
+    """The dataset the options name, as a Dataset of (x in [0,1], y); ``--n-train`` applies to training data.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``--data-root`` is given but missing or without the data.
+    ValueError
+        If ``--n-train`` exceeds the training set, or ImageNet has no ``--data-root``.
+    """
     from torch.utils.data import TensorDataset
 
     from .. import data
 
-    name = args.dataset
+    name, root = dataset_of(args), args.data_root
     if name.endswith("-samples"):
+        if root is not None:
+            raise ValueError(f"--data-root is not used with --dataset {name} (the images ship with installed packages)")
         x, y = data.sample_images(name.removesuffix("-samples"))
         ds = TensorDataset(x, y)
-    elif name == "fashion_mnist":
-        ds = data.fashion_mnist(train, root=args.data_root, download=args.download)
-    elif name == "cifar10":
-        ds = data.cifar10(train, root=args.data_root, download=args.download)
     else:
-        if not args.data_root:
-            raise ValueError("--dataset imagenet needs --data-root (a folder with train/ and val/ ImageFolder trees)")
-        ds = data.imagenet(args.data_root, "train" if train else "val")
-    if train and getattr(args, "n_train", None):
-        ds = data.subset(ds, args.n_train, seed=getattr(args, "seed", 0))
-        if not isinstance(ds, TensorDataset) and hasattr(ds, "dataset") and isinstance(ds.dataset, TensorDataset):
+        _check_data_root(name, root)
+        if name == "fashion_mnist":
+            ds = data.fashion_mnist(train, root=root, download=bool(args.download))
+        elif name == "cifar10":
+            ds = data.cifar10(train, root=root, download=bool(args.download))
+        else:
+            if root is None:
+                raise ValueError("--dataset imagenet needs --data-root (a folder with train/ and val/ ImageFolder trees)")
+            ds = data.imagenet(root, "train" if train else "val")
+    n_train = getattr(args, "n_train", None)
+    if train and n_train is not None:
+        if n_train > len(ds):
+            raise ValueError(f"--n-train {n_train}: the {name} training set has only {len(ds)} examples")
+        ds = data.subset(ds, n_train, seed=getattr(args, "seed", None) or 0)
+        if not isinstance(ds, TensorDataset) and isinstance(getattr(ds, "dataset", None), TensorDataset):
             x, y = data.tensors(ds)
             ds = TensorDataset(x, y)
     return ds
 
 
-def load_model(args, arch: str | None, checkpoint: str | None):
-    """Build the architecture and load weights: a file path, a RobustBench name, or a shipped pretrained model."""
+def model_architecture(args: argparse.Namespace, arch: str | None, checkpoint: str | None) -> str | None:
+    """The architecture :func:`load_model` builds (None for a RobustBench model: its loader picks it)."""
+    from .. import models
+
+    if checkpoint and checkpoint in models.PRETRAINED:
+        return models.PRETRAINED[checkpoint][0]
+    if checkpoint and pathlib.Path(checkpoint).suffix != ".pt" and not pathlib.Path(checkpoint).exists():
+        return None
+    return arch or DEFAULT_ARCH[dataset_of(args)]
+
+
+def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | None):
+    """Build the architecture and load weights: a file path, a RobustBench name, or a shipped pretrained model.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a checkpoint file is missing.
+    ValueError
+        If it is unreadable or does not fit the architecture (``CheckpointError``), or the
+        architecture or RobustBench name is unknown.
+    """
     from .. import models
 
     if checkpoint and checkpoint in models.PRETRAINED:
         return models.load_pretrained(checkpoint)
-    model = models.build_model(arch or DEFAULT_ARCH[args.dataset])
+    model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)])
     if checkpoint:
         path = pathlib.Path(checkpoint)
         if path.suffix != ".pt" and not path.exists():
-            threat = getattr(args, "robustbench_threat", "Linf")
-            return models.load_robustbench(checkpoint, PRESET_OF[args.dataset].split("-")[0], threat,
-                                           getattr(args, "model_dir", "models"))
+            threat = getattr(args, "robustbench_threat", None) or "Linf"
+            return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
+                                           getattr(args, "model_dir", None) or "models")
         state = models.read_state_dict(path)
         target = model[-1] if hasattr(model, "__getitem__") and not any(k.startswith("0.") for k in state) else model
         models.load_weights(target, state, source=str(path))
@@ -109,13 +235,37 @@ def command_line() -> str:
     return " ".join(["python -m lpgeom", *sys.argv[1:]])
 
 
-def load_config_file(path: str | None) -> dict:
-    if not path:
-        return {}
-    p = pathlib.Path(path)
-    if not p.is_file():
-        raise ValueError(f"--config {path}: no such file")
+def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list[str]:
+    """The options of a JSON ``--config`` file as command-line arguments (placed before the real ones, which win).
+
+    Keys are option names with ``_`` or ``-`` (``"batch_size"``); booleans become ``--flag`` /
+    ``--no-flag``, lists several values, null leaves the option unset.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, not a JSON object, or names an option the command lacks.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"--config {path}: no such file")
     try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as err:
+        options = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"--config {path} is not valid JSON: {err}") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"--config {path} must hold a JSON object of option names and values")
+    argv: list[str] = []
+    for key, value in options.items():
+        dest = str(key).replace("-", "_")
+        if dest not in vars(known) or dest in ("config", "run"):
+            raise ValueError(f"--config {path}: unknown option {key!r}")
+        flag = "--" + dest.replace("_", "-")
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + dest.replace("_", "-"))
+        elif isinstance(value, list):
+            argv += [flag, *map(str, value)]
+        else:
+            argv += [flag, str(value)]
+    return argv

@@ -4,24 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from fractions import Fraction
+
+from ._common import positive_int, positive_radius
 
 PRESETS = {
     "cifar10": {"eps1": 12.0, "eps_inf": 8 / 255, "d": 3 * 32 * 32, "eps2": 0.5},
     "imagenet": {"eps1": 255.0, "eps_inf": 4 / 255, "d": 3 * 224 * 224, "eps2": 2.0},
 }
 DEFAULT_PS = ("1", "1.5", "2", "3", "4", "inf")
-
-
-def parse_number(text: str) -> float:
-    """Parse ``12``, ``0.5``, ``8/255``, ``inf`` into a float (argparse type)."""
-    cleaned = text.strip().lower()
-    if cleaned in {"inf", "infinity"}:
-        return math.inf
-    try:
-        return float(Fraction(cleaned)) if "/" in cleaned else float(cleaned)
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"not a number or fraction: {text!r} (examples: 12, 0.5, 8/255)") from None
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,12 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--preset", choices=sorted(PRESETS), help="the paper's radii and dimension for a dataset")
-    parser.add_argument("--eps1", type=parse_number, help="radius of the l_1 ball (e.g. 12)")
-    parser.add_argument("--eps-inf", type=parse_number, help="radius of the l_inf ball; fractions accepted (e.g. 8/255)")
-    parser.add_argument("--d", type=int, help="input dimension (CIFAR-10: 3072, ImageNet: 150528)")
+    parser.add_argument("--eps1", type=positive_radius, help="radius of the l_1 ball (e.g. 12)")
+    parser.add_argument("--eps-inf", type=positive_radius, help="radius of the l_inf ball; fractions accepted (e.g. 8/255)")
+    parser.add_argument("--d", type=positive_int, help="input dimension (CIFAR-10: 3072, ImageNet: 150528)")
     parser.add_argument("--p", nargs="+", default=list(DEFAULT_PS), metavar="P",
                         help="norms to report, numbers >= 1 or 'inf' (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--json", action=argparse.BooleanOptionalAction, help="print JSON instead of a table")
     parser.set_defaults(run=run)
     return parser
 

@@ -3,28 +3,52 @@ from __future__ import annotations
 
 import argparse
 
+DEFAULT_RUNS_DIR = "runs"
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from ..experiments import GROUPS
+    from ..profiles import PROFILES
 
     p = subparsers.add_parser("reproduce", help="reproduce the paper's experiments at a profile's scale",
                               description="Train and evaluate every unit the chosen tables need; finished units are "
                                           "skipped, interrupted ones resume. Results land in RESULTS_DIR/<profile>/ "
                                           "with their provenance.")
-    p.add_argument("--profile", choices=("smoke", "cpu", "full"), help="default: $LPGEOM_PROFILE or smoke")
+    p.add_argument("--profile", choices=PROFILES, help="default: $LPGEOM_PROFILE or smoke")
     p.add_argument("--only", help=f"comma-separated groups from {', '.join(GROUPS)} (default: all)")
     p.add_argument("--results-dir", help="default: the repository's data/results")
-    p.add_argument("--runs-dir", default="runs", help="checkpoints and metrics of the training runs")
-    p.add_argument("--plan", action="store_true", help="print the units (and a time estimate) without running")
+    p.add_argument("--runs-dir", help=f"checkpoints and metrics of the training runs (default: {DEFAULT_RUNS_DIR})")
+    p.add_argument("--plan", action=argparse.BooleanOptionalAction,
+                   help="print the units (and a time estimate) without running")
     p.set_defaults(run=run)
     return p
 
 
+def selected_groups(only: str | None) -> list[str]:
+    """The groups ``--only`` names (all without it).
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown groups and the known ones.
+    """
+    from ..experiments import GROUPS
+
+    if only is None:
+        return list(GROUPS)
+    groups = [g.strip() for g in only.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown or not groups:
+        raise ValueError(f"--only {only!r}: unknown group(s) {', '.join(unknown) or '(none given)'}; "
+                         f"choose from {', '.join(GROUPS)}")
+    return groups
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..experiments import GROUPS, plan, run_study, study_size
+    from ..experiments import plan, run_study, study_size
     from ._common import command_line
 
-    groups = [g.strip() for g in args.only.split(",")] if args.only else list(GROUPS)
+    groups = selected_groups(args.only)
     size = study_size(args.profile)
     if args.plan:
         for group, units in plan(size, groups).items():
@@ -34,5 +58,6 @@ def run(args: argparse.Namespace) -> int:
           f"eval {size.eval_method} on {size.n_eval} points")
     from ..experiments.paper_tables import RESULTS_DIR
 
-    run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir, command=command_line())
+    run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir or DEFAULT_RUNS_DIR,
+              command=command_line())
     return 0

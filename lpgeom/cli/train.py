@@ -1,98 +1,190 @@
-"""``python -m lpgeom train``: adversarial training with any scheme (defaults from the paper)."""
+"""``python -m lpgeom train``: adversarial training with any registered scheme (the paper's recipe by default).
+
+Values come from, in order of precedence: the command line, a ``--config`` JSON file, the
+paper's recipe (:func:`lpgeom.training.paper_recipe`), the defaults stated in ``--help``.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
 
-from ._common import (add_data_options, add_device_options, add_threat_options, command_line, load_config_file,
-                      load_dataset, load_model, resolve_device, threats_from_args)
+from ._common import (add_data_options, add_device_options, add_threat_options, command_line, dataset_of,
+                      fraction, load_dataset, load_model, model_architecture, non_negative_float, non_negative_int,
+                      positive_float, positive_int, resolve_device, threats_from_args)
+
+if TYPE_CHECKING:
+    from ..threats import ThreatUnion
+    from ..training import Recipe, Scheme, TrainConfig
+    from ..training.recipes import RecipeKind
+
+Selection = Literal["last", "best"]
 
 
-def add_training_options(p: argparse.ArgumentParser, defaults: dict) -> None:
-    g = p.add_argument_group("training")
+def parse_floor(text: str) -> float | dict[str, float]:
+    """``0.3`` (every norm) or ``L1=0.3`` / ``L1=0.3,Linf=0.1`` (per ball name) for ``--p-floor``."""
+    def number(part: str) -> float:
+        value = float(part)
+        if not 0 <= value <= 1:
+            raise ValueError
+        return value
+
+    try:
+        if "=" not in text:
+            return number(text)
+        pairs = [item.split("=", 1) for item in text.split(",")]
+        return {name.strip(): number(value) for name, value in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability floor: give a number in [0, 1] or "
+                                         "NAME=P pairs such as L1=0.3,Linf=0.1") from None
+
+
+def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
+    """Options of ``train`` and ``finetune``; every default None, filled from the ``recipe`` kind."""
+    g = p.add_argument_group(f"training (defaults: the paper's {recipe} recipe for the dataset)")
     g.add_argument("--arch", help="architecture (default: small_cnn for Fashion-MNIST, preact_resnet18 for CIFAR-10)")
-    g.add_argument("--epochs", type=int, default=defaults["epochs"])
-    g.add_argument("--batch-size", type=int, default=defaults["batch_size"])
-    g.add_argument("--lr", type=float, default=defaults["lr"])
-    g.add_argument("--milestones", type=float, nargs="*", default=list(defaults["milestones"]),
-                   help="fractions of training where the lr is divided by 10 (default: %(default)s)")
-    g.add_argument("--weight-decay", type=float, default=defaults["weight_decay"])
-    g.add_argument("--steps", type=int, default=10, help="attack steps per batch (paper: 10; ImageNet: 5)")
-    g.add_argument("--l1-steps", type=int, help="attack steps for l_1 if different (ImageNet: 15)")
-    g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+    g.add_argument("--epochs", type=positive_int)
+    g.add_argument("--batch-size", type=positive_int)
+    g.add_argument("--lr", type=positive_float, help="initial learning rate")
+    g.add_argument("--milestones", type=fraction, nargs="*",
+                   help="increasing fractions of training where the lr is divided by 10")
+    g.add_argument("--weight-decay", type=non_negative_float)
+    g.add_argument("--steps", type=positive_int, help="attack steps per batch (paper: 10; ImageNet: 5)")
+    g.add_argument("--l1-steps", type=positive_int, help="attack steps for l_1 if different (ImageNet: 15)")
+    g.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random crop + flip (default: on for CIFAR-10)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=non_negative_int, help="seeds initial weights, data order, every draw (default 0)")
     g.add_argument("--run-dir", required=True, help="folder for config.json, metrics.jsonl, checkpoints, model.pt")
-    g.add_argument("--no-resume", action="store_true", help="start afresh even if --run-dir holds a checkpoint")
-    g.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
-    g.add_argument("--stop-after-steps", type=int, help="stop (checkpointed) after N steps in total")
-    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--resume", action=argparse.BooleanOptionalAction,
+                   help="continue from --run-dir's checkpoint if present (default: yes)")
+    g.add_argument("--checkpoint-every", type=non_negative_int, help="also checkpoint every N steps (default 0: epoch ends)")
+    g.add_argument("--stop-after-steps", type=positive_int, help="stop (checkpointed) after N steps in total")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, help="progress bar (default: yes)")
+    g.add_argument("--select", choices=get_args(Selection),
+                   help="last: model.pt is the final weights (default); best: also keep best.pt, the epoch with the "
+                        "highest robust accuracy on --holdout held-out training examples (the paper's selection)")
+    g.add_argument("--holdout", type=positive_int, help="training examples held out for --select best")
     g.add_argument("--extra-data", help="Carmon et al.'s ti_500K_pseudo_labeled.pickle: half of every batch from it "
                                         "(the paper's setup for models trained with extra data)")
     g.add_argument("--config", help="JSON file with option values (command-line flags win)")
+    e = p.add_argument_group("E-AT sampling (beyond the paper)")
+    e.add_argument("--p-floor", type=parse_floor,
+                   help="lower bound of each norm's probability: P for every norm, or NAME=P pairs (L1=0.3)")
+    e.add_argument("--calibrate-every", type=positive_int,
+                   help="eat-calibrated: measure the robust errors with a stronger attack every N steps (default 200)")
+    e.add_argument("--calibration-points", type=positive_int, help="eat-calibrated: examples measured (default 128)")
+    e.add_argument("--calibration-steps", type=positive_int,
+                   help="eat-calibrated: APGD steps of the measuring attack, random start (default 100)")
+    s = p.add_argument_group("speed (CUDA)")
+    s.add_argument("--amp", action=argparse.BooleanOptionalAction, help="bf16 mixed precision")
+    s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels-last memory format")
+    s.add_argument("--compile", action=argparse.BooleanOptionalAction, help="run the model through torch.compile")
+    s.add_argument("--workers", type=non_negative_int,
+                   help="data-loading worker processes (default: 0 for in-memory data, more for files)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("train", help="adversarial training (single norm, E-AT, MAX, AVG, MSD, SAT)",
-                              description="Train a model from scratch with one of the schemes of the paper. "
-                                          "Resumes from --run-dir/last.pt if present.")
-    from ..training import SCHEMES
+    from ..training import scheme_names
 
-    p.add_argument("--scheme", default="eat", help=f"one of {', '.join(SCHEMES)} (default: eat)")
-    p.add_argument("--switch-epoch", type=int, help="for l2-eat: epoch at which E-AT takes over")
+    p = subparsers.add_parser("train", help="adversarial training (single norm, E-AT, MAX, AVG, MSD, SAT)",
+                              description="Train a model from scratch with one of the schemes of the paper "
+                                          "(its recipe: 80 epochs, lr 0.05 divided by 10 at epoch 70). "
+                                          "Resumes from --run-dir/last.pt if present.")
+    p.add_argument("--scheme", choices=scheme_names(), help="training scheme (default: eat)")
+    p.add_argument("--switch-epoch", type=non_negative_int,
+                   help="l2-eat: epoch at which E-AT takes over (default: 45/80 of the epochs, as the paper)")
     add_data_options(p)
     add_threat_options(p)
-    add_training_options(p, dict(epochs=80, batch_size=128, lr=0.05, milestones=(70 / 80,), weight_decay=5e-4))
+    add_training_options(p, "from-scratch")
     add_device_options(p)
-    p.set_defaults(run=run, parser_defaults={a.dest: a.default for a in p._actions})
+    p.set_defaults(run=run)
     return p
 
 
-def apply_config_file(args: argparse.Namespace, parser_defaults: dict) -> None:
-    for key, value in load_config_file(getattr(args, "config", None)).items():
-        key = key.replace("-", "_")
-        if not hasattr(args, key):
-            raise ValueError(f"--config: unknown option {key!r}")
-        if getattr(args, key) == parser_defaults.get(key):
-            setattr(args, key, value)
+def _calibration(args: argparse.Namespace):
+    values = {"every": args.calibrate_every, "n_points": args.calibration_points, "n_iter": args.calibration_steps}
+    if all(v is None for v in values.values()):
+        return None
+    from ..training import EATCalibration
+
+    return EATCalibration(**{k: v for k, v in values.items() if v is not None})
 
 
-def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: str) -> int:
-    import json
+@dataclass
+class TrainingSetup:
+    """What the options resolve to, before any data is read: recipe, threats, scheme, config."""
 
-    from ..training import TrainConfig, build_scheme, train
+    recipe: Recipe
+    threats: ThreatUnion
+    scheme: Scheme
+    config: TrainConfig
 
-    apply_config_file(args, getattr(args, "parser_defaults", {}))
+
+def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: RecipeKind) -> TrainingSetup:
+    """Resolve the options: command line (already merged with ``--config``) over the paper's recipe.
+
+    Raises
+    ------
+    ValueError
+        For options that conflict or do not apply to the scheme, naming the flags.
+    """
+    from ..training import paper_recipe, scheme_spec
+
+    recipe = paper_recipe(recipe_kind, dataset_of(args)).replace(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        milestones=tuple(args.milestones) if args.milestones is not None else None, augment=args.augment)
+    if (args.select == "best") != (args.holdout is not None):
+        raise ValueError("--select best needs --holdout N (training examples held out to pick the best epoch), and "
+                         f"--holdout needs --select best; got --select {args.select} and --holdout {args.holdout}")
     threats = threats_from_args(args)
-    scheme = build_scheme(scheme_name, threats, n_iter=args.steps, switch_epoch=getattr(args, "switch_epoch", None),
-                          l1_steps=args.l1_steps)
-    dataset = load_dataset(args, train=True)
-    from ..threats import check_radii_fit
+    settings = {"n_iter": ("--steps", args.steps), "l1_steps": ("--l1-steps", args.l1_steps),
+                "switch_epoch": ("--switch-epoch", getattr(args, "switch_epoch", None)),
+                "p_floor": ("--p-floor", args.p_floor), "calibration": ("--calibrate-every, --calibration-*",
+                                                                        _calibration(args))}
+    accepted = scheme_spec(scheme_name).settings
+    for setting, (flag, value) in settings.items():
+        if value is not None and setting not in accepted:
+            takes = ", ".join(settings[k][0] for k in accepted if k in settings) or "none of the scheme options"
+            raise ValueError(f"{flag} does not apply to the scheme {scheme_name!r} (it takes {takes})")
+    scheme = recipe.build_scheme(scheme_name, threats, **{k: v for k, (_, v) in settings.items()})
+    config = recipe.train_config(seed=args.seed or 0, checkpoint_every=args.checkpoint_every or 0, amp=bool(args.amp),
+                                 channels_last=bool(args.channels_last), device=resolve_device(args.device),
+                                 progress=args.progress is not False, stop_after_steps=args.stop_after_steps,
+                                 compile=bool(args.compile), workers=args.workers, select=args.select or "last",
+                                 holdout=args.holdout or 0)
+    return TrainingSetup(recipe, threats, scheme, config)
 
+
+def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: str, recipe_kind: RecipeKind) -> int:
+    """Train ``scheme_name`` with the options in ``args`` over the paper's ``recipe_kind`` recipe."""
+    from ..threats import check_radii_fit
+    from ..training import train
+
+    setup = training_setup(args, scheme_name, recipe_kind)
+    threats, seed = setup.threats, setup.config.seed
+    dataset = load_dataset(args, train=True)
     check_radii_fit(threats, dataset[0][0].numel())
     import torch
 
-    torch.manual_seed(args.seed)  # the initial weights depend on the seed only
+    torch.manual_seed(seed)  # the initial weights depend on the seed only
     model = load_model(args, args.arch, checkpoint)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, milestones=tuple(args.milestones),
-                         weight_decay=args.weight_decay, seed=args.seed,
-                         augment=args.augment if args.augment is not None else args.dataset == "cifar10",
-                         checkpoint_every=args.checkpoint_every, amp=args.amp, channels_last=args.channels_last,
-                         device=resolve_device(args.device), progress=not args.no_progress,
-                         stop_after_steps=args.stop_after_steps)
-    describe = {"command": command_line(), "dataset": args.dataset, "arch": args.arch, "init": checkpoint,
-                "threats": {b.name: b.eps for b in threats}, "n_train": len(dataset)}
+    describe = {"command": command_line(), "dataset": dataset_of(args), "init": checkpoint,
+                "arch": model_architecture(args, args.arch, checkpoint), "threats": {b.name: b.eps for b in threats},
+                "n_train": len(dataset), "recipe": recipe_kind}
     extra = None
     if args.extra_data:
         from ..data import pseudo_labelled_extra
 
         extra = pseudo_labelled_extra(args.extra_data)
         describe["extra_data"] = str(args.extra_data)
-    result = train(model, dataset, scheme, config, args.run_dir, resume=not args.no_resume, describe=describe, extra=extra)
+    result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
+                   describe=describe, extra=extra)
     status = "finished" if result.finished else f"stopped after {result.global_step} steps (resumable)"
-    print(json.dumps({"run_dir": str(result.run_dir), "status": status, "last_epoch": result.epochs[-1] if result.epochs else None},
-                     default=float))
+    print(json.dumps({"run_dir": str(result.run_dir), "status": status,
+                      "last_epoch": result.epochs[-1] if result.epochs else None}, default=float))
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_training(args, checkpoint=None, scheme_name=args.scheme)
+    return run_training(args, checkpoint=None, scheme_name=args.scheme or "eat", recipe_kind="scratch")

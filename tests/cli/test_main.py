@@ -1,6 +1,8 @@
-"""The `python -m lpgeom` dispatcher."""
+"""The `python -m lpgeom` dispatcher: help for every command, one-line errors with exit code 2."""
 import subprocess
 import sys
+
+import pytest
 
 from lpgeom.__main__ import COMMANDS, build_parser, main
 
@@ -11,16 +13,26 @@ def test_help_lists_every_command():
         assert command in out.stdout, f"command {command!r} missing from --help"
 
 
-def test_every_command_has_help():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == set(COMMANDS)
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: python -m lpgeom {command}") and "--help" in out and len(out.splitlines()) > 5
 
 
 def test_no_command_is_an_error(capsys):
-    try:
-        main([])
-    except SystemExit as exc:
-        assert exc.code == 2
-    else:  # pragma: no cover
-        raise AssertionError("expected a usage error")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "COMMAND" in err and "required" in err
+
+
+def test_unknown_command_names_the_choices(capsys):
+    assert main(["bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'bogus'" in err and "radii" in err
+
+
+def test_parser_is_built_from_the_command_modules():
+    assert build_parser().prog == "python -m lpgeom"

@@ -19,6 +19,7 @@ def test_train_then_eval_then_finetune(tmp_path):
     assert out.returncode == 0, out.stderr
     config = json.loads((run / "config.json").read_text())
     assert config["command"].startswith("python -m lpgeom train") and config["threats"]["L1"] == 12.0
+    assert config["arch"] == "small_cnn" and config["dataset"] == "fashion_mnist"
     report = tmp_path / "eval.json"
     out = lpgeom("eval", "--run-dir", str(run), "--n-points", "20", "--method", "apgd", "--n-iter", "3", "--out", str(report))
     assert out.returncode == 0, out.stderr
@@ -30,39 +31,92 @@ def test_train_then_eval_then_finetune(tmp_path):
     assert json.loads((ft / "config.json").read_text())["scheme"]["scheme"] == "E-AT"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--scheme", "trades", "--run-dir", "X"], "unknown scheme 'trades'"),
-    (["train", "--eps-inf", "8", "--run-dir", "X", "--n-train", "64", "--scheme", "linf"], "eps"),
-    (["finetune", "--checkpoint", "nope.pt", "--run-dir", "X"], "no checkpoint at nope.pt"),
+def corrupt_checkpoint(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(b"not a checkpoint at all" * 10)
+    return str(path)
+
+
+def empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    return str(tmp_path / "empty")
+
+
+def small(*args):
+    return ["--n-train", "64", "--epochs", "1", "--batch-size", "32", "--steps", "1", "--no-progress", *args]
+
+
+BAD_INPUT = [
+    (["train", "--lr", "nan", "--run-dir", "X"], "argument --lr: 'nan' is not a finite number > 0"),
+    (["train", "--lr", "-0.1", "--run-dir", "X"], "argument --lr: '-0.1' is not a finite number > 0"),
+    (["train", "--n-train", "0", "--run-dir", "X"], "argument --n-train: '0' is not an integer >= 1"),
+    (["train", "--n-train", "1000000", "--run-dir", "X"], "--n-train 1000000: the fashion_mnist training set has only"),
+    (["train", "--epochs", "2.5", "--run-dir", "X"], "argument --epochs: '2.5' is not an integer >= 1"),
+    (["train", "--milestones", "0.5", "1.5", "--run-dir", "X"], "argument --milestones: '1.5' is not a fraction"),
+    (["train", "--eps1", "-3", "--run-dir", "X"], "argument --eps1: '-3' is not a radius"),
+    (["train", "--data-root", "{tmp}/missing", "--run-dir", "X"], "--data-root {tmp}/missing: no such folder"),
+    (["train", "--data-root", "{empty}", "--run-dir", "X"], "--data-root {empty} holds no Fashion-MNIST files"),
+    (["train", "--scheme", "trades", "--run-dir", "X"], "argument --scheme: invalid choice: 'trades' (choose from"),
+    (["train", "--eps-inf", "8", "--run-dir", "X", *small("--scheme", "linf")], "the Linf radius eps = 8 does not fit"),
+    (["train", "--device", "gpu:0", "--run-dir", "X"], "--device 'gpu:0' is not a device"),
+    (["train", "--run-dir", "X", "--scheme", "sat", "--switch-epoch", "1"], "--switch-epoch does not apply to the scheme"),
+    (["finetune", "--checkpoint", "nope.pt", "--run-dir", "X", *small()], "no checkpoint at nope.pt"),
+    (["finetune", "--checkpoint", "{bad}", "--run-dir", "X", *small()], "is corrupt or truncated"),
+    (["finetune", "--checkpoint", "c.pt", "--target", "l1", "--scheme", "eat", "--run-dir", "X"],
+     "argument --scheme: not allowed with argument --target"),
     (["train", "--dataset", "imagenet", "--run-dir", "X"], "needs --data-root"),
-    (["eval"], "give --checkpoint or --run-dir"),
-])
-def test_bad_input_is_one_clear_line(args, message, capsys, tmp_path, monkeypatch):
+    (["eval"], "one of the arguments --checkpoint --run-dir is required"),
+    (["eval", "--checkpoint", "a.pt", "--run-dir", "Y"], "argument --run-dir: not allowed with argument --checkpoint"),
+    (["eval", "--run-dir", "{empty}"], "--run-dir {empty} holds no config.json"),
+    (["eval", "--checkpoint", "{bad}", "--n-points", "0"], "argument --n-points: '0' is not an integer >= 1"),
+    (["eval", "--checkpoint", "{bad}", "--method", "fgsm"], "argument --method: invalid choice: 'fgsm'"),
+    (["radii", "--d", "0", "--eps1", "1", "--eps-inf", "0.1"], "argument --d: '0' is not an integer >= 1"),
+    (["reproduce", "--only", "table1,tableX", "--plan"], "--only 'table1,tableX': unknown group(s) tableX"),
+    (["train", "--config", "{tmp}/none.json", "--run-dir", "X"], "--config {tmp}/none.json: no such file"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUT)
+def test_bad_input_exits_2_with_one_line(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    try:
-        code = main(args)
-    except (FileNotFoundError, ValueError) as err:  # errors other than ValueError surface as such
-        assert message in str(err)
-        return
-    assert code == 2
-    assert message in capsys.readouterr().err
+    fill = {"tmp": str(tmp_path), "empty": empty_folder(tmp_path), "bad": corrupt_checkpoint(tmp_path)}
+    code = main([a.format(**fill) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert message.format(**fill) in err
 
 
-def test_help_of_every_command():
+def test_a_run_dir_another_process_writes_is_refused(tmp_path, capsys):
+    from lpgeom.training.lock import RunLock
+
+    with RunLock(tmp_path / "run"):
+        code = main(["train", "--scheme", "linf", "--run-dir", str(tmp_path / "run"), *small()])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(__import__("os").getpid()) in err
+
+
+def test_help_of_every_training_command(capsys):
     for command in ("train", "finetune", "eval"):
-        out = lpgeom(command, "--help")
-        assert out.returncode == 0 and "--run-dir" in out.stdout or "--checkpoint" in out.stdout
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert exc.value.code == 0 and "--run-dir" in out and "--dataset" in out
 
 
-def test_config_file_sets_options_and_flags_win(tmp_path):
+def test_config_file_sets_options_and_flags_win(tmp_path, capsys):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"epochs": 1, "batch_size": 32, "n_train": 64, "steps": 1, "lr": 0.01}))
     run = tmp_path / "run"
-    out = lpgeom("train", "--scheme", "linf", "--config", str(cfg), "--lr", "0.02", "--run-dir", str(run), "--no-progress")
-    assert out.returncode == 0, out.stderr
+    assert main(["train", "--scheme", "linf", "--config", str(cfg), "--lr", "0.02", "--run-dir", str(run),
+                 "--no-progress"]) == 0, capsys.readouterr().err
     saved = json.loads((run / "config.json").read_text())["config"]
     assert saved["batch_size"] == 32 and saved["epochs"] == 1 and saved["lr"] == 0.02
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"wings": 2}))
-    out = lpgeom("train", "--config", str(bad), "--run-dir", str(tmp_path / "r2"))
-    assert out.returncode == 2 and "unknown option 'wings'" in out.stderr
+    for content, message in (({"wings": 2}, "unknown option 'wings'"),
+                             ({"lr": "fast"}, "argument --lr: 'fast' is not a finite number > 0"),
+                             ([1, 2], "must hold a JSON object")):
+        bad.write_text(json.dumps(content))
+        assert main(["train", "--config", str(bad), "--run-dir", str(tmp_path / "r2")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
