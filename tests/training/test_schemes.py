@@ -259,3 +259,77 @@ def test_msd_is_the_papers_by_default_and_the_topk_variant_by_name():
     assert build_scheme("msd", t).attack.l1_step == "slide" and "l1_step" not in build_scheme("msd", t).describe()
     topk = build_scheme("msd-topk", t, n_iter=3)
     assert topk.attack.l1_step == "topk" and topk.describe()["l1_step"] == "topk" and topk.attack.n_iter == 3
+
+
+def test_attacks_get_a_generator_seeded_from_the_step():
+    seeds = []
+
+    class Recorder(FixedAttack):
+        def __call__(self, model, x, y, *, generator=None):
+            seeds.append(generator.initial_seed())
+            return super().__call__(model, x, y)
+
+    x, y = batch()
+    scheme = EAT(PAIR, attacks=[Recorder([True] * 4), Recorder([True] * 4)])
+    for step in (3, 7):
+        scheme.training_loss(MODEL, x, y, ctx(step, model=MODEL))
+    assert seeds == [3, 7]
+
+
+def test_msd_training_draws_from_the_step_generator():
+    """Maini et al.'s top-k step draws k per iteration from the generator of the training step."""
+    from lpgeom.attacks import MSD
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(48, 3))
+    x, y = torch.rand(8, 3, 4, 4, generator=torch.Generator().manual_seed(2)), torch.arange(8) % 3
+    threats = ThreatUnion([LinfBall(0.03), L2Ball(0.3), L1Ball(2.0)])
+    scheme = build_scheme("msd-topk", threats, n_iter=5)
+    direct = MSD(threats, n_iter=5, l1_step="topk")
+    for step in (5, 6):
+        loss, stats = scheme.training_loss(model, x, y, ctx(step, model=model))
+        expected = direct(model, x, y, generator=torch.Generator().manual_seed(step))
+        torch.testing.assert_close(loss, nn.functional.cross_entropy(model(expected.x_adv), y))
+        total = sum(float(c) for c in expected.stats["chosen"].values())
+        assert stats.to_floats()["share_L1"] == pytest.approx(float(expected.stats["chosen"]["L1"]) / total)
+
+
+def test_shares_are_logged_per_step_and_averaged_per_epoch(tmp_path):
+    from torch.utils.data import TensorDataset
+
+    from lpgeom.training import TrainConfig, read_metrics, train
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    data = TensorDataset(torch.rand(12, 1, 2, 2), torch.randint(0, 3, (12,)))
+
+    class Shifted:
+        def __init__(self, shift):
+            self.shift = shift
+
+        def __call__(self, m, xx, yy, *, generator=None):
+            n = len(xx)
+            return AttackResult((xx + self.shift).clamp(0, 1), torch.zeros(n), torch.zeros(n, dtype=torch.bool),
+                                torch.ones(n, dtype=torch.bool))
+
+    scheme = MaxAT(cifar10_threats(), attacks=[Shifted(0.0), Shifted(0.5), Shifted(-0.5)])
+    train(model, data, scheme, TrainConfig(epochs=1, batch_size=4, lr=0.1, progress=False, log_every=1), tmp_path)
+    steps, epoch = read_metrics(tmp_path, "step"), read_metrics(tmp_path, "epoch")[0]
+    assert len(steps) == 3
+    for name in ("Linf", "L2", "L1"):
+        assert epoch[f"share_{name}"] == pytest.approx(sum(s[f"share_{name}"] for s in steps) / 3)
+    assert sum(epoch[f"share_{n}"] for n in ("Linf", "L2", "L1")) == pytest.approx(1.0)
+
+
+def test_calibration_with_its_default_attack_measures_a_real_model():
+    """l_inf radius tiny, l_1 radius large: the strong attack finds l_1 errors, so l_1 is drawn more."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    x = torch.rand(16, 1, 4, 4, generator=torch.Generator().manual_seed(3))
+    y = model(x).argmax(1)  # every point correct at the start
+    threats = ThreatUnion([L1Ball(8.0), LinfBall(1e-4)])
+    scheme = EAT(threats, n_iter=2, calibration=EATCalibration(every=10, n_points=16, n_iter=10))
+    _, stats = scheme.training_loss(model, x, y, ctx(0, model=model))
+    rerr = stats.to_floats()
+    assert rerr["calibrated_rerr_L1"] > 0.5 and rerr["calibrated_rerr_Linf"] == 0.0
+    assert scheme.probabilities().tolist() == [1.0, 0.0]
