@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import torch
-from torch import nn
 
 from ..attacks import APGD
 from ..threats import LpBall, ThreatUnion
@@ -182,7 +181,7 @@ class EAT(Scheme):
             return int(torch.randint(len(self.balls), (1,), generator=generator))
         return int(torch.multinomial(p.float(), 1, generator=generator))
 
-    def _calibrate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ctx: StepContext) -> None:
+    def _calibrate(self, x: torch.Tensor, y: torch.Tensor, ctx: StepContext) -> None:
         """Measure every ball's robust error with the calibration attacks on the first points of the batch."""
         k = min(self.calibration.n_points, len(y))
         xs, ys = x[:k], y[:k]
@@ -194,7 +193,7 @@ class EAT(Scheme):
 
     def training_loss(self, model, x, y, ctx):
         if self.calibration is not None and ctx.global_step % self.calibration.every == 0:
-            self._calibrate(model, x, y, ctx)
+            self._calibrate(x, y, ctx)
         p = self.probabilities()
         j = self._draw(p, ctx.generator)
         ball = self.balls[j]
