@@ -13,6 +13,7 @@ import contextlib
 import os
 import pathlib
 import tempfile
+import warnings
 from collections.abc import Iterator
 
 import torch
@@ -114,7 +115,9 @@ def evaluate_resumable(model: nn.Module, dataset: Dataset, threats: ThreatUnion,
     Returns
     -------
     RobustnessReport
-        Over all points: per-point flags concatenated, accuracies recomputed from them.
+        Over all points: per-point flags concatenated, accuracies recomputed from them. The
+        evaluation's notes (weak settings, gradient masking) are in ``warnings``, not emitted
+        as Python warnings.
     """
     if chunk < 1:
         raise ValueError(f"chunk must be a positive number of points, got {chunk}")
@@ -132,7 +135,8 @@ def evaluate_resumable(model: nn.Module, dataset: Dataset, threats: ThreatUnion,
             reports.append(RobustnessReport.from_json(path))
             continue
         x, y = _stack(dataset, start, min(start + chunk, len(dataset)))
-        report = evaluate_robustness(model, x, y, threats, **settings)
+        with warnings.catch_warnings(action="ignore"):   # every note is kept in report.warnings
+            report = evaluate_robustness(model, x, y, threats, **settings)
         tmp = path.with_suffix(".partial")
         report.to_json(tmp)
         os.replace(tmp, path)
