@@ -179,7 +179,7 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
         extra = pseudo_labelled_extra(args.extra_data)
         describe["extra_data"] = str(args.extra_data)
     result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
-                   describe=describe, extra=extra)
+                   describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None)
     status = "finished" if result.finished else f"stopped after {result.global_step} steps (resumable)"
     print(json.dumps({"run_dir": str(result.run_dir), "status": status,
                       "last_epoch": result.epochs[-1] if result.epochs else None}, default=float))

@@ -120,3 +120,11 @@ def test_config_file_sets_options_and_flags_win(tmp_path, capsys):
         assert main(["train", "--config", str(bad), "--run-dir", str(tmp_path / "r2")]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_select_best_keeps_the_best_epoch_on_held_out_examples(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--scheme", "linf", "--run-dir", str(run), "--select", "best", "--holdout", "32",
+                 *small("--n-train", "96")]) == 0, capsys.readouterr().err
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert (config["select"], config["holdout"]) == ("best", 32) and (run / "best.pt").is_file()
