@@ -2,14 +2,25 @@
 
 Proposition 3.1 (:func:`union_radius`) and Theorem 3.1 (:func:`hull_radius`) of Croce &
 Hein, exact batched membership (:func:`in_union`, :func:`in_hull`) and the gauge of the
-hull (:func:`hull_gauge`), and an independent numerical check of the closed forms
-(:func:`verify_radius`), and the argument checks the other layers share
+hull (:func:`hull_gauge`), independent numerical checks of the closed forms
+(:func:`verify_radius`: the hull's gauge as a linear programme, the union's radius as a
+convex programme; :func:`hull_gauge_lp`), and the argument checks the other layers share
 (:func:`parse_p`, :func:`check_radii`, :func:`check_dimension`).
 """
 from ._validation import check_dimension, check_radii, parse_p
 from .membership import hull_gauge, in_hull, in_union
 from .radii import conjugate_exponent, hull_radius, union_radius
-from .verification import RadiusReport, hull_radius_numeric, hull_radius_qhull, union_radius_numeric, verify_radius
+from .linear_programme import GaugeLP, hull_gauge_lp
+from .verification import (
+    MAX_VERIFY_DIMENSION,
+    RadiusReport,
+    hull_radius_numeric,
+    hull_radius_qhull,
+    hull_worst_point,
+    union_radius_bracket,
+    union_radius_numeric,
+    verify_radius,
+)
 
 __all__ = [
     "union_radius",
@@ -23,6 +34,11 @@ __all__ = [
     "hull_radius_numeric",
     "hull_radius_qhull",
     "union_radius_numeric",
+    "union_radius_bracket",
+    "hull_worst_point",
+    "hull_gauge_lp",
+    "GaugeLP",
+    "MAX_VERIFY_DIMENSION",
     "parse_p",
     "check_radii",
     "check_dimension",
