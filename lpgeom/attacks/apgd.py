@@ -200,8 +200,7 @@ class APGD:
         support_old = torch.full((batch,), float(d), device=x.device)
 
         x_cur = x_start.detach()
-        loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target)
-        check_logits(logits, y)
+        loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target, check=True)
         correct, finite = classified_correctly(logits, y)
         nonfinite, robust_all, fooled = ~finite, correct.clone(), ~correct
         x_fool = x_cur.clone()

@@ -114,8 +114,7 @@ class FixedStepAttack:
                     clean_logits = model(x)
                 check_logits(clean_logits, y)
                 clean_wrong = clean_logits.argmax(1) != y
-            loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None)
-            check_logits(logits, y)
+            loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None, check=True)
             best = BestTracker(x_cur, loss, logits, y, clean_wrong, x)
             for k in range(self.n_iter):
                 with torch.no_grad():

@@ -32,20 +32,26 @@ def eval_mode(model: nn.Module, enabled: bool = True) -> Iterator[None]:
 
 
 def loss_and_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable,
-                  target: torch.Tensor | None, need_grad: bool = True
+                  target: torch.Tensor | None, need_grad: bool = True, check: bool = False
                   ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Per-example loss (B,), its gradient w.r.t. ``x`` (B, ...) in float32 and the logits (B, K).
 
     Parameter gradients are not touched. With ``need_grad=False`` only the forward pass runs
-    and the gradient is ``None`` (an attack's last iterate needs no gradient).
+    and the gradient is ``None`` (an attack's last iterate needs no gradient). With
+    ``check=True`` the logits go through :func:`check_logits` before the loss (one sync:
+    for the start of an attack, never inside its loop).
     """
     if not need_grad:
         with torch.no_grad():
             logits = model(x)
+            if check:
+                check_logits(logits, y)
             return loss_fn(logits, y, target).detach(), None, logits.detach()
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         logits = model(x)
+        if check:
+            check_logits(logits, y)
         loss = loss_fn(logits, y, target)
         grad = torch.autograd.grad(loss.sum(), x)[0]
     return loss.detach(), grad.detach().float(), logits.detach()

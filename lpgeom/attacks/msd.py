@@ -26,7 +26,7 @@ from torch import nn
 from ..threats import ThreatUnion
 from .base import check_iterations, require_projection
 from .losses import cross_entropy
-from .model_mode import check_logits, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
+from .model_mode import eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
 from .result import AttackResult, BestTracker
 from .slide import slide_sparsity
 
@@ -104,8 +104,7 @@ class MSD:
         d = x[0].numel()
         with eval_mode(model):
             x_cur = x
-            loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None)
-            check_logits(logits, y)
+            loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None, check=True)
             best = BestTracker(x_cur, loss, logits, y)
             for k in range(self.n_iter):
                 with torch.no_grad():
