@@ -128,3 +128,25 @@ def test_losses():
 def test_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def _percentile_slide_direction(grad, x_cur, percentile=99.0):
+    """SLIDE's step as lpgeom computed it before the rules moved onto the ball (torch.quantile threshold)."""
+    g = grad.clone()
+    g[((g > 0) & (x_cur >= 1)) | ((g < 0) & (x_cur <= 0))] = 0
+    flat = g.flatten(1)
+    thresh = torch.quantile(flat.abs().float(), percentile / 100.0, dim=1, keepdim=True)
+    keep = (flat.abs() >= thresh) & (flat != 0)
+    return (flat.sign() * keep / keep.sum(1, keepdim=True).clamp_min(1)).reshape(grad.shape)
+
+
+@pytest.mark.parametrize("shape", [(6, 1, 28, 28), (6, 3, 32, 32)])
+def test_slide_step_is_unchanged_on_the_study_shapes(shape):
+    """SLIDE = the l_1 ball's box-aware sparse ascent at sparsity 0.01: the same coordinates as the 99th-percentile
+    rule on Fashion-MNIST and CIFAR-10 shapes, so recorded MAX/AVG/SAT training does not move."""
+    gen = torch.Generator().manual_seed(0)
+    grad = torch.randn(shape, generator=gen)
+    x_cur = torch.rand(shape, generator=gen).round_() * (torch.rand(shape, generator=gen) < 0.3)  # many pixels at 0 or 1
+    x_cur = torch.where(x_cur == 0, torch.rand(shape, generator=gen) * (torch.rand(shape, generator=gen) < 0.5), x_cur)
+    slide = SLIDE(LpBall(1, 1.0))
+    assert torch.equal(slide.direction(grad, x_cur), _percentile_slide_direction(grad, x_cur))
