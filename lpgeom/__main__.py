@@ -55,7 +55,7 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
     config = getattr(args, "config", None)
     if config is None:
         return args
-    from .cli._common import config_file_arguments
+    from .cli.options import config_file_arguments
 
     return parser.parse_args([argv[0], *config_file_arguments(pathlib.Path(config), args), *argv[1:]])
 

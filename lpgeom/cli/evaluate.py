@@ -6,7 +6,7 @@ import json
 import pathlib
 from typing import get_args
 
-from ._common import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, load_dataset,
+from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, load_dataset,
                       load_model, non_negative_int, positive_int, resolve_device, threats_from_args)
 
 DEFAULT_N_POINTS = 1000

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Literal, get_args
 
-from ._common import RobustBenchThreat, add_data_options, add_device_options, add_threat_options
+from .options import RobustBenchThreat, add_data_options, add_device_options, add_threat_options
 from .train import add_training_options, run_training
 
 Target = Literal["union", "linf", "l2", "l1"]

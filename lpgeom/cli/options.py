@@ -1,4 +1,4 @@
-"""What the commands share: argument types that refuse bad values, data/model/threat/device options.
+"""Options the commands share: argument types that refuse bad values, data/model/threat/device options, --config.
 
 Every option default is ``None`` ("not given"): the command fills it from the paper's
 recipe or a stated default, so an explicit flag equal to a default still wins over a

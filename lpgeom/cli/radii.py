@@ -5,7 +5,7 @@ import argparse
 import json
 import math
 
-from ._common import positive_int, positive_radius
+from .options import positive_int, positive_radius
 
 PRESETS = {
     "cifar10": {"eps1": 12.0, "eps_inf": 8 / 255, "d": 3 * 32 * 32, "eps2": 0.5},

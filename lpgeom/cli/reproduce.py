@@ -46,7 +46,7 @@ def selected_groups(only: str | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..experiments import plan, run_study, study_size
-    from ._common import command_line
+    from .options import command_line
 
     groups = selected_groups(args.only)
     size = study_size(args.profile)

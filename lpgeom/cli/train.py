@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
-from ._common import (add_data_options, add_device_options, add_threat_options, command_line, dataset_of,
+from .options import (add_data_options, add_device_options, add_threat_options, command_line, dataset_of,
                       fraction, load_dataset, load_model, model_architecture, non_negative_float, non_negative_int,
                       positive_float, positive_int, resolve_device, threats_from_args)
 

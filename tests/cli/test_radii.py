@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from lpgeom.__main__ import main
-from lpgeom.cli._common import parse_number
+from lpgeom.cli.options import parse_number
 
 
 def run_cli(*args):
