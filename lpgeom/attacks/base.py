@@ -88,8 +88,8 @@ class FixedStepAttack:
         if loss not in LOSSES or LOSSES[loss][1]:
             untargeted = [name for name, (_, targeted) in LOSSES.items() if not targeted]
             raise ValueError(f"{type(self).__name__} takes an untargeted loss ({', '.join(untargeted)}), got {loss!r}")
-        if step_size is not None and (isinstance(step_size, bool) or not math.isfinite(float(step_size))
-                                      or float(step_size) <= 0):
+        if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, (int, float))
+                                      or not math.isfinite(step_size) or step_size <= 0):
             raise ValueError(f"step_size must be positive and finite, got {step_size!r}")
         self.step_size = float(step_size) if step_size is not None else threat.pgd_step_size(self.n_iter)
         self.loss, self.random_start, self.seed = loss, bool(random_start), seed
