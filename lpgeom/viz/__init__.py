@@ -3,6 +3,7 @@
 plane            2D matplotlib pictures of B_1, B_inf, their union, hull and inscribed l_p balls
 solid            3D plotly view of the hull of the octahedron and the cube with the inscribed l_2 ball
 panel            an ipywidgets panel: sliders for eps1, eps_inf, p, d; live radii and numerical check
+sliders          plotly figures with sliders over precomputed frames (react in the static book)
 plotly_display   show_plotly: plotly figures that render in JupyterLab and in the offline book
 perturbations    real images next to their l_1 / l_2 / l_inf perturbations
 """
@@ -18,6 +19,9 @@ _PUBLIC = {
     "hull_figure_3d": "lpgeom.viz.solid",
     "geometry_panel": "lpgeom.viz.panel",
     "panel_summary": "lpgeom.viz.panel",
+    "plane_slider_figure": "lpgeom.viz.sliders",
+    "radii_slider_figure": "lpgeom.viz.sliders",
+    "check_radii_numerically": "lpgeom.viz.sliders",
     "show_plotly": "lpgeom.viz.plotly_display",
     "plotly_bundle": "lpgeom.viz.plotly_display",
     "plot_perturbations": "lpgeom.viz.perturbations",

@@ -1,7 +1,9 @@
 """An ipywidgets panel: sliders for eps1, eps_inf, p and d; the 2D picture and the radii, live.
 
-The pure logic (:func:`panel_summary`) is separate from the widgets so it can be tested
-and reused; ipywidgets and matplotlib are imported only when the panel is built.
+For a live kernel (JupyterLab); the static book shows :mod:`lpgeom.viz.sliders` figures,
+which react without one. The pure logic (:func:`panel_summary`) is separate from the
+widgets so it can be tested and reused; ipywidgets and matplotlib are imported only when
+the panel is built.
 """
 from __future__ import annotations
 
@@ -10,10 +12,16 @@ import math
 
 from ..geometry import verify_radius
 
-__all__ = ["panel_summary", "geometry_panel", "P_CHOICES", "D_CHOICES"]
+__all__ = ["panel_summary", "geometry_panel", "P_CHOICES", "D_CHOICES", "PRESETS"]
 
 P_CHOICES = (1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 8.0, math.inf)
 D_CHOICES = (2, 3, 10, 100, 784, 3072, 150528)
+PRESETS = {
+    "CIFAR-10 (12, 8/255, 3072)": (12.0, 8 / 255, 3072),
+    "ImageNet (255, 4/255, 150528)": (255.0, 4 / 255, 150528),
+    "the plane (1.5, 1, 2)": (1.5, 1.0, 2),
+}
+"""Exact settings the panel's preset menu sets (the paper's CIFAR-10 and ImageNet radii)."""
 
 
 def panel_summary(eps1: float, eps_inf: float, p: float, d: int) -> str:
@@ -30,9 +38,10 @@ def panel_summary(eps1: float, eps_inf: float, p: float, d: int) -> str:
     str
         An HTML fragment: a table (union and hull radius, closed form and numerical,
         relative gap, PASS/FAIL), or the ``ValueError`` message for invalid settings.
+        At d = 150528 the LPs take about 20 s.
     """
     try:
-        report = verify_radius(eps1, eps_inf, p, d)
+        report = verify_radius(eps1, eps_inf, p, d, n_starts=1)
     except ValueError as err:
         return f"<p style='color:#b00'><b>No such setting:</b> {err}</p>"
     return report._repr_html_()
@@ -59,23 +68,28 @@ def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: i
     Parameters
     ----------
     eps1, eps_inf, p, d :
-        Initial slider values (``p`` from ``P_CHOICES``, ``d`` from ``D_CHOICES``).
+        Initial values (``p`` from ``P_CHOICES``, ``d`` from ``D_CHOICES``). The radius
+        sliders are logarithmic (eps1 in [0.1, 1000], eps_inf in [0.001, 10]); the preset
+        menu sets the paper's exact radii (:data:`PRESETS`).
 
     Returns
     -------
     ipywidgets.VBox
-        Sliders, the 2D picture (drawn when ``eps_inf < eps1 < 2 eps_inf``) and the
-        radii table for the chosen ``d``.
+        Preset menu, sliders, the 2D picture (only when ``eps_inf < eps1 < 2 eps_inf``;
+        hidden otherwise) and the radii table for the chosen ``d``.
     """
     import ipywidgets as W
 
     style = {"description_width": "70px"}
-    s_eps1 = W.FloatSlider(value=eps1, min=0.1, max=20.0, step=0.05, description="eps1", style=style)
-    s_inf = W.FloatSlider(value=eps_inf, min=0.05, max=2.0, step=0.05, description="eps_inf", style=style)
+    preset = W.Dropdown(options=["(sliders)", *PRESETS], value="(sliders)", description="preset", style=style)
+    s_eps1 = W.FloatLogSlider(value=eps1, base=10, min=-1, max=3, step=0.001, description="eps1", style=style,
+                              readout_format=".4g")
+    s_inf = W.FloatLogSlider(value=eps_inf, base=10, min=-3, max=1, step=0.001, description="eps_inf", style=style,
+                             readout_format=".4g")
     s_p = W.SelectionSlider(options=[("∞" if math.isinf(v) else f"{v:g}", v) for v in P_CHOICES],
                             value=p, description="p", style=style)
     s_d = W.SelectionSlider(options=list(D_CHOICES), value=d, description="d", style=style)
-    image = W.Image(format="png", layout=W.Layout(width="520px"))
+    image = W.Image(format="png", layout=W.Layout(width="520px", display="none"))
     note = W.HTML()
     table = W.HTML()
 
@@ -84,12 +98,26 @@ def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: i
         table.value = panel_summary(e1, ei, pv, dv)
         if ei < e1 < 2 * ei:
             image.value = _picture_png(e1, ei, pv)
+            image.layout.display = None
             note.value = "<i>Picture: the same radii in R<sup>2</sup>. Table: dimension d.</i>"
-        else:
+        else:  # hide the image rather than show an empty one (a broken-image icon)
+            image.layout.display = "none"
             note.value = ("<i>The 2D picture needs eps_inf &lt; eps1 &lt; 2·eps_inf "
                           "(otherwise one ball contains the other in R<sup>2</sup>); the table is for d.</i>")
 
+    def apply_preset(change) -> None:
+        if change["new"] in PRESETS:
+            e1, ei, dv = PRESETS[change["new"]]
+            with s_eps1.hold_trait_notifications(), s_inf.hold_trait_notifications():
+                for s in (s_eps1, s_inf, s_d):
+                    s.unobserve(redraw, names="value")
+                s_eps1.value, s_inf.value, s_d.value = e1, ei, dv
+                for s in (s_eps1, s_inf, s_d):
+                    s.observe(redraw, names="value")
+            redraw()
+
     for s in (s_eps1, s_inf, s_p, s_d):
         s.observe(redraw, names="value")
+    preset.observe(apply_preset, names="value")
     redraw()
-    return W.VBox([W.HBox([W.VBox([s_eps1, s_inf]), W.VBox([s_p, s_d])]), image, note, table])
+    return W.VBox([preset, W.HBox([W.VBox([s_eps1, s_inf]), W.VBox([s_p, s_d])]), image, note, table])

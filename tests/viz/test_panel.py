@@ -19,14 +19,38 @@ def test_panel_reacts_to_sliders():
 
     matplotlib.use("Agg")
     panel = geometry_panel()
-    sliders = [w for box in panel.children[0].children for w in box.children]
+    preset = panel.children[0]
+    sliders = [w for box in panel.children[1].children for w in box.children]
     eps1, eps_inf, p, d = sliders
-    image, note, table = panel.children[1:]
+    image, note, table = panel.children[2:]
     first_png = image.value
     assert first_png[:4] == b"\x89PNG" and "PASS" in table.value
     d.value = 3072
     assert "d=3072" in table.value
     eps1.value = 5.0  # outside the 2D regime: the picture note explains, the table still answers
     assert "needs eps_inf" in note.value and "PASS" in table.value
+    assert image.layout.display == "none"  # hidden, not an empty image with a broken-image icon
     eps1.value = 1.7
-    assert image.value != first_png
+    assert image.value != first_png and image.layout.display != "none"
+
+
+def test_presets_reach_the_papers_exact_radii():
+    pytest.importorskip("ipywidgets")
+    panel = geometry_panel(eps1=3.0, eps_inf=1.0, p=2.0, d=10)
+    preset = panel.children[0]
+    eps1, eps_inf, p, d = [w for box in panel.children[1].children for w in box.children]
+    table = panel.children[4]
+    preset.value = "CIFAR-10 (12, 8/255, 3072)"
+    assert (eps1.value, eps_inf.value, d.value) == (12.0, 8 / 255, 3072)
+    assert "0.613773" in table.value and "PASS" in table.value
+    assert panel.children[2].layout.display == "none"  # no picture for these radii, and no empty image
+
+
+@pytest.mark.slow
+def test_imagenet_preset():
+    pytest.importorskip("ipywidgets")
+    panel = geometry_panel(eps1=3.0, eps_inf=1.0, p=2.0, d=10)
+    eps1, eps_inf, p, d = [w for box in panel.children[1].children for w in box.children]
+    panel.children[0].value = "ImageNet (255, 4/255, 150528)"
+    assert (eps1.value, eps_inf.value, d.value) == (255.0, 4 / 255, 150528)
+    assert "d=150528" in panel.children[4].value and "PASS" in panel.children[4].value
