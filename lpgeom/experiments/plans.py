@@ -365,8 +365,9 @@ def _imagenet(profile: str) -> ChapterPlan:
         PlanStep("E-AT fine-tuning (the paper's ImageNet recipe)",
                  {"images": n_train, "epochs": 1, "batch": batch, "lr": 0.01, "APGD steps": "5 (l_1: 15)", "steps": steps_total},
                  step_s * steps_total, step_mib,
-                 f"{H100_REFERENCES['eat_imagenet'][5]}; scaled by batch. Not included: lpgeom's training loop decodes the JPEGs in its "
-                 "own process, measured at ~5 ms per image on one CPU core (up to ~1.8 h more per epoch)"),
+                 f"{H100_REFERENCES['eat_imagenet'][5]}; scaled by batch. Not included: decoding the JPEGs, measured at ~5 ms per image on one "
+                 "CPU core (~1.3 s of one core per step of 256), done by the training loop's worker processes "
+                 "(default min(8, CPUs)): hidden with a few cores, the bottleneck with one"),
         PlanStep("AutoAttack per norm and union (APGD-CE + APGD-T, 100 iterations)",
                  {"points": 5000, "batch": 100}, _eval_seconds(arch, shape, 1000, 5000, 100),
                  _eval_mib(arch, shape, 1000, 100, "eat_imagenet"),

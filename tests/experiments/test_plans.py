@@ -63,3 +63,15 @@ def test_resumable_evaluation_reuses_saved_chunks(tmp_path):
     assert again.union_accuracy == pytest.approx(float(first.per_point["union"].float().mean()))
     with pytest.raises(ValueError, match="chunk must be a positive"):
         evaluate_resumable(model, data, threats, tmp_path, chunk=0, **kw)
+
+
+def test_instructor_page_quotes_the_plans_current_estimates():
+    import pathlib
+
+    from lpgeom.experiments.plans import _duration
+
+    page = (pathlib.Path(__file__).resolve().parents[2] / "book" / "jupyterlab.md").read_text()
+    for chapter in ("cifar10", "imagenet"):
+        for step in chapter_plan(chapter, "full").steps:
+            quoted = f"~{_duration(step.seconds)}, ~{step.gpu_mib / 1024:.1f} GiB"
+            assert quoted in page, f"book/jupyterlab.md should quote {chapter}'s '{step.name}' estimate as {quoted!r}"
