@@ -120,7 +120,7 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
-def evaluate(unit_name: str, batch_size: int) -> int:
+def evaluate(unit_name: str, batch_size: int, chunk: int = 100) -> int:
     """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH)."""
     import torch
 
@@ -165,17 +165,23 @@ def evaluate(unit_name: str, batch_size: int) -> int:
     for ball in threats:  # the full AutoAttack on the points the recorded evaluation left robust under this norm
         robust = flags[ball.name] & clean
         still = robust.clone()
-        partial = RUNS / "cpu" / f"{unit_name}.standard_{ball.name}.json"  # per norm: an interrupted check resumes
-        if partial.is_file():
-            done = json.loads(partial.read_text())
-            still, reports[ball.name] = torch.tensor(done["robust"], dtype=torch.bool), done["report"]
-        elif robust.any():
-            report = evaluate_robustness(model, x[robust], y[robust], [ball], method="autoattack-standard", seed=0,
-                                         batch_size=batch_size, name=unit_name)
-            still[robust] = report.per_point[ball.name]
-            reports[ball.name] = report.to_dict(per_point=False)
-            _write(partial, {"robust": still.int().tolist(), "report": reports[ball.name], "ended": _now(),
-                             "load_average": _load_average()})
+        # in chunks of points, each saved when done: an interrupted check resumes at the next chunk
+        partial = RUNS / "cpu" / f"{unit_name}.standard_{ball.name}.json"
+        done = json.loads(partial.read_text()) if partial.is_file() else {"chunks": {}}
+        reports[ball.name] = []
+        indices = robust.nonzero().squeeze(1)
+        for start in range(0, len(indices), chunk):
+            idx = indices[start:start + chunk]
+            key = f"{start}:{start + len(idx)}"
+            if key not in done["chunks"]:
+                report = evaluate_robustness(model, x[idx], y[idx], [ball], method="autoattack-standard", seed=0,
+                                             batch_size=batch_size, name=unit_name)
+                done["chunks"][key] = {"robust": report.per_point[ball.name].int().tolist(),
+                                       "report": report.to_dict(per_point=False), "ended": _now(),
+                                       "load_average": _load_average()}
+                _write(partial, done)
+            still[idx] = torch.tensor(done["chunks"][key]["robust"], dtype=torch.bool)
+            reports[ball.name].append(done["chunks"][key]["report"])
         worst[ball.name], broken[ball.name] = still, int((robust & ~still).sum())
     norms = [b.name for b in threats]
     worst["union"] = torch.stack([worst[k] for k in norms]).all(0) & clean
@@ -185,8 +191,8 @@ def evaluate(unit_name: str, batch_size: int) -> int:
                                    "clean prediction of every test point"]
            + (["weights digest"] if record.get("model_sha256") else []),
            "what": "full standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square; l_1: its standard l_1 version), seed 0, "
-                   "run per norm on the points the recorded two-APGD evaluation left robust under that norm; a point "
-                   "counts as robust if both evaluations leave it robust",
+                   "run per norm on the points the recorded two-APGD evaluation left robust under that norm, in chunks "
+                   f"of {chunk} points (in test-set order); a point counts as robust if both evaluations leave it robust",
            "recorded_settings": {"method": rec["method"], "n_iter": rec["n_iter"],
                                  "n_target_classes": rec.get("n_target_classes"), "seed": rec["seed"]},
            "recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]},
@@ -196,7 +202,8 @@ def evaluate(unit_name: str, batch_size: int) -> int:
            "contamination": "the machine's 2 cores were shared with other processes (other helpers' tests and runs); "
                             "this changes timings only",
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
-                                    f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size}")}
+                                    f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size} "
+                                    f"--chunk {chunk}")}
     _write(CHECKS / f"cpu_{unit_name}.json", out)
     print(f"{unit_name}: union {100 * rec['union_accuracy']:.1f} (two APGDs, recorded) -> "
           f"{100 * out['worst_case']['union']:.1f} (with the full standard AutoAttack); broken: {broken}", flush=True)
@@ -210,7 +217,7 @@ def _worktree(commit: str) -> pathlib.Path:
     return path
 
 
-def run(units: list[str], eval_commit: str | None, batch_size: int) -> int:
+def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int) -> int:
     """Retrain, verify and evaluate each unit in turn; skips what is done."""
     status = 0
     for unit in units:
@@ -226,8 +233,8 @@ def run(units: list[str], eval_commit: str | None, batch_size: int) -> int:
             continue
         code = _worktree(eval_commit)
         env = {**os.environ, "PYTHONPATH": str(code)}
-        status |= subprocess.run([sys.executable, __file__, "evaluate", unit, "--batch-size", str(batch_size)],
-                                 cwd=code, env=env).returncode
+        status |= subprocess.run([sys.executable, __file__, "evaluate", unit, "--batch-size", str(batch_size),
+                                  "--chunk", str(chunk)], cwd=code, env=env).returncode
     return status
 
 
@@ -238,17 +245,19 @@ def main() -> int:
     p.add_argument("units", nargs="*", default=list(TABLE1_UNITS))
     p.add_argument("--eval-commit", help="commit whose evaluation code attacks the models (omit: only retrain)")
     p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--chunk", type=int, default=100, help="points attacked (and saved) at a time")
     p = sub.add_parser("retrain")
     p.add_argument("unit")
     p = sub.add_parser("evaluate")
     p.add_argument("unit")
     p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--chunk", type=int, default=100)
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.units, args.eval_commit, args.batch_size)
+        return run(args.units, args.eval_commit, args.batch_size, args.chunk)
     if args.command == "retrain":
         return retrain(args.unit)
-    return evaluate(args.unit, args.batch_size)
+    return evaluate(args.unit, args.batch_size, args.chunk)
 
 
 if __name__ == "__main__":
