@@ -2,7 +2,8 @@
 
 Each checker takes the student's answer, compares it with lpgeom on several settings and
 returns a :class:`CheckResult` whose representation is a short verdict saying what is
-wrong (a wrong answer never raises).
+wrong (which setting, too large or too small, a hint) without printing the expected value
+(a wrong answer never raises).
 """
 from __future__ import annotations
 
@@ -48,8 +49,15 @@ def check_union_radius(answer: Callable[[float, float, float, int], float], rtol
                                               f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d}"))
         want = union_radius(eps1, eps_inf, p, d)
         if not math.isclose(got, want, rel_tol=rtol):
-            return _report(CheckResult(False, f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d} you give "
-                                              f"{got:.6g}, the radius is {want:.6g}"))
+            where = f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d} you give {got:.6g}"
+            budget_error = (eps_inf**p + eps1**p / (d - 1) ** (p - 1)) ** (1 / p)
+            if math.isclose(got, budget_error, rel_tol=rtol):
+                hint = "the coordinate at eps_inf already spends part of the l_1 budget"
+            elif got > want:
+                hint = "too large: a point of smaller l_p norm is already outside both balls"
+            else:
+                hint = "too small: every point of that norm is still inside one of the balls"
+            return _report(CheckResult(False, f"{where}: {hint}"))
     return _report(CheckResult(True, f"union radius correct on {len(SETTINGS)} settings"))
 
 
@@ -64,8 +72,14 @@ def check_hull_gauge(answer: Callable[[np.ndarray, float, float], float], seed: 
             return _report(CheckResult(False, f"your function raised {type(err).__name__}: {err} (d={d})"))
         want = float(hull_gauge(x, eps1, eps_inf))
         if not math.isclose(got, want, rel_tol=rtol):
-            return _report(CheckResult(False, f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, d={d} and a random x "
-                                              f"you give {got:.6g}, the gauge is {want:.6g}"))
+            where = f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, d={d} and a random x you give {got:.6g}"
+            if math.isclose(got, np.abs(x).sum() / eps1, rel_tol=rtol) or math.isclose(got, np.abs(x).max() / eps_inf, rel_tol=rtol):
+                hint = "that is the gauge of one ball alone; the hull's gauge is smaller than both"
+            elif got > want:
+                hint = "too large: x can be split as a + b more cheaply"
+            else:
+                hint = "too small: your u is probably outside the polar set (check both of its constraints)"
+            return _report(CheckResult(False, f"{where}: {hint}"))
     return _report(CheckResult(True, "hull gauge correct on random points in 4 settings"))
 
 
@@ -92,5 +106,6 @@ def check_eps1_for_l2_cover(answer: float, eps_inf: float, eps2: float, d: int, 
     if r < eps2 * (1 - 1e-12):
         return _report(CheckResult(False, f"with eps1={answer:g} the hull only covers an l_2 ball of radius {r:.4g} < {eps2:g}"))
     if answer > best * (1 + slack):
-        return _report(CheckResult(False, f"eps1={answer:g} works but is not the smallest: {best:.4g} suffices"))
+        return _report(CheckResult(False, f"eps1={answer:g} works but is not the smallest: more than {slack:.0%} "
+                                          "smaller still covers the ball"))
     return _report(CheckResult(True, f"eps1={answer:g} is the smallest l_1 radius (to {slack:.0%}) that covers B_2({eps2:g})"))
