@@ -171,9 +171,6 @@ class StatsTotals:
         self.add(stats)
         return self
 
-    def __len__(self) -> int:
-        return len(self.sums)
-
     def means(self) -> dict[str, float]:
         """Mean of every statistic over the steps that reported it: one host synchronisation."""
         return _read({k: self.sums[k] / self.counts[k] for k in self.sums})
