@@ -408,13 +408,12 @@ class Bench:
                               f"({rates[workers]:.0f} vs {need:.0f} img/s; CPU cores {os.cpu_count()})"))
         return rows
 
-    def run(self) -> None:
-        self.section("projections", self.projections)
-        self.section("forward_backward", self.forward_backward)
-        self.section("training", self.training)
-        self.section("apgd", self.apgd)
-        self.section("imagenet", self.imagenet_step)
-        self.section("data", self.data_pipeline)
+    def run(self, after_each_section: Callable[[], None] = lambda: None) -> None:
+        for key, fn in [("projections", self.projections), ("forward_backward", self.forward_backward),
+                        ("training", self.training), ("apgd", self.apgd), ("imagenet", self.imagenet_step),
+                        ("data", self.data_pipeline)]:
+            self.section(key, fn)
+            after_each_section()
 
 
 def _git_commit() -> str:
@@ -479,21 +478,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_gpu: {'tiny' if tiny else 'full'} run on {device} "
           f"({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), torch {torch.__version__}")
     bench = Bench(sizes, device, tiny)
-    bench.run()
     order = ["training", "apgd", "projections", "forward_backward", "imagenet", "data"]  # the issue's table order
-    rows = [row for key in order for row in bench.rows.get(key, [])]
-    if tiny:  # the targets are for the full sizes on a GPU: a tiny run's verdicts mean nothing
-        for row in rows:
-            row.status = row.status.lower() if row.status in ("PASS", "FAIL") else row.status
+    record_provenance = provenance(device, argv)
+
+    def table() -> list[Row]:
+        rows = [row for key in order for row in bench.rows.get(key, [])]
+        if tiny:  # the targets are for the full sizes on a GPU: a tiny run's verdicts mean nothing
+            for row in rows:
+                row.status = row.status.lower() if row.status in ("PASS", "FAIL") else row.status
+        return rows
+
+    def write(complete: bool) -> None:
+        """The record; after each section also ``<out>.partial.json``, so a run cut short leaves what it measured."""
+        if out is None:
+            return
+        partial = out.with_name(out.stem + ".partial.json")
+        atomic_write_json(out if complete else partial,
+                          {"complete": complete, "tiny": tiny, "sizes": dataclasses.asdict(sizes),
+                           "seconds": time.perf_counter() - bench.started,
+                           "rows": [dataclasses.asdict(r) for r in table()], "raw": bench.raw,
+                           "provenance": record_provenance})
+        if complete:
+            partial.unlink(missing_ok=True)
+
+    bench.run(after_each_section=lambda: write(False))
+    rows = table()
     print_table(rows)
     if tiny:
         print("tiny run: the targets are for the full sizes on a GPU; lowercase pass/fail are not verdicts")
-    total = time.perf_counter() - bench.started
-    print(f"total {total:.0f} s")
+    print(f"total {time.perf_counter() - bench.started:.0f} s")
+    write(True)
     if out is not None:
-        record = {"tiny": tiny, "sizes": dataclasses.asdict(sizes), "seconds": total,
-                  "rows": [dataclasses.asdict(r) for r in rows], "raw": bench.raw, "provenance": provenance(device, argv)}
-        atomic_write_json(out, record)
         print(f"recorded in {out}")
     return 1 if any(r.status == "ERROR" for r in rows) else 0
 
