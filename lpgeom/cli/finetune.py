@@ -30,6 +30,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--model-dir", help="RobustBench model folder (default: models)")
     p.add_argument("--robustbench-threat", choices=get_args(RobustBenchThreat),
                    help="threat model folder of the RobustBench checkpoint (default: Linf)")
+    p.add_argument("--large-model", action=argparse.BooleanOptionalAction,
+                   help="the paper's recipe for large networks (WRN-28-10 and up): lr 0.01 instead of 0.05")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--target", choices=get_args(Target),
                        help="union: E-AT for all norms (default); linf/l2/l1: single-norm fine-tuning")

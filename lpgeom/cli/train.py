@@ -131,7 +131,7 @@ def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: Reci
     """
     from ..training import paper_recipe, scheme_spec
 
-    recipe = paper_recipe(recipe_kind, dataset_of(args)).replace(
+    recipe = paper_recipe(recipe_kind, dataset_of(args), large_model=bool(getattr(args, "large_model", False))).replace(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         milestones=tuple(args.milestones) if args.milestones is not None else None, augment=args.augment)
     if (args.select == "best") != (args.holdout is not None):

@@ -19,6 +19,8 @@ def test_defaults_are_the_papers_recipe():
         80, 0.05, (70 / 80,), 128, 5e-4, True)
     ft = setup_of("finetune", "--checkpoint", "c.pt", "--run-dir", "r", kind="finetune").config
     assert (ft.epochs, ft.lr, ft.milestones, ft.augment) == (3, 0.05, (1 / 3, 2 / 3), False)
+    large = setup_of("finetune", "--checkpoint", "c.pt", "--run-dir", "r", "--large-model", kind="finetune").config
+    assert (large.epochs, large.lr) == (3, 0.01)
 
 
 def test_imagenet_finetuning_recipe_and_explicit_flags_equal_to_other_defaults_win():
