@@ -38,7 +38,8 @@ def plotly_bundle(fig: Any, div_id: str) -> dict[str, Any]:
     if not hasattr(fig, "to_plotly_json"):
         raise ValueError(f"expected a plotly Figure, got {type(fig).__name__}")
     spec = json.loads(pio.to_json(fig, validate=True, remove_uids=True))
-    html = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id,
+    # auto_play=False: a figure with frames (slider figures) shows its first state and waits for the reader
+    html = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, auto_play=False,
                        config={"displaylogo": False, "responsive": True})
     return {"application/vnd.plotly.v1+json": {**spec, "config": {"displaylogo": False}}, "text/html": html}
 
