@@ -17,7 +17,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["run_fingerprint", "fingerprint_differences", "model_identity", "data_identity", "attack_settings"]
+__all__ = ["run_fingerprint", "fingerprint_differences", "model_identity", "data_identity", "attack_settings",
+           "numerics_environment"]
 
 # describe() entries that may change between a run and its resume
 VOLATILE_DESCRIBE = ("command",)
@@ -137,3 +138,14 @@ def fingerprint_differences(saved: Mapping[str, Any], now: Mapping[str, Any]) ->
     absent = "(absent)"
     return [f"{key}: {json.dumps(a.get(key, absent))} (saved) vs {json.dumps(b.get(key, absent))} (now)"
             for key in sorted(a.keys() | b.keys()) if a.get(key, absent) != b.get(key, absent)]
+
+
+def numerics_environment(device: torch.device | str) -> dict[str, Any]:
+    """What else decides the exact floating-point results: torch version, intra-op threads, device.
+
+    Not part of the fingerprint (a run may move to another machine), but a resume under
+    another environment is no longer bit-identical to an uninterrupted run: on the CPU the
+    thread count alone changes the summation order of convolutions (measured on the study's
+    l_inf-AT unit: 1 vs 2 threads differ from the 8th step on, in the 5th significant digit).
+    """
+    return {"torch": str(torch.__version__), "threads": torch.get_num_threads(), "device": str(torch.device(device))}

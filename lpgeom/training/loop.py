@@ -17,6 +17,7 @@ import dataclasses
 import math
 import os
 import pathlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,7 +29,7 @@ from ..data.loaders import BatchPlan, default_workers, epoch_order, training_bat
 from ..utils.files import atomic_torch_save, atomic_write_json
 from .checkpoint import LAST, PREVIOUS, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed
-from .fingerprint import fingerprint_differences, run_fingerprint
+from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
 from .lock import RunLock
 from .metrics import MetricsLog, RunLog
 from .schedule import PiecewiseLR
@@ -160,6 +161,13 @@ def _refuse_other_run(run_dir: pathlib.Path, saved: dict, now: dict) -> None:
                          f"Differences: " + "; ".join(differences))
 
 
+def _warn_other_environment(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
+    differences = fingerprint_differences(saved, now) if saved else []
+    if differences:
+        warnings.warn(f"resuming {run_dir} in another numerical environment ({'; '.join(differences)}): the run goes "
+                      "on, but its results will not be bit-identical to an uninterrupted run", stacklevel=3)
+
+
 def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_dir: str | os.PathLike,
           resume: bool = True, describe: dict | None = None, extra: Dataset | None = None,
           select_threats=None) -> TrainResult:
@@ -245,7 +253,9 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
                                 weight_decay=config.weight_decay)
     schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
     fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe)
-    record = {"config": dataclasses.asdict(config), "scheme": scheme.describe(), **(describe or {})}
+    environment = numerics_environment(device)
+    record = {"config": dataclasses.asdict(config), "scheme": scheme.describe(), **(describe or {}),
+              "environment": environment}
     log = MetricsLog(run_dir, enabled=main)
     selector = HoldoutSelector(held_out, select_threats, run_dir, enabled=main) if config.select == "best" else None
 
@@ -253,6 +263,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     state = load_latest(run_dir, map_location="cpu") if resume else None
     if state is not None:
         _refuse_other_run(run_dir, state.get("fingerprint", {}), fingerprint)
+        _warn_other_environment(run_dir, state.get("environment"), environment)
         from ..models.checkpoints import load_weights
 
         load_weights(model, state["model"], source=str(run_dir / LAST))
@@ -299,7 +310,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
                              "scheme": scheme.state_dict(), "epoch": epoch, "step": step, "global_step": global_step,
                              "epoch_log": run_log.state_dict() if step else {},
                              "best": selector.state_dict() if selector is not None else {},
-                             "fingerprint": fingerprint}, run_dir)
+                             "fingerprint": fingerprint, "environment": environment}, run_dir)
         last_saved = f"the checkpoint of step {global_step} ({LAST})"
         barrier(dist_info)
 

@@ -278,3 +278,16 @@ def test_fingerprint_lists_the_attacks(data):
     assert json.loads(json.dumps(fp)) == fp
     assert fp["data"]["size"] == 256 and fp["model"]["class"]
     assert LpBall(1, 1.0).name in json.dumps(fp["attacks"]) or "L1" in json.dumps(fp["scheme"])
+
+
+def test_resume_under_another_thread_count_warns(data, tmp_path):
+    threads = torch.get_num_threads()
+    train(make(), data, natural(), config(stop_after_steps=1), tmp_path, resume=False)
+    torch.set_num_threads(threads + 1)
+    try:
+        with pytest.warns(UserWarning, match=rf"another numerical environment \(threads: {threads} \(saved\) vs "
+                                             rf"{threads + 1} \(now\)\).*not be bit-identical"):
+            assert train(make(), data, natural(), config(), tmp_path).finished
+    finally:
+        torch.set_num_threads(threads)
+    assert json.loads((tmp_path / "config.json").read_text())["environment"]["threads"] == threads
