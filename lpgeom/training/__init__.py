@@ -2,6 +2,7 @@
 from .baselines import BASELINE_ATTACKS, MSDAT, AvgAT, MaxAT, baseline_attack
 from .checkpoint import load_latest, save_checkpoint
 from .eat import EAT, SAT, EATCalibration
+from .lock import RunLockedError
 from .loop import TrainConfig, TrainResult, epoch_order, train
 from .metrics import MetricsLog, read_metrics
 from .recipes import Recipe, finetune_recipe, paper_recipe, scratch_recipe
@@ -9,10 +10,11 @@ from .registry import SchemeCost, SchemeSpec, build_scheme, register_scheme, sch
 from .schedule import PiecewiseLR
 from .schemes import AttackSteps, NaturalTraining, Scheme, SingleNormAT, StepContext, SwitchAt
 from .stats import StatsTotals, StepStats
+from .step import TrainingDiverged
 
 __all__ = ["train", "TrainConfig", "TrainResult", "epoch_order", "Scheme", "StepContext", "NaturalTraining",
            "SingleNormAT", "EAT", "SwitchAt", "MaxAT", "AvgAT", "MSDAT", "SAT", "PiecewiseLR", "save_checkpoint",
            "load_latest", "MetricsLog", "read_metrics", "finetune_recipe", "scratch_recipe", "build_scheme"]
-__all__ += ["StepStats", "StatsTotals"]
+__all__ += ["StepStats", "StatsTotals", "RunLockedError", "TrainingDiverged"]
 __all__ += ["AttackSteps", "EATCalibration", "BASELINE_ATTACKS", "baseline_attack", "Recipe", "paper_recipe", "SchemeCost",
             "SchemeSpec", "register_scheme", "scheme_names", "scheme_labels", "scheme_spec"]
