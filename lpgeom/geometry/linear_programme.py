@@ -29,6 +29,8 @@ import numpy as np
 import scipy.sparse as sparse
 from scipy.optimize import linprog
 
+from ._validation import check_radii
+
 __all__ = ["GaugeLP", "hull_gauge_lp", "HullSearch", "search_hull_radius", "lp_norm", "norming_point"]
 
 
@@ -91,11 +93,15 @@ def hull_gauge_lp(x: np.ndarray, eps1: float, eps_inf: float) -> GaugeLP:
 
     Raises
     ------
+    ValueError
+        ``x`` not a finite vector, or bad radii.
     RuntimeError
         If HiGHS does not report an optimal solution (the message gives its status).
     """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    d = x.size
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or not np.isfinite(x).all():
+        raise ValueError(f"x must be a finite vector of shape (d,), got shape {x.shape}")
+    eps1, eps_inf, d = check_radii(eps1, eps_inf, x.size)
     # variables: a+ (d), a- (d), t; rows:  a+ - a- - t <= x  and  -a+ + a- - t <= -x
     cost = np.concatenate([np.full(2 * d, 1.0 / eps1), [1.0 / eps_inf]])
     eye = sparse.identity(d, format="csr")

@@ -66,3 +66,12 @@ def test_norming_point_attains_hoelder():
         q = math.inf if p == 1 else (1 if math.isinf(p) else p / (p - 1))
         assert lp_norm(y, p) == pytest.approx(1.0, rel=1e-12)
         assert float(u @ y) == pytest.approx(lp_norm(u, q), rel=1e-12)
+
+
+def test_gauge_lp_validates():
+    with pytest.raises(ValueError, match="finite vector"):
+        hull_gauge_lp(np.array([1.0, np.nan, 0.0]), 2, 1)
+    with pytest.raises(ValueError, match="finite vector"):
+        hull_gauge_lp(np.ones((2, 3)), 2, 1)
+    with pytest.raises(ValueError, match="contained in"):
+        hull_gauge_lp(np.ones(3), 5, 1)
