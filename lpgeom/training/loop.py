@@ -154,7 +154,10 @@ def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog) -> None:
     atomic_write_json(run_dir / "config.json", record)
 
 
-def _refuse_other_run(run_dir: pathlib.Path, saved: dict, now: dict) -> None:
+def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
+    if saved is None:
+        raise ValueError(f"{run_dir / LAST} was written by an older lpgeom without a run fingerprint, so it cannot be "
+                         "checked against this run; use a new run dir or resume=False")
     differences = fingerprint_differences(saved, now)
     if differences:
         raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir or resume=False. "
@@ -262,7 +265,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     start_epoch, start_step, global_step, epoch_state = 0, 0, 0, None
     state = load_latest(run_dir, map_location="cpu") if resume else None
     if state is not None:
-        _refuse_other_run(run_dir, state.get("fingerprint", {}), fingerprint)
+        _refuse_other_run(run_dir, state.get("fingerprint"), fingerprint)
         _warn_other_environment(run_dir, state.get("environment"), environment)
         from ..models.checkpoints import load_weights
 

@@ -291,3 +291,13 @@ def test_resume_under_another_thread_count_warns(data, tmp_path):
     finally:
         torch.set_num_threads(threads)
     assert json.loads((tmp_path / "config.json").read_text())["environment"]["threads"] == threads
+
+
+def test_checkpoint_of_an_older_lpgeom_is_refused_clearly(data, tmp_path):
+    model = make()
+    state = {"model": model.state_dict(), "optimizer": {}, "scheme": {}, "epoch": 0, "step": 1, "global_step": 1,
+             "config": "{}"}
+    torch.save(state, tmp_path / "last.pt")
+    with pytest.warns(UserWarning, match="carries no digest"):
+        with pytest.raises(ValueError, match="written by an older lpgeom without a run fingerprint"):
+            train(model, data, natural(), config(), tmp_path)
