@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import pathlib
 import warnings
+from dataclasses import dataclass
 
 import torch
 
 from ..models.checkpoints import CheckpointError, state_digest
 from ..utils.files import atomic_torch_save
 
-__all__ = ["save_checkpoint", "load_latest", "LAST", "PREVIOUS", "DIGEST_KEY"]
+__all__ = ["save_checkpoint", "load_latest", "CheckpointPolicy", "LAST", "PREVIOUS", "DIGEST_KEY"]
 
 LAST, PREVIOUS = "last.pt", "previous.pt"
 DIGEST_KEY = "sha256"
@@ -88,3 +89,40 @@ def load_latest(run_dir: str | os.PathLike, map_location: str | torch.device = "
     if errors:
         raise CheckpointError("no readable checkpoint in " + str(folder) + ": " + "; ".join(errors))
     return None
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When the loop checkpoints: at every epoch end, every ``every`` steps, and where it stops.
+
+    Attributes
+    ----------
+    every : int
+        Also checkpoint after every ``every``-th step of the run (0: at epoch ends only).
+    stop_after : int, optional
+        Stop (checkpointed) once the run has done this many steps.
+
+    Examples
+    --------
+    >>> policy = CheckpointPolicy(every=3, stop_after=5)
+    >>> [policy.resume_point(0, s, 4, s + 1) for s in range(4)]  # epoch 0 of 4 steps
+    [None, None, (0, 3), (1, 0)]
+    >>> policy.resume_point(1, 0, 4, 5), policy.stops(5)
+    ((1, 1), True)
+    """
+
+    every: int = 0
+    stop_after: int | None = None
+
+    def stops(self, global_step: int) -> bool:
+        """True once ``global_step`` steps are done and the run should stop."""
+        return self.stop_after is not None and global_step >= self.stop_after
+
+    def resume_point(self, epoch: int, step: int, steps_per_epoch: int, global_step: int) -> tuple[int, int] | None:
+        """After step ``step`` of ``epoch`` (``global_step`` steps done): the (epoch, step) a checkpoint resumes
+        from, or None when no checkpoint is due."""
+        if step + 1 == steps_per_epoch:
+            return epoch + 1, 0
+        if self.stops(global_step) or (self.every and global_step % self.every == 0):
+            return epoch, step + 1
+        return None

@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
 from ..utils.files import atomic_torch_save, atomic_write_json
-from .checkpoint import LAST, PREVIOUS, load_latest, save_checkpoint
+from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
 from .lock import RunLock
@@ -280,14 +280,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     elif main:
         _start_fresh(run_dir, record, log)
 
-    attack_model = torch.compile(model) if config.compile else model
-    net = attack_model
-    if dist_info.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-        net = torch.compile(ddp) if config.compile else ddp
-
+    net, attack_model = _wrap(model, config, dist_info, device)
     plan = BatchPlan(len(dataset), standard, config.seed, dist_info.rank, dist_info.world_size)
     steps_per_epoch = plan.steps_per_epoch
     total_steps = steps_per_epoch * config.epochs
@@ -304,6 +297,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     run_log = RunLog(log, config.log_every, steps_per_epoch, bar)
     result = TrainResult(run_dir, global_step=global_step)
     last_saved = f"the checkpoint of step {global_step} ({LAST})" if state is not None else "no checkpoint"
+    policy = CheckpointPolicy(config.checkpoint_every, config.stop_after_steps)
 
     def checkpoint(epoch: int, step: int) -> None:
         nonlocal last_saved
@@ -330,18 +324,16 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
                 global_step += 1
                 if run_log.step(stats, epoch, step, global_step, lr) is not None:  # numbers were read: check them
                     guard.check(model, global_step, last_saved, weights=False)
-                done = step + 1 == steps_per_epoch
-                stop = config.stop_after_steps is not None and global_step >= config.stop_after_steps
-                if done:
+                if step + 1 == steps_per_epoch:
                     summary = run_log.epoch_summary(epoch, global_step)
                     if selector is not None:
                         summary.update(selector.epoch_end(attack_model, model, epoch, global_step))
                     log.write(summary)  # before the checkpoint: a resume from it never loses the summary
                     result.epochs.append(summary)
-                    checkpoint(epoch + 1, 0)
-                elif stop or (config.checkpoint_every and global_step % config.checkpoint_every == 0):
-                    checkpoint(epoch, step + 1)
-                if stop:
+                resume_point = policy.resume_point(epoch, step, steps_per_epoch, global_step)
+                if resume_point is not None:
+                    checkpoint(*resume_point)
+                if policy.stops(global_step):
                     result.global_step = global_step
                     return result
     finally:
@@ -353,6 +345,18 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     result.global_step, result.finished = global_step, True
     result.best = selector.best if selector is not None else None
     return result
+
+
+def _wrap(model: nn.Module, config: TrainConfig, dist_info: DistInfo, device: torch.device
+          ) -> tuple[nn.Module, nn.Module]:
+    """The model as trained (DDP wrapper under DDP) and as attacked, each compiled if ``config.compile``."""
+    attack_model = torch.compile(model) if config.compile else model
+    if not dist_info.enabled:
+        return attack_model, attack_model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return (torch.compile(ddp) if config.compile else ddp), attack_model
 
 
 def _with_extra(x: torch.Tensor, y: torch.Tensor, extra: Dataset, config: TrainConfig, global_step: int,
