@@ -14,6 +14,7 @@ streams these batches from any step of any epoch, so a resumed run sees the same
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,12 +26,18 @@ __all__ = ["subset", "tensors", "epoch_order", "BatchPlan", "training_batches", 
 
 
 def subset(dataset: Dataset, n: int | None, seed: int = 0) -> Dataset:
-    """A seeded random subset of ``n`` examples (the whole dataset if ``n`` is None or too large)."""
+    """A seeded random subset of ``n`` examples (the whole dataset if ``n`` is None or at least its size).
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not None and not an integer >= 1.
+    """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+        raise ValueError(f"subset size n must be None or an integer >= 1, got {n!r}")
     if n is None or n >= len(dataset):
         return dataset
-    if n < 1:
-        raise ValueError(f"subset size must be positive, got {n}")
-    idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n]
+    idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:int(n)]
     return Subset(dataset, idx.tolist())
 
 

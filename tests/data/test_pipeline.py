@@ -81,3 +81,16 @@ def test_default_workers(folder):
     assert 1 <= default_workers(folder) <= 8
     with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
         next(training_batches(folder, BatchPlan(len(folder), 4, 0), 0, 0, 1, workers=-1))
+
+
+def test_subset_sizes():
+    from lpgeom.data import subset
+
+    ds = TensorDataset(torch.arange(10))
+    assert len(subset(ds, 4)) == 4 and subset(ds, None) is ds and subset(ds, 10) is ds
+    import numpy as np
+
+    assert len(subset(ds, np.int64(3))) == 3
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="subset size n must be None or an integer >= 1"):
+            subset(ds, bad)
