@@ -2,10 +2,10 @@
 
 Settings: CE loss, random start, 1 restart, 10 and 100 iterations, seeds 0, 1, 2, the first
 1000 real Fashion-MNIST test points. Models (small_cnn width 16, trained here with
-``lpgeom.training`` on 10,000 training images, 2 epochs, and cached under
-``runs/bench/apgd_equivalence``):
-a natural model, an l_inf-AT model at the study's radius (0.1, ``fashion_mnist_threats()``)
-and an l_inf-AT model at a large radius (0.3). The AT models are attacked at the study's
+``lpgeom.training`` on 10,000 training images and cached under ``runs/bench/apgd_equivalence``):
+a natural model (2 epochs), an l_inf-AT model at the study's radius (0.1,
+``fashion_mnist_threats()``, 2 epochs) and one at twice that radius (0.2, 3 epochs; at 0.3
+the model did not learn in 2 epochs: clean accuracy 9.7 %). The AT models are attacked at the study's
 radii (l_inf 0.1, l_2 1.0, l_1 12), the natural model, robust at none of them, at a quarter
 of them. Both attacks get only the points the model classifies correctly, so at equal seeds
 they draw the same random start on the CPU. Robust accuracy is read at the returned points
@@ -37,7 +37,7 @@ CACHE = pathlib.Path(__file__).resolve().parents[1] / "runs" / "bench" / "apgd_e
 N_TRAIN = 10_000
 MODELS = {  # name -> (scheme factory, epochs, radius scale of the evaluation); the masking models first
     "linf-AT 0.1": (lambda: SingleNormAT(LpBall("inf", 0.1)), 2, 1.0),
-    "linf-AT 0.3": (lambda: SingleNormAT(LpBall("inf", 0.3)), 2, 1.0),
+    "linf-AT 0.2": (lambda: SingleNormAT(LpBall("inf", 0.2)), 3, 1.0),
     "natural": (lambda: NaturalTraining(), 2, 0.25),
 }
 
