@@ -82,3 +82,55 @@ def test_plane_slider_changes_the_balls_and_their_check(built_book, book_server,
     assert after["active"] != before["active"], "the slider did not move"
     assert after["y"][-1] != before["y"][-1], "the hull's inscribed ball did not change"
     assert "p = 2" in before["rendered"] and "p = ∞" in after["rendered"], (before["rendered"], after["rendered"])
+
+
+HIDDEN = """<!doctype html><html><body>
+<iframe id="page" src="{page}" style="width:1200px;height:4000px"></iframe>
+<pre id="result">pending</pre>
+<script>
+function visible(node) {{  // closed <details> hide their content with content-visibility: sizes alone do not tell
+  var r = node.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && node.checkVisibility({{visibilityProperty: true}});  // opacity: opening fades in
+}}
+window.addEventListener("load", function () {{ setTimeout(function () {{
+  var doc = document.getElementById("page").contentDocument;
+  var cells = Array.from(doc.querySelectorAll(".cell.tag_hide-cell"));
+  var dropdowns = Array.from(doc.querySelectorAll(".admonition.dropdown"));
+  var out = {{
+    hidden_cells: cells.length,
+    visible_code: cells.filter(function (c) {{ return Array.from(c.querySelectorAll(".cell_input pre, .cell_output")).some(visible); }}).length,
+    dropdowns: dropdowns.length,
+    visible_solution_text: dropdowns.filter(function (d) {{
+      return Array.from(d.children).filter(function (n) {{ return !n.classList.contains("admonition-title"); }}).some(visible);
+    }}).length,
+  }};
+  cells.forEach(function (c) {{ var d = c.querySelector("details"); if (d) d.open = true; }});  // the reader opens them
+  setTimeout(function () {{
+    out.visible_after_opening = cells.filter(function (c) {{ return Array.from(c.querySelectorAll(".cell_input pre")).some(visible); }}).length;
+    document.getElementById("result").textContent = JSON.stringify(out);
+  }}, 500);
+}}, 3000); }});
+</script></body></html>
+"""
+
+
+@pytest.mark.parametrize("chapter", ["threat_models", "union_vs_hull_2d", "high_dimensions", "exercises"])
+def test_part1_solutions_are_hidden_until_opened(built_book, book_server, tmp_path, chapter):
+    probe_page = built_book / f"_probe_hidden_{chapter}.html"
+    probe_page.write_text(HIDDEN.format(page=f"part1/{chapter}.html"))
+    proc = run_chromium(f"{book_server}/{probe_page.name}", tmp_path, "--dump-dom", "--window-size=1300,1000")
+    match = re.search(r'<pre id="result">(.*?)</pre>', proc.stdout, re.S)
+    assert match and match.group(1) != "pending", proc.stdout[-2000:]
+    result = json.loads(match.group(1).replace("&quot;", '"'))
+    assert result["hidden_cells"] >= 2 and result["dropdowns"] >= 2, result  # two exercises, each with a solution
+    assert result["visible_code"] == 0, f"solution code or output visible before opening: {result}"
+    assert result["visible_solution_text"] == 0, f"solution text visible before opening: {result}"
+    assert result["visible_after_opening"] == result["hidden_cells"], result
+
+
+def test_part1_pages_print_no_warning_or_temporary_path(built_book):
+    for page in sorted((built_book / "part1").glob("*.html")):
+        text = page.read_text(errors="ignore")
+        outputs = " ".join(re.findall(r'<div class="cell_output.*?</div>\s*</div>', text, re.S))
+        for needle in ("Warning:", "/tmp/", "ipykernel_", "Traceback"):
+            assert needle not in outputs, f"{page.name} shows {needle!r} in a cell output"
