@@ -10,7 +10,7 @@ from .provenance import CODE_REVISIONS, record_revision
 from .study import SINGLE, load_result, plan, recorded_revisions, revision_folder, unit_from_name
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
-           "SINGLE", "l2_curves", "benchmark_record"]
+           "group_revision", "SINGLE", "l2_curves", "benchmark_record"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
@@ -156,11 +156,15 @@ def sampling_history(unit_name: str, profile: str | None = None, results_dir: st
 
 
 def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:
-    """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}."""
+    """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}.
+
+    Both from one code revision (:func:`group_revision` of ``"figure1"``).
+    """
     size = study_size(profile)
+    revision = group_revision("figure1", size.name, results_dir)
     out = {}
-    for unit in plan(size, ["figure1"])["figure1"]:
-        record = load_result(results_dir, size.name, unit)
+    for unit in plan(size, ["figure1"])["figure1"] if revision is not None else []:
+        record = load_result(results_dir, size.name, unit, revision)
         if record and record.get("l2_curve"):
             out[SCHEME_LABELS[unit.scheme]] = record["l2_curve"]
     return out
