@@ -15,7 +15,10 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["read_state_dict", "load_weights", "CheckpointError", "strip_prefixes", "state_digest"]
+__all__ = ["read_state_dict", "write_state_dict", "load_weights", "CheckpointError", "strip_prefixes", "state_digest",
+           "digest_path"]
+
+DIGEST_SUFFIX = ".sha256"
 
 
 class CheckpointError(ValueError):
@@ -25,12 +28,15 @@ class CheckpointError(ValueError):
 def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
     """Read a state dict from ``path`` with ``torch.load(..., weights_only=True)``.
 
+    If a digest file ``<path>.sha256`` lies next to it (:func:`write_state_dict` writes one),
+    the content is checked against it.
+
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     CheckpointError
-        If the file is corrupt or truncated, or holds no state dict.
+        If the file is corrupt or truncated, does not match its digest, or holds no state dict.
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -39,6 +45,12 @@ def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = 
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # any unreadable file: torch raises many types
         raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
+    recorded = digest_path(path)
+    if recorded.is_file():
+        expected = recorded.read_text().split()[0] if recorded.read_text().strip() else ""
+        if state_digest(obj) != expected:
+            raise CheckpointError(f"checkpoint {path} does not match its digest in {recorded.name} (the file is corrupt "
+                                  "or was replaced without its digest)")
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
             obj = obj[key]
@@ -46,6 +58,33 @@ def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = 
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors")
     return strip_prefixes(dict(obj))
+
+
+def digest_path(path: str | os.PathLike) -> pathlib.Path:
+    """Where the digest of a state-dict file lives: ``<path>.sha256``."""
+    path = pathlib.Path(path)
+    return path.with_name(path.name + DIGEST_SUFFIX)
+
+
+def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike) -> str:
+    """Save a state dict atomically, with its :func:`state_digest` in ``<path>.sha256``; returns the digest.
+
+    The file stays a plain state dict (any tool reads it); :func:`read_state_dict` checks it
+    against the digest file when that is present.
+
+    Raises
+    ------
+    OSError
+        If a file cannot be written (one sentence naming it; no temporary file left).
+    """
+    from ..utils.files import atomic_torch_save, atomic_write_text
+
+    path = pathlib.Path(path)
+    digest = state_digest(state)
+    digest_path(path).unlink(missing_ok=True)  # never an old digest next to new weights
+    atomic_torch_save(dict(state), path)
+    atomic_write_text(digest_path(path), f"{digest}  {path.name}\n")
+    return digest
 
 
 def strip_prefixes(state: dict[str, torch.Tensor], prefixes: tuple[str, ...] = ("module.", "model.")) -> dict[str, torch.Tensor]:

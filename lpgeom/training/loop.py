@@ -26,7 +26,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
-from ..utils.files import atomic_torch_save, atomic_write_json
+from ..models.checkpoints import digest_path, load_weights, write_state_dict
+from ..utils.files import atomic_write_json
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
@@ -150,6 +151,7 @@ def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog) -> None:
     """A new run in ``run_dir``: the files of an earlier run there are removed, ``config.json`` written."""
     for name in (LAST, PREVIOUS, FINAL, BEST):
         (run_dir / name).unlink(missing_ok=True)
+        digest_path(run_dir / name).unlink(missing_ok=True)
     log.clear()
     atomic_write_json(run_dir / "config.json", record)
 
@@ -267,8 +269,6 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     if state is not None:
         _refuse_other_run(run_dir, state.get("fingerprint"), fingerprint)
         _warn_other_environment(run_dir, state.get("environment"), environment)
-        from ..models.checkpoints import load_weights
-
         load_weights(model, state["model"], source=str(run_dir / LAST))
         optimizer.load_state_dict(state["optimizer"])
         scheme.load_state_dict(state["scheme"])
@@ -341,7 +341,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
         batches.close()
     guard.check(model, global_step, last_saved)
     if main:
-        atomic_torch_save(model.state_dict(), run_dir / FINAL)
+        write_state_dict(model.state_dict(), run_dir / FINAL)
     result.global_step, result.finished = global_step, True
     result.best = selector.best if selector is not None else None
     return result

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Subset, TensorDataset
 
-from ..utils.files import atomic_torch_save
+from ..models.checkpoints import write_state_dict
 
 __all__ = ["split_holdout", "HoldoutSelector", "BEST"]
 
@@ -102,7 +102,7 @@ class HoldoutSelector:
         if self.best is None or union > self.best["union_accuracy"]:
             self.best = {"epoch": epoch, "global_step": global_step, "union_accuracy": union}
             if self.enabled:
-                atomic_torch_save(model.state_dict(), self.path)
+                write_state_dict(model.state_dict(), self.path)
         return {"holdout_clean_acc": float(report.clean_accuracy), "holdout_union_acc": union,
                 "best_epoch": self.best["epoch"]}
 

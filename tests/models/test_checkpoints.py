@@ -64,3 +64,35 @@ def test_gowal_and_engstrom_checkpoints(tmp_path):
         load_robustbench("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)
     torch.save({"model." + k: v for k, v in build_model("resnet50-cifar").state_dict().items()}, rn50)
     assert load_robustbench("Engstrom2019Robustness", "cifar10", "Linf", tmp_path)(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_state_dict_with_digest_detects_flipped_bytes(tmp_path):
+    from lpgeom.models import build_model
+    from lpgeom.models.checkpoints import digest_path, state_digest, write_state_dict
+
+    state = build_model("small_cnn", width=4).state_dict()
+    path = tmp_path / "model.pt"
+    digest = write_state_dict(state, path)
+    assert digest == state_digest(state) and digest_path(path).read_text().split() == [digest, "model.pt"]
+    assert all(torch.equal(read_state_dict(path)[k], state[k]) for k in state)
+    weight = state["net.0.weight"] if "net.0.weight" in state else next(v for v in state.values() if v.numel() > 60)
+    blob = bytearray(path.read_bytes())
+    at = blob.find(weight.numpy().tobytes())
+    assert at > 0
+    blob[at + 8] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    assert torch.load(path, weights_only=True) is not None, "torch alone loads the corrupt file"
+    with pytest.raises(CheckpointError, match=r"model\.pt does not match its digest in model\.pt\.sha256"):
+        read_state_dict(path)
+    digest_path(path).unlink()
+    read_state_dict(path)  # without a digest file: read as any other state dict
+
+
+def test_state_digest_of_nested_states_sees_every_value():
+    from lpgeom.models.checkpoints import state_digest
+
+    a = {"model": {"w": torch.zeros(3)}, "step": 1, "groups": [{"lr": 0.1}]}
+    assert state_digest(a) == state_digest({"model": {"w": torch.zeros(3)}, "step": 1, "groups": [{"lr": 0.1}]})
+    assert state_digest(a) != state_digest({**a, "step": 2})
+    assert state_digest(a) != state_digest({**a, "groups": [{"lr": 0.2}]})
+    assert state_digest(a) != state_digest({**a, "model": {"w": torch.zeros(3, dtype=torch.float64)}})

@@ -80,10 +80,15 @@ def test_resume_with_the_same_run_and_another_command_line_goes_on(data, tmp_pat
 
 
 def test_resume_false_removes_the_earlier_run(data, tmp_path):
-    train(make(), data, natural(), config(), tmp_path, resume=False)
+    from lpgeom.models.checkpoints import state_digest
+
+    model = make()
+    train(model, data, natural(), config(), tmp_path, resume=False)
     assert (tmp_path / "model.pt").is_file()
+    assert (tmp_path / "model.pt.sha256").read_text().split()[0] == state_digest(model.state_dict())
     train(make(), data, natural(), config(stop_after_steps=1, seed=3), tmp_path, resume=False)
     assert not (tmp_path / "model.pt").exists() and not (tmp_path / "previous.pt").exists()
+    assert not (tmp_path / "model.pt.sha256").exists()
     assert int(load_latest(tmp_path)["global_step"]) == 1
 
 
