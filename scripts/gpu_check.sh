@@ -26,13 +26,13 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee 
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())" \
     2>&1 | tee -a "$OUT/nvidia-smi.txt"
 
-timeout "${BENCH_TIMEOUT:-330}" python3 benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench_gpu.log"
+timeout "${BENCH_TIMEOUT:-320}" python3 benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench_gpu.log"
 bench=${PIPESTATUS[0]}
 for f in data/benchmarks/gpu.json data/benchmarks/gpu.partial.json; do
     [ -f "$f" ] && cp "$f" "$OUT/"
 done
 
-timeout "${TESTS_TIMEOUT:-220}" python3 -m pytest -m gpu tests/gpu -q -rs -p no:cacheprovider 2>&1 \
+timeout "${TESTS_TIMEOUT:-200}" python3 -m pytest -m gpu tests/gpu -q -rs -p no:cacheprovider 2>&1 \
     | tee "$OUT/pytest_gpu.log"
 tests=${PIPESTATUS[0]}
 
