@@ -20,7 +20,8 @@ def plot_steepest_ascent_2d(grad: Sequence[float] = (2.0, 1.0)):
     -------
     matplotlib.figure.Figure
         One panel per norm: the unit ball, the level line <g, v> = max through the maximiser,
-        and the maximiser (l_inf: sign(g), a corner; l_2: g/|g|_2; l_1: the axis of the largest |g_i|).
+        and the maximiser (l_inf: ``sign(g)``, a corner; l_2: ``g / norm_2(g)``; l_1: the axis of the
+        largest ``abs(g_i)``).
     """
     import matplotlib.pyplot as plt
     import numpy as np
