@@ -6,13 +6,13 @@
 #   device run:  LPGEOM_GIT_COMMIT=<commit> bash scripts/gpu_check.sh      (carry: [".whl"])
 #
 # The machine has torch but no pyautoattack and no network: the wheel in .whl/ is installed
-# with --target into /tmp/site. Writes to $OUT (or ./gpu_check_out): nvidia-smi.txt,
+# with --target into /tmp/site. Writes to $OUT (or /tmp/gpu_check_out): nvidia-smi.txt,
 # bench_gpu.log, pytest_gpu.log and gpu.json (or gpu.partial.json if the benchmark was cut short).
 # The benchmark runs first: its record is the deliverable, and its compiled kernels are
 # cached on disk for the tests. Exit status: non-zero if the benchmark or a test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT="${OUT:-$PWD/gpu_check_out}"
+OUT="${OUT:-/tmp/gpu_check_out}"
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if compgen -G ".whl/*.whl" >/dev/null; then
