@@ -63,10 +63,25 @@ def test_resume_with_another_config_is_refused(small_fmnist, tmp_path):
               TrainConfig(epochs=1, batch_size=32, progress=False), tmp_path / "r")
 
 
-def test_checkpoints_are_atomic_and_fall_back_on_corruption(tmp_path):
+def test_checkpoints_are_atomic_and_fall_back_on_corruption(tmp_path, monkeypatch):
+    import errno
+
     save_checkpoint({"step": torch.tensor(1)}, tmp_path)
     save_checkpoint({"step": torch.tensor(2)}, tmp_path)
     assert int(load_latest(tmp_path)["step"]) == 2
+
+    def save_then_disk_full(obj, fh, *a, **k):  # a save that really fails half-way
+        fh.write(b"PK" + b"\0" * 500)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(torch, "save", save_then_disk_full)
+        with pytest.raises(OSError, match="could not write .*last.pt: the disk is full"):
+            save_checkpoint({"step": torch.tensor(3)}, tmp_path)
+    assert not list(tmp_path.glob(".*tmp*")), "the failed save left its temporary file"
+    assert int(load_latest(tmp_path)["step"]) == 2, "the newest complete checkpoint stays readable"
+    save_checkpoint({"step": torch.tensor(1)}, tmp_path)
+    save_checkpoint({"step": torch.tensor(2)}, tmp_path)
     (tmp_path / "last.pt").write_bytes((tmp_path / "last.pt").read_bytes()[:50])  # truncated
     with pytest.warns(UserWarning, match="unreadable; resuming from"):
         assert int(load_latest(tmp_path)["step"]) == 1
