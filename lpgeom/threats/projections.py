@@ -7,8 +7,9 @@ synchronisation, any device, arithmetic in float32 or float64.
 
 Backends. The l_1 and l_2 projections bisect with a few small operations per step; on a
 GPU, launching those kernels one by one costs more than the arithmetic. There the same
-routine passed through :func:`torch.compile` (fused kernels) runs about 30 times faster
-with the same result (to 1e-6). :func:`set_projection_backend` chooses:
+routine passed through :func:`torch.compile` (fused kernels) gave the same points (to 1e-7)
+in a fraction of the time (one H100, batch 128 x 3072: l_1 0.12 ms instead of 2.8 ms,
+l_2 0.08 ms instead of 5.5 ms). :func:`set_projection_backend` chooses:
 
 - ``"auto"`` (default): compiled on CUDA, eager code elsewhere;
 - ``"eager"``: always the eager code (the reference);
