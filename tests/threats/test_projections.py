@@ -1,4 +1,6 @@
 """Projections onto ball ∩ box: feasible, idempotent, optimal (independent reference and variational inequality)."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -6,6 +8,7 @@ from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
 from lpgeom.threats import project_l1_box, project_l2_box, project_linf_box
+from lpgeom.threats.projections import _l1_flat, _l2_flat, _Projection, get_projection_backend, set_projection_backend
 
 
 def reference_l1_box(v: np.ndarray, x: np.ndarray, eps: float) -> np.ndarray:
@@ -140,14 +143,6 @@ def test_image_shapes_are_kept():
 
 # --- backends: eager reference, compiled copy, fallback -----------------------------------
 
-from lpgeom.threats.projections import (  # noqa: E402
-    _l1_flat,
-    _l2_flat,
-    _Projection,
-    get_projection_backend,
-    set_projection_backend,
-)
-
 
 def _batch(b, seed=0, shape=(3, 32, 32)):
     gen = torch.Generator().manual_seed(seed)
@@ -226,8 +221,6 @@ def test_failed_compile_falls_back_once_with_a_warning(monkeypatch):
     with pytest.warns(RuntimeWarning, match="torch.compile of project_l1_box failed .*no C.. compiler"):
         z = proj(v, x, 5.0, "compiled")
     torch.testing.assert_close(z, project_l1_box(v, x, 5.0, backend="eager"), atol=0, rtol=0)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         proj(v, x, 5.0, "compiled")  # no second warning, no second compile
