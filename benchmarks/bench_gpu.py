@@ -1,6 +1,6 @@
 """Every row of issue 11's GPU table, measured in one run, with its target and PASS/FAIL.
 
-    python benchmarks/bench_gpu.py            # on a CUDA machine: full size, about 3 minutes on one H100
+    python benchmarks/bench_gpu.py            # on a CUDA machine: full size (meant to take under 5 minutes on one H100)
     python benchmarks/bench_gpu.py --tiny     # tiny sizes (automatic without CUDA): checks that it runs
 
 A full CUDA run records every row and the raw timings in ``data/benchmarks/gpu.json`` with
