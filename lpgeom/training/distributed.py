@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["DistInfo", "init_distributed", "barrier"]
+__all__ = ["DistInfo", "init_distributed", "process_device", "barrier"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,22 @@ def init_distributed(device: str | torch.device) -> DistInfo:
         backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
         dist.init_process_group(backend=backend)
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def process_device(device: str | torch.device, info: DistInfo) -> torch.device:
+    """The device this process trains on: under DDP a bare ``"cuda"`` means ``cuda:<LOCAL_RANK>``.
+
+    Without this every rank of ``torchrun --nproc_per_node N`` would share ``cuda:0``.
+    An explicit index (``"cuda:1"``) and CPU devices are kept as given. On CUDA the
+    process's current device is set to the result, so NCCL and the autocast/cache
+    machinery use the same GPU.
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.set_device(device)
+    return device
 
 
 def barrier(info: DistInfo) -> None:

@@ -29,7 +29,7 @@ from ..data.loaders import BatchPlan, default_workers, epoch_order, training_bat
 from ..models.checkpoints import digest_path, load_weights, write_state_dict
 from ..utils.files import atomic_write_json
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
-from .distributed import DistInfo, barrier, init_distributed
+from .distributed import DistInfo, barrier, init_distributed, process_device
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
 from .lock import RunLock
 from .metrics import MetricsLog, RunLog
@@ -224,8 +224,8 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         If ``run_dir`` cannot be written (disk full, read-only, a file): one sentence naming the path.
     """
     run_dir = pathlib.Path(run_dir)
-    device = torch.device(config.device)
-    dist_info: DistInfo = init_distributed(device)
+    dist_info: DistInfo = init_distributed(config.device)
+    device = process_device(config.device, dist_info)
     main = dist_info.rank == 0
     if config.select == "best" and select_threats is None:
         raise ValueError("config.select='best' needs select_threats (the threats of the held-out robust accuracy)")

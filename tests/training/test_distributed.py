@@ -41,3 +41,16 @@ def test_two_gloo_processes_agree(tmp_path):
     assert torch.equal(r0["counts"], r1["counts"])
     assert int(r0["counts"][:, 1].sum()) == 256, "E-AT counts must cover the global batch (both ranks)"
     assert (tmp_path / "run" / "model.pt").is_file()
+
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="process_device sets the current CUDA device where one exists")
+def test_each_ddp_rank_gets_its_own_gpu_for_a_bare_cuda_device():
+    """torchrun sets LOCAL_RANK: a bare "cuda" must become cuda:<LOCAL_RANK>, not cuda:0 on every rank."""
+    from lpgeom.training.distributed import DistInfo, process_device
+
+    rank3 = DistInfo(rank=3, world_size=4, local_rank=3)
+    assert process_device("cuda", rank3) == torch.device("cuda", 3)
+    assert process_device("cuda:1", rank3) == torch.device("cuda", 1)  # an explicit index is kept
+    assert process_device("cuda", DistInfo()) == torch.device("cuda")  # no DDP: as given
+    assert process_device("cpu", rank3) == torch.device("cpu")
