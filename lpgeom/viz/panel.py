@@ -108,12 +108,11 @@ def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: i
     def apply_preset(change) -> None:
         if change["new"] in PRESETS:
             e1, ei, dv = PRESETS[change["new"]]
-            with s_eps1.hold_trait_notifications(), s_inf.hold_trait_notifications():
-                for s in (s_eps1, s_inf, s_d):
-                    s.unobserve(redraw, names="value")
-                s_eps1.value, s_inf.value, s_d.value = e1, ei, dv
-                for s in (s_eps1, s_inf, s_d):
-                    s.observe(redraw, names="value")
+            for s in (s_eps1, s_inf, s_d):  # set all three, then compute once
+                s.unobserve(redraw, names="value")
+            s_eps1.value, s_inf.value, s_d.value = e1, ei, dv
+            for s in (s_eps1, s_inf, s_d):
+                s.observe(redraw, names="value")
             redraw()
 
     for s in (s_eps1, s_inf, s_p, s_d):

@@ -40,7 +40,16 @@ def test_presets_reach_the_papers_exact_radii():
     preset = panel.children[0]
     eps1, eps_inf, p, d = [w for box in panel.children[1].children for w in box.children]
     table = panel.children[4]
-    preset.value = "CIFAR-10 (12, 8/255, 3072)"
+    import lpgeom.viz.panel as panel_module
+
+    calls = []
+    original = panel_module.verify_radius
+    panel_module.verify_radius = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        preset.value = "CIFAR-10 (12, 8/255, 3072)"
+    finally:
+        panel_module.verify_radius = original
+    assert len(calls) == 1, "a preset recomputes the check once, not once per slider"
     assert (eps1.value, eps_inf.value, d.value) == (12.0, 8 / 255, 3072)
     assert "0.613773" in table.value and "PASS" in table.value
     assert panel.children[2].layout.display == "none"  # no picture for these radii, and no empty image
