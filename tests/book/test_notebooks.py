@@ -26,3 +26,17 @@ def test_every_notebook_is_in_the_toc():
     for path in NOTEBOOKS:
         entry = path.relative_to(ROOT / "book").with_suffix("").as_posix()
         assert f"file: {entry}" in toc, f"{entry} is not in book/_toc.yml"
+
+
+PART2 = sorted((ROOT / "book" / "part2").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", PART2, ids=lambda p: p.name)
+def test_part2_chapters_take_their_sizes_from_the_plan(path):
+    import re
+
+    code = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    assert any(f'chapter_plan("{path.stem}")' in c and "print(plan)" in c for c in code), "the chapter must print its plan"
+    runs = "\n".join(c for c in code if "check_" not in c)   # exercises state their own numbers
+    typed = re.findall(r"\b(n|n_iter|n_points|epochs|batch_size)\s*=\s*\d+", runs)
+    assert not typed, f"sizes typed into the notebook instead of read from the plan: {typed}"
