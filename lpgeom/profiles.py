@@ -7,7 +7,8 @@
 ``full``   the paper's scale, on one or several GPUs.
 
 The notebooks and :mod:`lpgeom.experiments` read the active profile; every result
-records which profile produced it.
+records which profile produced it. What each Part II chapter runs at each profile is its
+plan, :func:`lpgeom.experiments.plans.chapter_plan`.
 """
 from __future__ import annotations
 
