@@ -73,9 +73,10 @@ def finetune_chapter_model(plan: ChapterPlan, run_dir: str | os.PathLike, device
     -------
     (model, result) : (torch.nn.Module, lpgeom.training.TrainResult)
         The fine-tuned model (eval mode, on ``device``) and the training record; a finished run
-        in ``run_dir`` is loaded, an interrupted one continues from its last checkpoint.
+        in ``run_dir`` is loaded (its per-epoch records read from the metrics log), an
+        interrupted one continues from its last checkpoint.
     """
-    from ..training import build_scheme, finetune_recipe, train
+    from ..training import build_scheme, finetune_recipe, read_metrics, train
 
     model = plan.checkpoint.load(model_dir)
     dataset = chapter_data(plan, train=True, data_root=data_root)
@@ -87,6 +88,8 @@ def finetune_chapter_model(plan: ChapterPlan, run_dir: str | os.PathLike, device
     scheme = build_scheme("eat", PRESETS[plan.chapter](), n_iter=plan["attack_steps"], l1_steps=plan.settings.get("l1_steps"))
     result = train(model, dataset, scheme, recipe, run_dir, resume=True,
                    describe={"chapter": plan.chapter, "profile": plan.profile, "checkpoint": plan.checkpoint.label})
+    if not result.epochs:   # a run finished before (a cell run again): its epochs are in the metrics log
+        result.epochs = read_metrics(run_dir, kind="epoch")
     return model.eval(), result
 
 

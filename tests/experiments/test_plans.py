@@ -75,3 +75,16 @@ def test_instructor_page_quotes_the_plans_current_estimates():
         for step in chapter_plan(chapter, "full").steps:
             quoted = f"~{_duration(step.seconds)}, ~{step.gpu_mib / 1024:.1f} GiB"
             assert quoted in page, f"book/jupyterlab.md should quote {chapter}'s '{step.name}' estimate as {quoted!r}"
+
+
+@pytest.mark.slow
+def test_chapter_finetuning_resumes_a_finished_run(tmp_path):
+    from lpgeom.experiments.chapter_runs import finetune_chapter_model
+
+    plan = chapter_plan("cifar10", "smoke")
+    _, first = finetune_chapter_model(plan, tmp_path, "cpu", progress=False)
+    assert (tmp_path / "last.pt").is_file() and first.global_step == 2
+    stamp = (tmp_path / "last.pt").stat().st_mtime_ns
+    _, again = finetune_chapter_model(plan, tmp_path, "cpu", progress=False)   # the cell run again
+    assert (tmp_path / "last.pt").stat().st_mtime_ns == stamp, "a finished run was trained again"
+    assert again.global_step == first.global_step and again.epochs[-1]["loss"] == pytest.approx(first.epochs[-1]["loss"])
