@@ -135,7 +135,12 @@ def evaluate_resumable(model: nn.Module, dataset: Dataset, threats: ThreatUnion,
     for start in starts:
         path = folder / f"chunk_{start:06d}.json"
         if path.is_file():
-            reports.append(RobustnessReport.from_json(path))
+            saved = RobustnessReport.from_json(path)
+            for key in ("method", "n_iter", "seed"):
+                if key in settings and settings[key] is not None and getattr(saved, key) != settings[key]:
+                    raise ValueError(f"{path} was evaluated with {key}={getattr(saved, key)!r}, now {key}="
+                                     f"{settings[key]!r}: use another run folder or delete {folder}")
+            reports.append(saved)
             continue
         x, y = _stack(dataset, start, min(start + chunk, len(dataset)))
         with warnings.catch_warnings(action="ignore"):   # every note is kept in report.warnings

@@ -61,6 +61,8 @@ def test_resumable_evaluation_reuses_saved_chunks(tmp_path):
     again = evaluate_resumable(model, data, threats, tmp_path, chunk=4, **kw)
     assert again.n_points == 10 and torch.equal(again.per_point["union"], first.per_point["union"])
     assert again.union_accuracy == pytest.approx(float(first.per_point["union"].float().mean()))
+    with pytest.raises(ValueError, match="evaluated with n_iter=5, now n_iter=7"):
+        evaluate_resumable(model, data, threats, tmp_path, chunk=4, **{**kw, "n_iter": 7})
     with pytest.raises(ValueError, match="chunk must be a positive"):
         evaluate_resumable(model, data, threats, tmp_path, chunk=0, **kw)
 
