@@ -120,7 +120,7 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
-def evaluate(unit_name: str, batch_size: int, chunk: int = 100) -> int:
+def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu") -> int:
     """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH)."""
     import torch
 
@@ -159,6 +159,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100) -> int:
         print(f"{unit_name}: NOT evaluated: {'; '.join(problems)}", flush=True)
         return 3
     load_before = _load_average()
+    model.to(device)  # verified on the CPU above; the attack may run elsewhere (the model decides there)
     threats = study_threats(size)
     flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in record["report"]["per_point"].items()}
     worst, broken, reports = {"clean": clean}, {}, {}
@@ -175,7 +176,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100) -> int:
             key = f"{start}:{start + len(idx)}"
             if key not in done["chunks"]:
                 report = evaluate_robustness(model, x[idx], y[idx], [ball], method="autoattack-standard", seed=0,
-                                             batch_size=batch_size, name=unit_name)
+                                             batch_size=batch_size, name=unit_name, device=device)
                 done["chunks"][key] = {"robust": report.per_point[ball.name].int().tolist(),
                                        "report": report.to_dict(per_point=False), "ended": _now(),
                                        "load_average": _load_average()}
@@ -198,12 +199,12 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100) -> int:
            "recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]},
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
            "broken_by_standard": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
-           "standard_reports": reports, "load_average_before_after": [load_before, _load_average()],
+           "standard_reports": reports, "device": device, "load_average_before_after": [load_before, _load_average()],
            "contamination": "the machine's 2 cores were shared with other processes (other helpers' tests and runs); "
                             "this changes timings only",
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
                                     f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size} "
-                                    f"--chunk {chunk}")}
+                                    f"--chunk {chunk} --device {device}")}
     _write(CHECKS / f"cpu_{unit_name}.json", out)
     print(f"{unit_name}: union {100 * rec['union_accuracy']:.1f} (two APGDs, recorded) -> "
           f"{100 * out['worst_case']['union']:.1f} (with the full standard AutoAttack); broken: {broken}", flush=True)
@@ -217,7 +218,7 @@ def _worktree(commit: str) -> pathlib.Path:
     return path
 
 
-def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int) -> int:
+def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int, device: str) -> int:
     """Retrain, verify and evaluate each unit in turn; skips what is done."""
     status = 0
     for unit in units:
@@ -227,14 +228,15 @@ def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int) 
         record = _record(unit)
         if not (RUNS / "cpu" / f"{unit}.retrained.json").is_file():
             code = _worktree(record["provenance"]["commit"])
-            env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "2"}
+            # the CPU, as recorded (the old study code trains on a GPU when it sees one)
+            env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": ""}
             subprocess.run([sys.executable, __file__, "retrain", unit], cwd=code, env=env, check=True)
         if eval_commit is None:
             continue
         code = _worktree(eval_commit)
         env = {**os.environ, "PYTHONPATH": str(code)}
         status |= subprocess.run([sys.executable, __file__, "evaluate", unit, "--batch-size", str(batch_size),
-                                  "--chunk", str(chunk)], cwd=code, env=env).returncode
+                                  "--chunk", str(chunk), "--device", device], cwd=code, env=env).returncode
     return status
 
 
@@ -246,18 +248,20 @@ def main() -> int:
     p.add_argument("--eval-commit", help="commit whose evaluation code attacks the models (omit: only retrain)")
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--chunk", type=int, default=100, help="points attacked (and saved) at a time")
+    p.add_argument("--device", default="cpu", help="where the attack runs (retraining always runs on the CPU)")
     p = sub.add_parser("retrain")
     p.add_argument("unit")
     p = sub.add_parser("evaluate")
     p.add_argument("unit")
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--chunk", type=int, default=100)
+    p.add_argument("--device", default="cpu")
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.units, args.eval_commit, args.batch_size, args.chunk)
+        return run(args.units, args.eval_commit, args.batch_size, args.chunk, args.device)
     if args.command == "retrain":
         return retrain(args.unit)
-    return evaluate(args.unit, args.batch_size, args.chunk)
+    return evaluate(args.unit, args.batch_size, args.chunk, args.device)
 
 
 if __name__ == "__main__":
