@@ -12,7 +12,8 @@ attacks      APGD, PGD, SLIDE, MSD steps, the exact l_1-box projection
 evaluation   clean / per-norm / union robust accuracy, AutoAttack, robustness curves
 models       architectures, normalisation layers, RobustBench-layout checkpoints
 data         Fashion-MNIST, CIFAR-10, ImageNet, extra pseudo-labelled data, sample images
-training     one training loop, schemes as strategies (AT, E-AT, MAX, AVG, MSD, SAT)
+training     one training loop, schemes registered by name (AT, E-AT, MAX, AVG, MSD, SAT)
+utils        atomic file writes
 viz          figures and widgets for the book
 experiments  the recorded study behind the book
 
@@ -46,12 +47,16 @@ _PUBLIC: dict[str, str] = {
     "L1Ball": "lpgeom.threats",
     "fashion_mnist_threats": "lpgeom.threats",
     "project_l1_box": "lpgeom.threats",
+    "set_projection_backend": "lpgeom.threats",
+    "APGDRule": "lpgeom.threats",
     # --- attacks --------------------------------------------------------------
     "APGD": "lpgeom.attacks",
     "PGD": "lpgeom.attacks",
     "SLIDE": "lpgeom.attacks",
     "MSD": "lpgeom.attacks",
     "AttackResult": "lpgeom.attacks",
+    "Attack": "lpgeom.attacks",
+    "FixedStepAttack": "lpgeom.attacks",
     # --- evaluation -----------------------------------------------------------
     "evaluate_robustness": "lpgeom.evaluation",
     "robustness_curve": "lpgeom.evaluation",
@@ -69,6 +74,10 @@ _PUBLIC: dict[str, str] = {
     "SingleNormAT": "lpgeom.training",
     "build_scheme": "lpgeom.training",
     "finetune_recipe": "lpgeom.training",
+    "paper_recipe": "lpgeom.training",
+    "scheme_names": "lpgeom.training",
+    "register_scheme": "lpgeom.training",
+    "EATCalibration": "lpgeom.training",
     # --- profiles -------------------------------------------------------------
     "active_profile": "lpgeom.profiles",
 }
