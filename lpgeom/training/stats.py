@@ -9,7 +9,7 @@ reads numbers only at log steps and epoch ends, through :meth:`StepStats.to_floa
 
 The flat names are those of ``metrics.jsonl`` (recorded runs still read):
 
-=====================  =====================================================
+=======================  ========================================================================
 ``loss``, ``clean_err``  training loss, clean error of the batch after the step
 ``norm``                 the norm drawn for this batch (E-AT, SAT), a string
 ``phase``                the active sub-scheme (``SwitchAt``), a string
@@ -18,7 +18,7 @@ The flat names are those of ``metrics.jsonl`` (recorded runs still read):
 ``batch_rerr_<name>``    robust error of this batch against the drawn norm (E-AT, SAT)
 ``share_<name>``         share of the batch where a norm gave the highest loss (MAX, MSD)
 anything in ``extra``    under its own flat name
-=====================  =====================================================
+=======================  ========================================================================
 """
 from __future__ import annotations
 

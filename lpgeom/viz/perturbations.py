@@ -15,7 +15,7 @@ def _to_image(t: torch.Tensor):
 
 def plot_perturbations(x: torch.Tensor, perturbed: Mapping[str, torch.Tensor], titles: Mapping[str, str] | None = None,
                        amplify: bool = True):
-    """Grid: for each image, the original, each perturbed version, and |perturbation|.
+    """Grid: for each image, the original, each perturbed version, and the magnitude of the perturbation.
 
     Parameters
     ----------
