@@ -44,7 +44,15 @@ function poll() {{
             clientX: box.right - 2, clientY: box.top + box.height / 2}};
   rail.dispatchEvent(new win.MouseEvent("mousedown", at));
   win.dispatchEvent(new win.MouseEvent("mouseup", at));
-  setTimeout(function () {{ report({{before: before, after: snapshot(gd), frames: gd._transitionData._frames.length}}); }}, 1500);
+  // the frame transition is animated: wait until the data changed (or 10 s, on a loaded machine)
+  var waited = 0;
+  function settle() {{
+    var now = snapshot(gd);
+    waited += 1;
+    if (JSON.stringify(now.y) === JSON.stringify(before.y) && waited < 100) {{ setTimeout(settle, 100); return; }}
+    setTimeout(function () {{ report({{before: before, after: snapshot(gd), frames: gd._transitionData._frames.length}}); }}, 300);
+  }}
+  setTimeout(settle, 300);
 }}
 window.addEventListener("load", function () {{ setTimeout(poll, 100); }});
 </script></body></html>
