@@ -26,6 +26,9 @@ class StudySize:
     aa_target_classes : APGD-T target classes (None: AutoAttack's standard, 9 for l_inf/l_2, 5 for l_1)
     eval_batch_size : batch of the evaluation
     curve_iter : APGD iterations per radius of the Figure 1 curve
+    calibration_every / calibration_iter / calibration_points : ``eat-calibrated``'s measurement
+        (``EATCalibration``: every that many steps, APGD with that many iterations, on that many
+        examples of the batch); the default 200 steps suits the paper's 390 steps per epoch
     """
 
     name: str
@@ -48,6 +51,9 @@ class StudySize:
     aa_target_classes: int | None = None
     eval_batch_size: int = 500
     curve_iter: int = 50
+    calibration_every: int = 200
+    calibration_iter: int = 100
+    calibration_points: int = 128
 
 
 ALL_SCHEMES = ("linf", "l2", "l1", "eat", "l2-eat", "max", "avg", "msd", "sat")
@@ -69,7 +75,10 @@ SIZES = {
     "cpu": StudySize(name="cpu", dataset="fashion_mnist", arch="small_cnn", width=16, n_train=10_000, epochs=5,
                      ft_epochs=3, steps=10, eval_method="autoattack", eval_iter=100, n_eval=1000, batch_size=128,
                      schemes=ALL_SCHEMES, table1_seeds=(0, 1, 2), seeds=(0, 1, 2), ft_epochs_grid=(1, 3, 6, 10, 15),
-                     switch_epoch=3, aa_target_classes=3, eval_batch_size=128, curve_iter=25),
+                     switch_epoch=3, aa_target_classes=3, eval_batch_size=128, curve_iter=25,
+                     # 79 steps per epoch: a measurement every 40 steps (10 from scratch, 6 when
+                     # fine-tuning), APGD with 50 iterations, about 20 % more attack work
+                     calibration_every=40, calibration_iter=50),
     # the paper's scale on a GPU: PreAct ResNet-18, 80 epochs, CIFAR-10 (downloaded)
     "full": StudySize(name="full", dataset="cifar10", arch="preact_resnet18", width=None, n_train=None, epochs=80,
                       ft_epochs=3, steps=10, eval_method="autoattack", eval_iter=100, n_eval=1000, batch_size=128,

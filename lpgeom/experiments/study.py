@@ -31,6 +31,10 @@ __all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "un
 
 SINGLE = ("linf", "l2", "l1")
 CALIBRATED = ("eat", "eat-calibrated")  # the calibrated-sampling experiment compares these two schemes
+# what a record keeps of each logged training step: E-AT's probabilities and running errors,
+# MAX's/MSD's per-norm shares (the paper's Figure 3), MSD's union error, the calibrated errors
+HISTORY_KEYS = ("global_step", "epoch", "loss", "clean_err", "norm", "rerr_union")
+HISTORY_PREFIXES = ("p_", "rerr_", "share_", "calibrated_rerr_")
 GROUPS = ("table1", "table6", "table4", "table7", "table8", "table9", "figure1", "calibrated")
 
 
@@ -219,6 +223,17 @@ def _starting_model(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs
     return path, digest, recorded is not None
 
 
+def _scheme_settings(scheme: str, size: StudySize) -> dict:
+    """The study's settings for ``scheme``: its attack steps and, for calibrated E-AT, the measurement."""
+    from ..training import EATCalibration, scheme_spec
+
+    settings: dict = {"n_iter": size.steps}
+    if "calibration" in scheme_spec(scheme).settings:
+        settings["calibration"] = EATCalibration(every=size.calibration_every, n_iter=size.calibration_iter,
+                                                 n_points=size.calibration_points)
+    return settings
+
+
 def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data, threats):
     """Train one unit (resuming from its checkpoints); returns (model, training result, seconds, start).
 
@@ -239,14 +254,14 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     if unit.init is None:
         milestones = (70 / 80,) if size.epochs > 1 else ()
         config = scratch_recipe(unit.epochs, **common, milestones=milestones)
-        settings = {"n_iter": size.steps}
+        settings = _scheme_settings(unit.scheme, size)
         if "switch_epoch" in scheme_spec(unit.scheme).settings:  # l_2-init. E-AT: l_2-AT until then
             settings["switch_epoch"] = min(size.switch_epoch, unit.epochs - 1)
         scheme = build_scheme(unit.scheme, threats, **settings)
     else:
         load_weights(model, read_state_dict(init_path), source=str(init_path))
         config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
-        scheme = build_scheme(unit.scheme, threats, n_iter=size.steps)
+        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size))
     run_dir = runs_dir / revision_folder(size.name) / unit.name
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,
@@ -283,8 +298,8 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     epoch_times = [e["seconds"] for e in result.epochs]
     from ..training import read_metrics
 
-    keep = ("global_step", "epoch", "loss", "clean_err", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf", "norm")
-    history = [{k: r[k] for k in keep if k in r} for r in read_metrics(run_dir, kind="step")]
+    history = [{k: v for k, v in r.items() if k in HISTORY_KEYS or k.startswith(HISTORY_PREFIXES)}
+               for r in read_metrics(run_dir, kind="step")]
     record = {"unit": asdict(unit), "name": unit.name, "profile": size.name, "dataset": size.dataset, "arch": size.arch,
               "n_train": len(train_data), "time_per_epoch_s": sum(epoch_times) / len(epoch_times) if epoch_times else None,
               "train_seconds": train_seconds, "model_sha256": weights_digest(model), "start": start, "history": history,

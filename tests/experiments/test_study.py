@@ -225,3 +225,24 @@ def test_results_of_different_code_revisions_never_share_a_table(tmp_path):
     (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps({**newer, "provenance": {}}))
     with pytest.raises(ValueError, match="says code revision 1 but lies in the folder of revision"):
         load_result(tmp_path, "smoke", units[0])
+
+
+def test_calibrated_eat_measures_at_the_profiles_scale():
+    """eat-calibrated gets the profile's calibration (every 40 steps at cpu scale, not the paper-scale 200)."""
+    from lpgeom.experiments.profiles import study_size
+    from lpgeom.experiments.study import _scheme_settings
+
+    size = study_size("cpu")
+    calibration = _scheme_settings("eat-calibrated", size)["calibration"]
+    assert (calibration.every, calibration.n_iter, calibration.n_points) == (40, 50, 128)
+    assert "calibration" not in _scheme_settings("eat", size)
+
+
+def test_history_keeps_the_per_norm_shares_and_calibrated_errors():
+    """MAX's/MSD's shares (Figure 3) and the calibrated errors are not dropped from a record's history."""
+    from lpgeom.experiments.study import HISTORY_KEYS, HISTORY_PREFIXES
+
+    logged = {"global_step": 10, "loss": 1.0, "share_L1": 0.4, "share_Linf": 0.6, "rerr_union": 0.5,
+              "calibrated_rerr_L1": 0.7, "p_L1": 0.5, "lr": 0.1}
+    kept = {k for k in logged if k in HISTORY_KEYS or k.startswith(HISTORY_PREFIXES)}
+    assert kept == set(logged) - {"lr"}
