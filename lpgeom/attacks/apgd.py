@@ -67,8 +67,8 @@ from torch import nn
 from ..threats import LpBall
 from .base import check_iterations, require_projection
 from .losses import LOSSES
-from .model_mode import (check_logits, eval_mode, loss_and_grad, raise_if_nonfinite, resolve_generator,
-                         validate_attack_inputs)
+from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, raise_if_nonfinite,
+                         resolve_generator, validate_attack_inputs)
 from .result import AttackResult, classified_correctly
 
 __all__ = ["APGD", "checkpoint_schedule"]
@@ -160,6 +160,7 @@ class APGD:
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
+        check_model_input(model, x, same_device=True)
         x = x.detach()
         loss_fn, targeted = LOSSES[self.loss]
         gen = resolve_generator(generator, self.seed, x.device) if self.random_start else None

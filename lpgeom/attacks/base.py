@@ -17,7 +17,8 @@ from torch import nn
 
 from ..threats import LpBall
 from .losses import LOSSES
-from .model_mode import check_logits, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
+from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, resolve_generator,
+                         validate_attack_inputs)
 from .result import AttackResult, BestTracker
 
 __all__ = ["Attack", "FixedStepAttack", "require_projection", "check_iterations"]
@@ -104,6 +105,7 @@ class FixedStepAttack:
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
+        check_model_input(model, x, same_device=True)
         loss_fn, _ = LOSSES[self.loss]
         threat, step = self.threat, self.step_size
         with eval_mode(model):

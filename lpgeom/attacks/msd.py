@@ -26,7 +26,7 @@ from torch import nn
 from ..threats import ThreatUnion
 from .base import check_iterations, require_projection
 from .losses import cross_entropy
-from .model_mode import eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
+from .model_mode import check_model_input, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
 from .result import AttackResult, BestTracker
 from .slide import slide_sparsity
 
@@ -93,6 +93,7 @@ class MSD:
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
+        check_model_input(model, x, same_device=True)
         x = x.detach()
         gen = resolve_generator(generator, self.seed, x.device)
         balls = list(self.threats)
