@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..attacks.model_mode import eval_mode
+from ..attacks import check_model_input
+from ..attacks.model_mode import check_logits, eval_mode, require_tensor
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 
@@ -45,21 +46,27 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
 
     Checks: a module; images (N, C, H, W) of a float dtype (float16, bfloat16, float32,
     float64), N >= 1, finite, in [0, 1]; integer labels of shape (N,) within the model's
-    classes; radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255). The model runs
-    once, in eval mode, on the first image.
+    classes; radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255); images of the
+    model's dtype and channel count (:func:`~lpgeom.attacks.check_model_input`). The model
+    runs once, in eval mode, on the first image: it must return finite float logits (1, K)
+    with a gradient with respect to the image.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        raise ValueError(f"x must be a tensor of images (N, C, H, W), got {getattr(x, 'shape', type(x))}")
+    require_tensor(x, "x", "a torch.Tensor of images (N, C, H, W)")
+    if x.ndim != 4:
+        raise ValueError(f"x must be a tensor of images (N, C, H, W), got shape {tuple(x.shape)}")
     if x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"x must hold float16, bfloat16, float32 or float64 pixels in [0, 1], got dtype {x.dtype}")
     if x.shape[0] == 0:
         raise ValueError("x is empty (N = 0): nothing to evaluate")
-    if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],):
-        raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {tuple(getattr(y, 'shape', ()))}")
+    require_tensor(y, "y", "a torch.Tensor of integer class labels (N,)")
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {tuple(y.shape)}")
     if y.dtype not in LABEL_DTYPES:
         raise TypeError(f"y must hold integer class labels (int64, int32, int16, int8, uint8), got dtype {y.dtype}")
+    if x.device.type == "meta" or y.device.type == "meta":
+        raise ValueError("x and y must hold data: tensors on the meta device have none (create them on cpu or cuda)")
     if not torch.isfinite(x).all():
         raise ValueError("x contains NaN or infinite values")
     lo, hi = float(x.min()), float(x.max())
@@ -67,13 +74,17 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
         hint = " (it looks like 0-255 pixels: divide by 255)" if hi > 1.5 else ""
         raise ValueError(f"images must lie in [0, 1] (normalisation belongs inside the model), got range [{lo:.3g}, {hi:.3g}]{hint}")
     check_radii_fit(balls, x[0].numel())
+    check_model_input(model, x)
     parameter = next(model.parameters(), None)
-    first = x[:1] if parameter is None else x[:1].to(parameter.device)
-    with eval_mode(model), torch.no_grad():
+    first = (x[:1] if parameter is None else x[:1].to(parameter.device)).detach().requires_grad_(True)
+    with eval_mode(model), torch.enable_grad():
         logits = model(first)
-    if logits.ndim != 2 or not torch.isfinite(logits).all():
-        raise ValueError(f"the model must return finite logits of shape (N, K), got shape {tuple(logits.shape)}"
-                         + ("" if torch.isfinite(logits).all() else " with NaN or infinite values"))
+        check_logits(logits, torch.zeros(1, dtype=torch.long, device=first.device))  # labels: checked below
+        grad = torch.autograd.grad(logits.float().sum(), first, allow_unused=True)[0] if logits.requires_grad else None
+    if grad is None:
+        raise ValueError("the model's logits carry no gradient with respect to x (detached, computed under "
+                         "torch.no_grad, or not depending on x): gradient attacks cannot test it, and it is not "
+                         "reported robust")
     n_classes = logits.shape[-1]
     if int(y.min()) < 0 or int(y.max()) >= n_classes:
         raise ValueError(f"labels must be in [0, {n_classes - 1}] for a model with {n_classes} outputs, "

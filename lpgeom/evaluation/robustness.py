@@ -169,6 +169,37 @@ def _adversarial_points(method: str, model: nn.Module, x: torch.Tensor, y: torch
     return apgd_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size), [], {}
 
 
+def _resolve_device(device: str | torch.device | None, model: nn.Module, x: torch.Tensor) -> torch.device:
+    """The device to evaluate on: ``device``, else the model's, else ``x``'s; ``ValueError`` if unusable."""
+    parameter = next(model.parameters(), None)
+    if device is None:
+        return parameter.device if parameter is not None else x.device
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:0', got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}: CUDA is not available on this machine; use device='cpu'")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if resolved.type == "meta":
+        raise ValueError("device='meta' holds no data: evaluate on 'cpu' or 'cuda'")
+    if parameter is not None and not _same_device(parameter.device, resolved):
+        raise ValueError(f"device={device!r} but the model's parameters are on {parameter.device}: move the model "
+                         f"(model.to({str(resolved)!r})) or leave device=None")
+    return resolved
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether two devices are one (``cuda`` without an index is the current CUDA device)."""
+    if a.type != b.type:
+        return False
+    if a.type == "cuda":
+        current = torch.cuda.current_device()
+        return (a.index if a.index is not None else current) == (b.index if b.index is not None else current)
+    return True
+
+
 def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threats: ThreatUnion | Iterable[LpBall],
                         method: str = "autoattack", n_iter: int | None = None, batch_size: int = 500,
                         device: str | torch.device | None = None, seed: int = 0, name: str = "model",
@@ -195,8 +226,9 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         Attack iterations (default 100, 20 for ``"apgd"``); for ``"autoattack-standard"`` also
         of FAB, and Square gets 50 queries per iteration (5000 by default).
     batch_size : int
-    device : optional
-        Where to run (default: the model's device).
+    device : str or torch.device, optional
+        Where to run: the model's device (the default); ``x`` and ``y`` are moved there. A
+        device that does not exist on this machine, or that is not the model's, is refused.
     seed : int
         Seeds every attack (the caller's global random state is left as it was).
     name : str
@@ -225,8 +257,7 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     if len({b.name for b in balls}) != len(balls):
         raise ValueError(f"threats must name each norm once, got {[b.name for b in balls]}")
     validate_evaluation_inputs(model, x, y, balls)
-    parameter = next(model.parameters(), None)
-    device = torch.device(device) if device is not None else (parameter.device if parameter is not None else x.device)
+    device = _resolve_device(device, model, x)
     x, y = x.to(device), y.to(device).long()
     messages: list[str] = []
     if model.training:

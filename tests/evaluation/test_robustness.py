@@ -246,3 +246,66 @@ def test_fewer_target_classes_are_recorded_and_validated(trained_linear):
             evaluate_robustness(model, x[:4], y[:4], SMALL, method=method, n_target_classes=2)
     with pytest.raises(ValueError, match="n_target_classes must be at least 1"):
         evaluate_robustness(model, x, y, SMALL, method="autoattack", n_target_classes=0)
+
+
+class IntegerLogits(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3 * 32 * 32, 10)
+
+    def forward(self, x):
+        return self.linear(x.flatten(1)).round().long()
+
+
+class DetachedLogits(IntegerLogits):
+    def forward(self, x):
+        return self.linear(x.flatten(1)).detach()
+
+
+class TupleOutput(IntegerLogits):
+    def forward(self, x):
+        return self.linear(x.flatten(1)), x
+
+
+@pytest.mark.parametrize("method", ["apgd", "autoattack"])
+@pytest.mark.parametrize("model, error, message", [
+    (IntegerLogits(), TypeError, "floating-point logits, got dtype torch.int64"),
+    (DetachedLogits(), ValueError, "no gradient with respect to x.*not reported robust"),
+    (TupleOutput(), TypeError, "tensor of logits.*got tuple"),
+])
+def test_models_an_attack_cannot_test_are_refused_never_reported_robust(trained_linear, model, error, message, method):
+    _, x, y = trained_linear
+    with pytest.raises(error, match=message):
+        evaluate_robustness(model, x, y, SMALL, method=method, n_iter=2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
+def test_images_of_another_dtype_than_the_model_get_a_clear_type_error(trained_linear, dtype):
+    model, x, y = trained_linear
+    with pytest.raises(TypeError, match=rf"x has dtype {dtype} but the model's parameters are torch.float32.*x.to"):
+        evaluate_robustness(model, x.to(dtype), y, SMALL, method="apgd", n_iter=2)
+
+
+def test_a_cifar_model_on_fashion_mnist_images_gets_a_clear_value_error(trained_linear):
+    model, _, _ = trained_linear
+    x, y = sample_images("fashion_mnist")
+    with pytest.raises(ValueError, match=r"784 values.*expects 3072.*CIFAR-10 \(3x32x32\) on Fashion-MNIST"):
+        evaluate_robustness(model, x, y, [LpBall("inf", 0.1)], method="apgd", n_iter=2)
+
+
+@pytest.mark.parametrize("device, message", [
+    ("foo", "device must be a torch device such as 'cpu', 'cuda' or 'cuda:0', got 'foo'"),
+    (3.5, "device must be a torch device"),
+    ("meta", "holds no data"),
+    pytest.param("cuda", "CUDA is not available", marks=pytest.mark.skipif(torch.cuda.is_available(), reason="GPU")),
+])
+def test_unusable_devices_are_refused_naming_the_value(trained_linear, device, message):
+    model, x, y = trained_linear
+    with pytest.raises(ValueError, match=message):
+        evaluate_robustness(model, x, y, SMALL, method="apgd", n_iter=2, device=device)
+
+
+def test_numpy_images_get_the_conversion_in_the_message(trained_linear):
+    model, x, y = trained_linear
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor.*got numpy.ndarray \(convert it with torch.from_numpy\(x\)\)"):
+        evaluate_robustness(model, x.numpy(), y, SMALL, method="apgd", n_iter=2)
