@@ -10,6 +10,11 @@ norm lives on the ball, so attacks, evaluation and training never ask which norm
 - AutoAttack's settings: :attr:`~LpBall.autoattack_norm`,
   :attr:`~LpBall.autoattack_target_classes`.
 
+Every method keeps the input's memory layout: a ``channels_last`` batch (the fast layout of
+mixed-precision convolutions on a GPU) is flattened per example in its memory order, a
+view (norms, sorts and thresholds do not depend on the order of coordinates), and what
+comes back is ``channels_last`` again, so an attack step converts no layout.
+
 The plain ``LpBall`` gives the general l_p rules (the dual-norm steepest ascent, a random
 start on the sphere, APGD's smooth rule) but no projection. A new norm is a new subclass
 registered by its ``p`` (``class L4Ball(LpBall, norm=4.0)``) that implements
@@ -23,6 +28,7 @@ from typing import ClassVar
 import torch
 
 from ..geometry import parse_p
+from .layout import from_rows, memory_order, to_rows
 from .projections import project_l1_box, project_l2_box, project_linf_box
 from .rules import SMOOTH_APGD, SPARSE_APGD, APGDRule
 
@@ -30,7 +36,8 @@ __all__ = ["LpBall", "L1Ball", "L2Ball", "LinfBall"]
 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1)
+    """(B, ...) -> (B, d) in ``t``'s memory order: a view of a ``channels_last`` batch, not a copy."""
+    return to_rows(t, memory_order(t))
 
 
 def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -164,12 +171,13 @@ class LpBall:
         sparsity : float or torch.Tensor of shape (B,), optional
             Fraction of coordinates in a sparse step (the l_1 rule); others ignore it.
         """
-        flat = _flat(grad).float()
+        order = memory_order(grad)
+        flat = to_rows(grad, order).float()
         flat = flat / flat.abs().amax(1, keepdim=True).clamp_min(1e-30)  # scale-free: no overflow in |g|^(q-1)
         q = self.p / (self.p - 1.0)
         powered = flat.sign() * flat.abs().pow(q - 1.0)
         norm = torch.linalg.vector_norm(powered, ord=self.p, dim=1, keepdim=True).clamp_min(1e-12)
-        return (powered / norm).reshape(grad.shape)
+        return from_rows(powered / norm, grad.shape, order)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """A random point of ``(x + B_p(eps)) ∩ [0,1]^d``: (B, ...) -> (B, ...).
@@ -232,8 +240,9 @@ class L2Ball(LpBall, norm=2.0):
     def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
                         sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
         """``grad / ||grad||_2`` (``x`` and ``sparsity`` are ignored)."""
-        flat = _flat(grad).float()
-        return (flat / torch.linalg.vector_norm(flat, dim=1, keepdim=True).clamp_min(1e-12)).reshape(grad.shape)
+        order = memory_order(grad)
+        flat = to_rows(grad, order).float()
+        return from_rows(flat / torch.linalg.vector_norm(flat, dim=1, keepdim=True).clamp_min(1e-12), grad.shape, order)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """AutoAttack's start: ``x + eps * g / ||g||_2`` with ``g`` standard Gaussian, clipped to the box."""
@@ -271,9 +280,10 @@ class L1Ball(LpBall, norm=1.0):
         are zeroed first, as SLIDE does. ``sparsity``: float or (B,) tensor, default
         ``apgd.sparsity_train``. Returns ``sign(g_kept) / ||sign(g_kept)||_0``.
         """
-        flat = _flat(grad).float()
+        order = memory_order(grad)
+        flat = to_rows(grad, order).float()
         if x is not None:
-            xf = _flat(x)
+            xf = to_rows(x, order)  # coordinates in grad's order
             flat = flat.masked_fill(((flat > 0) & (xf >= 1)) | ((flat < 0) & (xf <= 0)), 0.0)
         d = flat.shape[1]
         frac = torch.as_tensor(self.apgd.sparsity_train if sparsity is None else sparsity,
@@ -283,7 +293,7 @@ class L1Ball(LpBall, norm=1.0):
         threshold = magnitude.sort(dim=1).values.gather(1, index)
         keep = (magnitude >= threshold) & (flat != 0)
         count = keep.sum(dim=1, keepdim=True).clamp_min(1)
-        return (flat.sign() * keep / count).reshape(grad.shape)
+        return from_rows(flat.sign() * keep / count, grad.shape, order)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """AutoAttack's start: ``x + g`` with ``g`` standard Gaussian, projected onto ball ∩ box (lands on its surface)."""

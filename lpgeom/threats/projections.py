@@ -3,7 +3,10 @@
 All functions take ``v`` (the point to project) and ``x`` (the centre), both of shape
 ``(B, ...)`` with ``x`` inside the box, and a radius ``eps`` (float or tensor of
 shape ``(B,)``). They use a fixed number of vectorised iterations: no host-device
-synchronisation, any device, arithmetic in float32 or float64.
+synchronisation, any device, arithmetic in float32 or float64. The result has ``v``'s
+shape and memory layout: a ``channels_last`` batch is flattened in its memory order (a
+view; the per-example sums do not depend on the order of coordinates) and comes back
+``channels_last``, with no layout conversion on the way in or out.
 
 Backends. The l_1 and l_2 projections bisect with a few small operations per step; on a
 GPU, launching those kernels one by one costs more than the arithmetic. There the same
@@ -29,6 +32,8 @@ from collections.abc import Callable
 from typing import Literal
 
 import torch
+
+from .layout import from_rows, memory_order, to_rows
 
 __all__ = ["project_linf_box", "project_l2_box", "project_l1_box", "set_projection_backend",
            "get_projection_backend", "PROJECTION_BACKENDS"]
@@ -69,7 +74,12 @@ def _working_dtype(v: torch.Tensor) -> torch.dtype:
 
 
 def _flat_inputs(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
-    """Check the arguments; return v and x as (B, d) views and eps as a (B, 1) tensor in the working dtype."""
+    """Check the arguments; return v and x as (B, d) rows, eps as a (B, 1) tensor in the working dtype, and the order.
+
+    The rows follow ``v``'s memory order (:func:`~lpgeom.threats.layout.memory_order`): a
+    ``channels_last`` batch is flattened as a view, not copied; ``x`` is flattened in the
+    same order so that its coordinates line up.
+    """
     if not isinstance(v, torch.Tensor) or not isinstance(x, torch.Tensor):
         raise TypeError(f"v and x must be tensors, got {type(v).__name__} and {type(x).__name__}")
     if not v.is_floating_point() or not x.is_floating_point():
@@ -85,7 +95,8 @@ def _flat_inputs(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
         e = torch.full((batch, 1), float(eps), dtype=work, device=v.device)
     else:
         raise TypeError(f"eps must be a number or a tensor, got {type(eps).__name__}")
-    return v.reshape(batch, -1), x.reshape(batch, -1), e
+    order = memory_order(v)
+    return to_rows(v, order), to_rows(x, order), e, order
 
 
 def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
@@ -201,9 +212,9 @@ class _Projection:
     def __call__(self, v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, backend: str | None) -> torch.Tensor:
         backend = get_projection_backend() if backend is None else _check_backend(backend)
         shape = v.shape
-        vf, xf, e = _flat_inputs(v, x, eps)
+        vf, xf, e, order = _flat_inputs(v, x, eps)
         if not self.use_compiled(v, x, backend):
-            return self.eager(vf, xf, e).reshape(shape)
+            return from_rows(self.eager(vf, xf, e), shape, order)
         if self.compiled is None:
             self.compiled = torch.compile(self.eager)
         # the batch size varies (last batches, per-norm splits): one graph for all batch
@@ -218,7 +229,7 @@ class _Projection:
             self.broken = True
             warnings.warn(f"torch.compile of {self.name} failed ({type(err).__name__}: {str(err)[:300]}); "
                           f"using the eager code from now on", RuntimeWarning, stacklevel=3)
-        return out.reshape(shape)
+        return from_rows(out, shape, order)
 
 
 _L2 = _Projection(_l2_flat, "project_l2_box")
@@ -245,6 +256,7 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Returns
     -------
     torch.Tensor, shape (B, ...)
+        In ``v``'s dtype and memory layout.
     """
     return _L2(v, x, eps, backend)
 
@@ -276,5 +288,6 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Returns
     -------
     torch.Tensor, shape (B, ...)
+        In ``v``'s dtype and memory layout.
     """
     return _L1(v, x, eps, backend)
