@@ -20,7 +20,8 @@ from .profiles import study_size
 from .provenance import provenance, record_revision, start_clock
 from .study import load_result, new_model, revision_folder, study_data, study_threats, unit_from_name, weights_digest
 
-__all__ = ["reattack_robust_points", "reattack_frame", "full_autoattack_frame", "CHECKS_DIR", "FULL_AUTOATTACK_DIR"]
+__all__ = ["reattack_robust_points", "reattack_frame", "full_autoattack_frame", "full_autoattack_checks", "CHECKS_DIR",
+           "FULL_AUTOATTACK_DIR"]
 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
 # the full standard AutoAttack on the cpu study's Table 1 models (scripts/full_autoattack_check.py)
@@ -157,7 +158,19 @@ def reattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = CHECKS
     return frame
 
 
-def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR):
+def full_autoattack_checks(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR) -> dict[str, dict]:
+    """The finished full-AutoAttack checks of a profile, ``{unit name: check}`` (``<profile>_<unit>.json``).
+
+    Models that were not evaluated (``.diverged.json``) are left out; a missing folder gives ``{}``.
+    """
+    folder = pathlib.Path(checks_dir)
+    paths = sorted(p for p in folder.glob(f"{profile}_*.json") if not p.name.endswith(".diverged.json"))
+    checks = [json.loads(p.read_text()) for p in paths]
+    return {c["unit"]: c for c in checks}
+
+
+def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR,
+                          missing_ok: bool = False):
     """Per Table 1 model, the recorded two-APGD figures next to those with the full standard AutoAttack (percent).
 
     Reads the checks of ``scripts/full_autoattack_check.py``: each model was trained again at
@@ -165,18 +178,22 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     predictions), and attacked with ``evaluate_robustness(method="autoattack-standard")``
     (APGD-CE, APGD-T, FAB-T, Square) on the points the recorded evaluation left robust; a
     point is robust under the full evaluation if both leave it robust, so the full figure is
-    never above the recorded one.
+    never above the recorded one. The script checks the records of ``data/results/<profile>/``
+    (code revision 1, unless a check says otherwise in ``code_revision``).
 
     Parameters
     ----------
     profile : str
     checks_dir : path-like
+    missing_ok : bool
+        If no check is recorded, return an empty frame whose ``attrs["source"]`` says so
+        instead of raising.
 
     Returns
     -------
     pandas.DataFrame
-        One row per checked model (index: the scheme's label), columns a MultiIndex
-        (threat in ``Linf, L2, L1, union``; ``"two APGDs"`` = the recorded evaluation,
+        One row per checked model (index: the scheme's label as it ran, with its seed), columns a
+        MultiIndex (threat in ``Linf, L2, L1, union``; ``"two APGDs"`` = the recorded evaluation,
         ``"full AutoAttack"``, ``"broken"`` = points only the full attack broke).
         ``attrs["source"]`` says what was compared and how many models are checked,
         ``attrs["diverged"]`` lists models not evaluated because the retrained model did not
@@ -185,19 +202,23 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     Raises
     ------
     FileNotFoundError
-        If no check is recorded for the profile.
+        If no check is recorded for the profile (and ``missing_ok`` is false).
     """
     import pandas as pd
 
-    from .tables import SCHEME_LABELS
+    from .tables import unit_label
 
     folder = pathlib.Path(checks_dir)
-    checked = sorted(folder.glob(f"{profile}_*.json"))
-    done = [json.loads(p.read_text()) for p in checked if not p.name.endswith(".diverged.json")]
-    diverged = [json.loads(p.read_text()) for p in checked if p.name.endswith(".diverged.json")]
+    done = list(full_autoattack_checks(profile, folder).values())
+    diverged = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{profile}_*.diverged.json"))]
     if not done and not diverged:
-        raise FileNotFoundError(f"no full-AutoAttack check recorded for profile {profile} in {folder}; "
-                                f"run python scripts/full_autoattack_check.py run")
+        message = (f"no full-AutoAttack check recorded for profile {profile} in {folder}; "
+                   f"run python scripts/full_autoattack_check.py run")
+        if not missing_ok:
+            raise FileNotFoundError(message)
+        frame = pd.DataFrame()
+        frame.attrs.update(source=message, diverged={}, provenance="")
+        return frame
     rows = {}
     for check in done:
         unit = unit_from_name(check["unit"])
@@ -209,7 +230,7 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
             if broken is None:  # the union: points robust before and not after
                 broken = round((check["recorded"][threat] - check["worst_case"][threat]) * check["n_points"])
             row[(threat, "broken")] = broken
-        rows[f"{SCHEME_LABELS.get(unit.scheme, unit.scheme)} (seed {unit.seed})"] = row
+        rows[f"{unit_label(unit, check.get('code_revision', 1))} (seed {unit.seed})"] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     if len(frame):
         frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["threat", "evaluation"])

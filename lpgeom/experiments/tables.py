@@ -1,29 +1,90 @@
-"""Tables of recorded results next to the paper's, each labelled with its source and provenance."""
+"""Tables of recorded results next to the paper's, each labelled with its source and provenance.
+
+One table shows one code revision (:data:`~lpgeom.experiments.provenance.CODE_REVISIONS`),
+never a mixture. The book's main table of a group is the newest revision whose units are
+*all* recorded (:func:`complete_revision`); a newer revision that is partly recorded is shown
+beside it as an "in progress" table (:func:`study_tables`), with its coverage and what
+changed. Rows may use the full standard AutoAttack's figure where its check of that very
+record exists (``checks_dir``), and say so in their ``evaluation`` column.
+"""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 from ..training import scheme_labels
 from .paper_tables import RESULTS_DIR
-from .profiles import study_size
-from .provenance import CODE_REVISIONS, record_revision
-from .study import SINGLE, load_result, plan, recorded_revisions, revision_folder, unit_from_name
+from .profiles import StudySize, study_size
+from .provenance import CODE_REVISIONS
+from .study import SINGLE, Unit, load_result, plan, recorded_revisions, revision_folder, unit_from_name
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
-           "group_revision", "SINGLE", "l2_curves", "benchmark_record"]
+           "group_revision", "complete_revision", "shown_revision", "planned_units", "unit_label", "revision_note",
+           "SCHEME_AS_RECORDED", "REVISION_PLANS", "GROUP_SINCE", "StudyTables", "study_tables", "msd_note", "SINGLE", "l2_curves", "benchmark_record", "TWO_APGDS",
+           "FULL_AUTOATTACK"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
 SCHEME_LABELS = scheme_labels()  # the registry's labels (lpgeom.training.registry), one place
 
+#: Per code revision, the registered scheme a recorded scheme name ran as, where it is not the
+#: name itself: revision 1's "msd" took Maini et al.'s top-k l_1 step (today's "msd-topk"),
+#: the variant the paper says it did not use; from revision 2 on "msd" is the paper's MSD.
+SCHEME_AS_RECORDED: dict[int, dict[str, str]] = {1: {"msd": "msd-topk"}}
+#: Per code revision, the study sizes its records were planned with, where they differ from
+#: today's profile: revision 1's Table 1 has one seed per scheme (3 seeds came with revision 2).
+REVISION_PLANS: dict[int, dict[str, object]] = {1: {"table1_seeds": (0,)}}
+#: Groups planned only from a code revision on: the calibrated-sampling experiment (issue 12)
+#: came with revision 2; its revision-1 units (l_inf-AT, E-AT) belong to other tables.
+GROUP_SINCE: dict[str, int] = {"calibrated": 2}
 
-def _row(record: dict) -> dict:
-    rep = record["report"]
-    row = {"clean": 100 * rep["clean_accuracy"]}
-    row.update({k.lower(): 100 * v for k, v in rep["robust_accuracy"].items()})
-    row["union"] = 100 * rep["union_accuracy"]
-    row["time_per_epoch_s"] = record.get("time_per_epoch_s")
-    return row
+TWO_APGDS = "APGD-CE + APGD-T"  # the paper's evaluation (pyautoattack's two APGDs)
+FULL_AUTOATTACK = "full AutoAttack"  # + FAB-T and Square (scripts/full_autoattack_check.py)
+
+
+def _revision_size(size: StudySize, revision: int) -> StudySize:
+    return dataclasses.replace(size, **REVISION_PLANS.get(revision, {}))
+
+
+def planned_units(group: str, profile: str | None = None, revision: int = max(CODE_REVISIONS)) -> list[Unit]:
+    """The units of ``group`` at ``profile`` as planned when ``revision``'s records were made (:data:`REVISION_PLANS`).
+
+    Empty for a revision before the group existed (:data:`GROUP_SINCE`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown group or a revision :data:`~lpgeom.experiments.provenance.CODE_REVISIONS` does not list.
+    """
+    if revision not in CODE_REVISIONS:
+        raise ValueError(f"revision must be one of {sorted(CODE_REVISIONS)}, got {revision!r}")
+    units = plan(_revision_size(study_size(profile), revision), [group])[group]
+    return units if revision >= GROUP_SINCE.get(group, 1) else []
+
+
+def unit_label(unit: Unit, revision: int = max(CODE_REVISIONS)) -> str:
+    """A unit's row label: its scheme's label as it ran at ``revision`` (:data:`SCHEME_AS_RECORDED`), fine-tuning spelt out."""
+    def label(scheme: str) -> str:
+        scheme = SCHEME_AS_RECORDED.get(revision, {}).get(scheme, scheme)
+        return SCHEME_LABELS.get(scheme, scheme)
+
+    if unit.init is None:
+        return label(unit.scheme)
+    start = unit_from_name(unit.init)
+    return f"{label(start.scheme)} + FT {label(unit.scheme)} ({unit.epochs} ep)"
+
+
+def revision_note(revision: int, group: str, profile: str | None = None) -> str:
+    """What a revision's table of ``group`` is: the revision's code (CODE_REVISIONS) and seeds per row."""
+    counts: dict[Unit, int] = {}
+    units = planned_units(group, profile, revision)
+    if not units:
+        return f"code revision {revision}: {CODE_REVISIONS[revision]}; the group was not planned at this revision"
+    for u in units:
+        counts[dataclasses.replace(u, seed=0)] = counts.get(dataclasses.replace(u, seed=0), 0) + 1
+    low, high = min(counts.values()), max(counts.values())
+    seeds = f"{low} seed{'s' * (low != 1)}" if low == high else f"{low} to {high} seeds"
+    return f"code revision {revision}: {CODE_REVISIONS[revision]}; {seeds} per row"
 
 
 def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RESULTS_DIR) -> str:
@@ -46,58 +107,189 @@ def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RE
     chosen = os.environ.get(RESULTS_PROFILE_VAR)
     if chosen:
         return study_size(chosen).name
-    return next((name for name in reversed(PROFILES) if coverage(group, name, results_dir)[0]), "smoke")
+    return next((name for name in reversed(PROFILES) if group_revision(group, name, results_dir) is not None), "smoke")
+
+
+def _recorded(group: str, profile: str | None, results_dir, revision: int) -> list[Unit]:
+    return [u for u in planned_units(group, profile, revision) if load_result(results_dir, study_size(profile).name, u,
+                                                                             revision) is not None]
 
 
 def group_revision(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> int | None:
-    """The code revision whose results a table of ``group`` shows: the newest with a recorded unit (None: none)."""
-    size = study_size(profile)
-    units = plan(size, [group])[group]
-    found = {r for u in units for r in recorded_revisions(results_dir, size.name, u)}
+    """The newest code revision with at least one recorded unit of ``group`` (None: none recorded)."""
+    name = study_size(profile).name
+    found = {r for r in CODE_REVISIONS for u in planned_units(group, name, r) if r in recorded_revisions(results_dir, name, u)}
     return max(found) if found else None
+
+
+def complete_revision(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> int | None:
+    """The newest code revision at which every planned unit of ``group`` is recorded (None: no revision is complete).
+
+    The plan is the one that revision's records were made with (:data:`REVISION_PLANS`).
+    """
+    done = [r for r in CODE_REVISIONS if planned_units(group, profile, r)
+            and len(_recorded(group, profile, results_dir, r)) == len(planned_units(group, profile, r))]
+    return max(done) if done else None
+
+
+def shown_revision(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> int | None:
+    """The revision a table of ``group`` shows by default: the newest complete one, else the newest recorded one."""
+    complete = complete_revision(group, profile, results_dir)
+    return complete if complete is not None else group_revision(group, profile, results_dir)
 
 
 def coverage(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
              revision: int | None = None) -> tuple[int, int]:
-    """(recorded, planned) number of units of ``group`` at ``profile`` and ``revision`` (None: :func:`group_revision`)."""
-    size = study_size(profile)
-    units = plan(size, [group])[group]
-    revision = group_revision(group, size.name, results_dir) if revision is None else revision
+    """(recorded, planned) number of units of ``group`` at ``profile`` and ``revision`` (None: :func:`shown_revision`)."""
+    revision = shown_revision(group, profile, results_dir) if revision is None else revision
     if revision is None:
-        return 0, len(units)
-    return sum(load_result(results_dir, size.name, u, revision) is not None for u in units), len(units)
+        return 0, len(planned_units(group, profile))
+    return len(_recorded(group, profile, results_dir, revision)), len(planned_units(group, profile, revision))
+
+
+def _figures(record: dict) -> dict[str, float]:
+    rep = record["report"]
+    return {**{k.lower(): 100 * v for k, v in rep["robust_accuracy"].items()}, "union": 100 * rep["union_accuracy"]}
+
+
+def _evaluation(record: dict) -> str:
+    method = record["report"].get("method")
+    return TWO_APGDS if method == "autoattack" else f"lpgeom {method}" if method else "unknown"
+
+
+def _full_check(record: dict, check: dict | None) -> dict[str, float] | None:
+    """The full-AutoAttack figures of ``check`` if it checked exactly this record's evaluation, else None."""
+    if check is None:
+        return None
+    rep = record["report"]
+    if check.get("recorded") != {**rep["robust_accuracy"], "union": rep["union_accuracy"]}:
+        return None
+    return {k.lower(): 100 * v for k, v in check["worst_case"].items()}
 
 
 def results_frame(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
-                  revision: int | None = None):
-    """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent.
+                  revision: int | None = None, checks_dir: str | pathlib.Path | None = None):
+    """Our recorded results for a group (``"table1"``, ``"table6"``...) as a DataFrame in percent, one row per unit.
 
-    All rows come from one code revision (``revision``; None: the newest with a recorded unit
-    of the group), never a mixture: records of another attack or training code are another
-    experiment. Rows that have not been run yet are missing; ``frame.attrs["source"]`` names
-    the profile, the code revision and, if the group is incomplete, how many of its units are
-    recorded; ``frame.attrs["code_revision"]`` holds the revision.
+    Parameters
+    ----------
+    group : str
+    profile : str, optional
+    results_dir : path-like
+    revision : int, optional
+        The code revision shown; None: :func:`shown_revision` (the newest complete one). All rows
+        come from it, never a mixture.
+    checks_dir : path-like, optional
+        Folder of full-AutoAttack checks (``<profile>_<unit>.json``,
+        :data:`~lpgeom.experiments.attack_strength.FULL_AUTOATTACK_DIR`). Where a check of this
+        very record exists (its recorded figures equal the record's), the row takes the check's
+        figures, the lower ones, and its ``evaluation`` says ``"full AutoAttack"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model`` (label as the scheme ran at that revision, :func:`unit_label`),
+        ``unit``, ``seed``, ``clean``, ``linf``, ``l2``, ``l1``, ``union``, ``time_per_epoch_s``,
+        ``evaluation``. Unrecorded units are missing; ``attrs["source"]`` names the profile,
+        the revision and, if incomplete, how many units are recorded; ``attrs["code_revision"]``,
+        ``attrs["coverage"]`` (recorded, planned) and ``attrs["revision_note"]`` (:func:`revision_note`).
     """
     import pandas as pd
 
+    from .attack_strength import full_autoattack_checks
+
     size = study_size(profile)
-    revision = group_revision(group, size.name, results_dir) if revision is None else revision
+    revision = shown_revision(group, size.name, results_dir) if revision is None else revision
+    checks = full_autoattack_checks(size.name, checks_dir) if checks_dir is not None else {}
     rows = []
-    for unit in plan(size, [group])[group] if revision is not None else []:
+    for unit in planned_units(group, size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)
         if record is None:
             continue
-        label = SCHEME_LABELS.get(unit.scheme, unit.scheme)
-        if unit.init is not None:
-            source = unit.init.split("_")[0]
-            label = f"{SCHEME_LABELS.get(source, source)} + FT {SCHEME_LABELS.get(unit.scheme, unit.scheme)} ({unit.epochs} ep)"
-        rows.append({"model": label, "seed": unit.seed, **_row(record)})
+        figures, evaluation = _figures(record), _evaluation(record)
+        full = _full_check(record, checks.get(unit.name))
+        if full is not None:
+            figures, evaluation = {k: min(v, full[k]) for k, v in figures.items()}, FULL_AUTOATTACK
+        rows.append({"model": unit_label(unit, revision), "unit": unit.name, "seed": unit.seed,
+                     "clean": 100 * record["report"]["clean_accuracy"], **figures,
+                     "time_per_epoch_s": record.get("time_per_epoch_s"), "evaluation": evaluation})
     frame = pd.DataFrame(rows)
-    planned = len(plan(size, [group])[group])
+    planned = len(planned_units(group, size.name, revision or max(CODE_REVISIONS)))
     missing = "" if len(rows) == planned else f", {len(rows)} of {planned} units recorded"
     frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
     frame.attrs["code_revision"] = revision
+    frame.attrs["coverage"] = (len(rows), planned)
+    frame.attrs["revision_note"] = revision_note(revision, group, size.name) if revision is not None else ""
     return frame
+
+
+def msd_note(revision: int) -> str:
+    """Which MSD a revision's ``msd`` rows are (for every table that compares MSD)."""
+    ran_as = SCHEME_AS_RECORDED.get(revision, {}).get("msd", "msd")
+    if ran_as == "msd":
+        return (f"code revision {revision}: {SCHEME_LABELS['msd']} is the paper's MSD (Maini et al.'s scheme with "
+                f"SLIDE's l_1 step, as Croce & Hein ran it)")
+    return (f"code revision {revision}: its MSD row is {SCHEME_LABELS[ran_as]}, the variant the paper says it did not "
+            f"use (it reports significantly worse results with it and runs MSD with SLIDE's l_1 step); "
+            f"from code revision 2 on, the study trains the paper's MSD")
+
+
+@dataclasses.dataclass
+class StudyTables:
+    """A group's tables as the book shows them, one row per model with mean ± std over seeds.
+
+    Attributes
+    ----------
+    main : pandas.DataFrame or None
+        :func:`~lpgeom.experiments.seeds.seed_summary` of the newest complete revision (None:
+        no revision is complete).
+    in_progress : pandas.DataFrame or None
+        The same for a newer, partly recorded revision (None: there is none). Its
+        ``attrs["coverage"]`` is (recorded, planned) units, ``attrs["revision_note"]`` says
+        what differs.
+    """
+
+    group: str
+    main: object | None
+    in_progress: object | None
+
+    def notes(self) -> list[str]:
+        """One line per table shown: revision, coverage, what the revision is; MSD's variant where MSD is a row."""
+        lines = []
+        for kind, table in (("main table", self.main), ("in progress", self.in_progress)):
+            if table is None:
+                continue
+            k, n = table.attrs["coverage"]
+            lines.append(f"{kind}: {table.attrs['source']} ({k} of {n} units); {table.attrs['revision_note']}")
+            if any(str(m).startswith(SCHEME_LABELS["msd"]) for m in table.index):
+                lines.append(f"{kind}: {msd_note(table.attrs['code_revision'])}")
+        return lines or [f"no recorded results for {self.group}"]
+
+
+def study_tables(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+                 checks_dir: str | pathlib.Path | None = None) -> StudyTables:
+    """The book's tables of ``group``: the newest complete revision, and a newer one in progress if any.
+
+    Parameters
+    ----------
+    group, profile, results_dir
+        As :func:`results_frame`.
+    checks_dir : path-like, optional
+        Full-AutoAttack checks applied where they checked the very record (:func:`results_frame`).
+
+    Returns
+    -------
+    StudyTables
+        Both tables summarised over seeds (:func:`~lpgeom.experiments.seeds.seed_summary`),
+        each with its frame's ``attrs``; never one table mixing revisions.
+    """
+    from .seeds import seed_summary
+
+    main = complete_revision(group, profile, results_dir)
+    newest = group_revision(group, profile, results_dir)
+    frames = [None if r is None else seed_summary(results_frame(group, profile, results_dir, r, checks_dir))
+              for r in (main, newest if newest is not None and (main is None or newest > main) else None)]
+    return StudyTables(group, *frames)
 
 
 def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
@@ -135,38 +327,47 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
             f"{len(files)} units, finished between {prov['ended']} and {last['ended']}.")
 
 
-def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR):
+def sampling_history(unit_name: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+                     revision: int | None = None):
     """E-AT's sampling probabilities and running robust errors over training (from the recorded metrics).
+
+    ``revision``: the code revision of the record (None: the newest that has one), in
+    ``attrs["code_revision"]``; pass the revision of the table shown next to it.
 
     Raises
     ------
     FileNotFoundError
-        If the unit has no recorded result for the profile.
+        If the unit has no recorded result for the profile (at that revision).
     """
     import pandas as pd
 
     size = study_size(profile)
-    record = load_result(results_dir, size.name, unit_from_name(unit_name))
+    unit = unit_from_name(unit_name)
+    revision = (recorded_revisions(results_dir, size.name, unit) or [None])[-1] if revision is None else revision
+    record = load_result(results_dir, size.name, unit, revision) if revision is not None else None
     if record is None:
-        raise FileNotFoundError(f"no recorded result for {unit_name} in {pathlib.Path(results_dir) / size.name}; "
-                                f"run python -m lpgeom reproduce --profile {size.name}")
+        raise FileNotFoundError(f"no recorded result for {unit_name} in {pathlib.Path(results_dir) / size.name} "
+                                f"(code revision {revision}); run python -m lpgeom reproduce --profile {size.name}")
     steps = record.get("history", [])
     cols = ["global_step", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf"]
-    return pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
+    frame = pd.DataFrame([{c: s.get(c) for c in cols} for s in steps if "p_L1" in s])
+    frame.attrs["code_revision"] = revision
+    return frame
 
 
-def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> dict[str, dict]:
+def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
+              revision: int | None = None) -> dict[str, dict]:
     """Recorded l_2 robustness curves (Figure 1 analogue) of l_2-AT and E-AT: {label: {"eps": [...], "accuracy": [...]}}.
 
-    Both from one code revision (:func:`group_revision` of ``"figure1"``).
+    Both from one code revision (``revision``; None: :func:`shown_revision` of ``"figure1"``).
     """
     size = study_size(profile)
-    revision = group_revision("figure1", size.name, results_dir)
+    revision = shown_revision("figure1", size.name, results_dir) if revision is None else revision
     out = {}
-    for unit in plan(size, ["figure1"])["figure1"] if revision is not None else []:
+    for unit in planned_units("figure1", size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)
         if record and record.get("l2_curve"):
-            out[SCHEME_LABELS[unit.scheme]] = record["l2_curve"]
+            out[unit_label(unit, revision)] = record["l2_curve"]
     return out
 
 

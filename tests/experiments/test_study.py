@@ -215,7 +215,7 @@ def test_results_of_different_code_revisions_never_share_a_table(tmp_path):
     newer = {"report": {**report, "union_accuracy": 0.1}, "provenance": {"code_revision": CODE_REVISION}}
     (tmp_path / revision_folder("smoke")).mkdir(parents=True)
     (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps(newer))
-    frame = results_frame("table1", "smoke", tmp_path)
+    frame = results_frame("table1", "smoke", tmp_path, revision=CODE_REVISION)  # default: the complete revision 1
     assert len(frame) == 1 and frame.union.iloc[0] == pytest.approx(10.0), "the newest revision alone, not a mixture"
     assert f"code revision {CODE_REVISION}, 1 of {len(units)} units recorded" in frame.attrs["source"]
     assert len(results_frame("table1", "smoke", tmp_path, revision=1)) == len(units)

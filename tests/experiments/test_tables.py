@@ -3,13 +3,23 @@ import json
 import pytest
 
 from lpgeom.experiments import SIZES, Unit, coverage, recorded_profile, results_frame
+from lpgeom.experiments.study import revision_folder
+from lpgeom.experiments.tables import (FULL_AUTOATTACK, TWO_APGDS, complete_revision, planned_units, study_tables,
+                                       unit_label)
 
 
-def _record(folder, unit: Unit, profile: str):
+def _record(folder, unit: Unit, profile: str, union: float = 0.2, revision: int = 1, history=None):
     folder.mkdir(parents=True, exist_ok=True)
-    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": 0.2}
-    (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "time_per_epoch_s": 1.0,
-                                                          "provenance": {"profile": profile}}))
+    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": union,
+              "method": "autoattack"}
+    prov = {"profile": profile, **({"code_revision": revision} if revision > 1 else {})}
+    (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "time_per_epoch_s": 1.0, "provenance": prov,
+                                                          "history": history or []}))
+
+
+def _record_all(root, units, profile, revision, union=lambda unit: 0.2):
+    for unit in units:
+        _record(root / revision_folder(profile, revision), unit, profile, union(unit), revision)
 
 
 def test_recorded_profile_prefers_the_largest_recorded_scale(tmp_path, monkeypatch):
@@ -20,7 +30,7 @@ def test_recorded_profile_prefers_the_largest_recorded_scale(tmp_path, monkeypat
     _record(tmp_path / "cpu", Unit("eat", SIZES["cpu"].epochs), "cpu")
     assert recorded_profile("table1", tmp_path) == "cpu"
     assert recorded_profile("table9", tmp_path) == "smoke", "the choice is per group"
-    n_table1 = len(SIZES["cpu"].schemes) * len(SIZES["cpu"].table1_seeds)
+    n_table1 = len(SIZES["cpu"].schemes)  # revision 1's Table 1 was planned with one seed per scheme
     assert coverage("table1", "cpu", tmp_path) == (1, n_table1)
     frame = results_frame("table1", "cpu", tmp_path)
     assert list(frame.model) == ["E-AT (l_1 + l_inf)"] and frame.union.iloc[0] == pytest.approx(20.0)
@@ -74,3 +84,79 @@ def test_provenance_note_flags_records_whose_commit_was_read_at_writing_time(tmp
     assert "for 1 of the units, the commit checked out when the record was written" in provenance_note("smoke", tmp_path)
     (tmp_path / "smoke" / "u0.json").unlink()
     assert "checked out when" not in provenance_note("smoke", tmp_path)
+
+
+def test_the_main_table_is_the_newest_complete_revision_and_a_partial_newer_one_is_in_progress(tmp_path):
+    """Recording part of revision 2 must not flip the book's table away from the complete revision 1."""
+    r1, r2 = planned_units("table1", "cpu", 1), planned_units("table1", "cpu", 2)
+    assert len(r1) == len(SIZES["cpu"].schemes) and len(r2) == 3 * len(r1), "revision 1 had 1 seed, revision 2 has 3"
+    _record_all(tmp_path, r1, "cpu", 1)
+    assert complete_revision("table1", "cpu", tmp_path) == 1
+    _record_all(tmp_path, r2[:4], "cpu", 2, union=lambda u: 0.1 + 0.01 * u.seed)  # linf seeds 0-2, l2 seed 0
+    assert complete_revision("table1", "cpu", tmp_path) == 1
+    frame = results_frame("table1", "cpu", tmp_path)
+    assert frame.attrs["code_revision"] == 1 and len(frame) == len(r1) and frame.union.max() == pytest.approx(20.0)
+    assert results_frame("table1", "cpu", tmp_path, revision=2).attrs["coverage"] == (4, len(r2)), "explicit override"
+    tables = study_tables("table1", "cpu", tmp_path)
+    assert tables.main.attrs["code_revision"] == 1 and tables.in_progress.attrs["code_revision"] == 2
+    progress = tables.in_progress
+    assert list(progress.index) == ["l_inf-AT", "l_2-AT"] and list(progress.seeds) == [3, 1]
+    assert progress.loc["l_inf-AT", "union"] == pytest.approx(11.0)
+    assert progress.loc["l_inf-AT", "union_std"] == pytest.approx(1.0)
+    notes = "\n".join(tables.notes())
+    assert f"in progress: lpgeom, fashion_mnist, small_cnn, profile cpu, code revision 2, 4 of {len(r2)} units" in notes
+    assert "faithful to AutoAttack" in notes and "SLIDE" in notes and "3 seeds per row" in notes
+    _record_all(tmp_path, r2, "cpu", 2)
+    tables = study_tables("table1", "cpu", tmp_path)
+    assert complete_revision("table1", "cpu", tmp_path) == 2 and tables.in_progress is None
+    assert tables.main.attrs["code_revision"] == 2 and set(tables.main.seeds) == {3}
+
+
+def test_nothing_complete_shows_only_the_revision_in_progress(tmp_path):
+    units = planned_units("calibrated", "cpu", 2)
+    assert planned_units("calibrated", "cpu", 1) == [], "the calibrated experiment came with revision 2"
+    _record(tmp_path / "cpu", units[0], "cpu")  # l_inf-AT at revision 1 belongs to other tables
+    assert study_tables("calibrated", "cpu", tmp_path).in_progress is None
+    _record_all(tmp_path, units[:2], "cpu", 2)
+    tables = study_tables("calibrated", "cpu", tmp_path)
+    assert tables.main is None and tables.in_progress.attrs["coverage"] == (2, len(units))
+    assert study_tables("table9", "cpu", tmp_path).notes() == ["no recorded results for table9"]
+
+
+def test_msd_rows_are_named_for_the_l1_step_they_ran():
+    msd = Unit("msd", 5)
+    assert unit_label(msd, 1) == "MSD (Maini et al.'s top-k l_1 step)"
+    assert unit_label(msd, 2) == "MSD"
+    assert unit_label(Unit("eat", 3, 0, "msd_e5_s0"), 1).startswith("MSD (Maini et al.'s top-k l_1 step) + FT")
+
+
+def test_msd_note_where_msd_is_compared(tmp_path):
+    _record_all(tmp_path, planned_units("table1", "cpu", 1), "cpu", 1)
+    notes = study_tables("table1", "cpu", tmp_path).notes()
+    assert any("did not use" in n and "SLIDE" in n for n in notes)
+    assert not any("did not use" in n for n in study_tables("table6", "cpu", tmp_path).notes())
+
+
+def _full_check(unit, recorded, worst):
+    return {"unit": unit, "n_points": 1000, "recorded": recorded, "worst_case": worst, "broken_by_standard": {},
+            "recorded_settings": {}, "provenance": {"command": "c", "commit": "abc"}}
+
+
+def test_full_autoattack_figure_replaces_the_two_apgds_only_for_the_record_it_checked(tmp_path):
+    units = planned_units("table1", "cpu", 1)
+    _record_all(tmp_path / "results", units, "cpu", 1)
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    recorded = {"Linf": 0.5, "L2": 0.4, "L1": 0.3, "union": 0.2}
+    worst = {"Linf": 0.45, "L2": 0.1, "L1": 0.3, "union": 0.05}
+    (checks / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", recorded, worst)))
+    stale = {**recorded, "union": 0.25}  # a check of another evaluation of l2_e5_s0: not applied
+    (checks / "cpu_l2_e5_s0.json").write_text(json.dumps(_full_check("l2_e5_s0", stale, worst)))
+    frame = results_frame("table1", "cpu", tmp_path / "results", checks_dir=checks).set_index("unit")
+    assert frame.loc["eat_e5_s0", "evaluation"] == FULL_AUTOATTACK and frame.loc["eat_e5_s0", "union"] == pytest.approx(5.0)
+    assert frame.loc["eat_e5_s0", "l2"] == pytest.approx(10.0) and frame.loc["eat_e5_s0", "clean"] == pytest.approx(80.0)
+    assert frame.loc["l2_e5_s0", "evaluation"] == TWO_APGDS and frame.loc["l2_e5_s0", "union"] == pytest.approx(20.0)
+    plain = results_frame("table1", "cpu", tmp_path / "results").set_index("unit")
+    assert (plain.evaluation == TWO_APGDS).all() and plain.loc["eat_e5_s0", "union"] == pytest.approx(20.0)
+    main = study_tables("table1", "cpu", tmp_path / "results", checks_dir=checks).main
+    assert main.loc["E-AT (l_1 + l_inf)", "evaluation"] == FULL_AUTOATTACK

@@ -1,0 +1,49 @@
+"""Seeds: mean ± std per model, and comparisons that rank only outside the spread."""
+import math
+
+import pandas as pd
+import pytest
+
+from lpgeom.experiments.seeds import compare_schemes, mean_std_table, seed_summary
+
+
+def _frame(rows):
+    frame = pd.DataFrame([{"model": m, "seed": s, "union": u, "evaluation": e} for m, s, u, e in rows])
+    frame.attrs["source"] = "test"
+    return frame
+
+
+ROWS = [("E-AT", 0, 44.0, "A"), ("E-AT", 1, 46.0, "A"), ("E-AT", 2, 45.0, "A"),
+        ("SAT", 0, 43.0, "A"), ("SAT", 1, 45.0, "B"), ("SAT", 2, 44.0, "A"),
+        ("l_inf-AT", 0, 4.0, "A"), ("l_inf-AT", 1, 6.0, "A"), ("MAX", 0, 47.0, "A")]
+
+
+def test_one_row_per_model_with_mean_std_and_seed_count():
+    summary = seed_summary(_frame(ROWS))
+    assert list(summary.index) == ["E-AT", "SAT", "l_inf-AT", "MAX"], "the frame's order"
+    assert summary.loc["E-AT", "union"] == pytest.approx(45.0) and summary.loc["E-AT", "union_std"] == pytest.approx(1.0)
+    assert list(summary.seeds) == [3, 3, 2, 1] and math.isnan(summary.loc["MAX", "union_std"])
+    assert summary.loc["SAT", "evaluation"] == "A (2 of 3 seeds), B (1 of 3 seeds)"
+    assert summary.attrs["source"] == "test"
+    table = mean_std_table(summary).set_index("model")
+    assert table.loc["E-AT", "union"] == "45.0 ± 1.0" and table.loc["MAX", "union"] == "47.0"
+
+
+def test_comparisons_rank_only_outside_the_spread():
+    summary = seed_summary(_frame(ROWS))
+    overlap = compare_schemes(summary, "E-AT", "SAT")
+    assert "E-AT 45.0 ± 1.0 (3 seeds) vs SAT 44.0 ± 1.0 (3 seeds)" in overlap and "does not rank them" in overlap
+    apart = compare_schemes(summary, "E-AT", "l_inf-AT")
+    assert "do not overlap; E-AT is higher by 40.0 points" in apart
+    single = compare_schemes(summary, "MAX", "E-AT")
+    assert "(1 seed)" in single and "does not rank them" in single
+    with pytest.raises(ValueError, match="no row 'AVG'"):
+        compare_schemes(summary, "AVG", "E-AT")
+    with pytest.raises(ValueError, match="metric must be a column"):
+        compare_schemes(summary, "MAX", "E-AT", metric="l3")
+
+
+def test_a_frame_without_seeds_is_refused_and_an_empty_one_is_empty():
+    with pytest.raises(ValueError, match="missing \\['seed'\\]"):
+        seed_summary(pd.DataFrame({"model": ["a"], "union": [1.0]}))
+    assert len(seed_summary(pd.DataFrame())) == 0
