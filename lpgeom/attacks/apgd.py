@@ -61,15 +61,18 @@ Example
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from ..threats import LpBall
-from .base import check_iterations, require_projection
+from .base import require_projection
 from .losses import LOSSES
 from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, raise_if_nonfinite,
                          resolve_generator, validate_attack_inputs)
 from .result import AttackResult, classified_correctly
+from .settings import check_count, check_flag, check_fraction, check_generator, check_positive, check_seed
 
 __all__ = ["APGD", "checkpoint_schedule"]
 
@@ -102,6 +105,25 @@ def checkpoint_schedule(n_iter: int, first_check: float = 0.22, shrinking: bool 
         points.append(k)
         length = max(length - decrease, minimum)
     return points
+
+
+def _checked_rule(threat: LpBall):
+    """The ball's APGD rule, refused with one sentence if a setting is out of range (a custom ball's)."""
+    rule = threat.apgd
+    problems = []
+    if not (isinstance(rule.step_factor, (int, float)) and math.isfinite(rule.step_factor) and rule.step_factor > 0):
+        problems.append(f"step_factor {rule.step_factor!r} (a finite number > 0)")
+    if not (isinstance(rule.momentum, (int, float)) and 0 <= rule.momentum <= 1):
+        problems.append(f"momentum {rule.momentum!r} (in [0, 1]; 0 means none)")
+    if not (isinstance(rule.first_check, (int, float)) and 0 < rule.first_check <= 1):
+        problems.append(f"first_check {rule.first_check!r} (in (0, 1])")
+    for name in ("sparsity_train", "sparsity_eval"):
+        value = getattr(rule, name)
+        if not (isinstance(value, (int, float)) and 0 < value <= 1):
+            problems.append(f"{name} {value!r} (in (0, 1])")
+    if problems:
+        raise ValueError(f"the {threat.name} ball's APGD rule has " + ", ".join(problems))
+    return rule
 
 
 def _view(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -141,17 +163,24 @@ class APGD:
                  random_start: bool = False, n_target_classes: int | None = None, sparsity: float | None = None,
                  seed: int | None = None) -> None:
         self.threat = require_projection(threat, "APGD")
-        if loss not in LOSSES:
+        if not isinstance(loss, str) or loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        self.n_iter, self.n_restarts = check_iterations(n_iter), check_iterations(n_restarts, "n_restarts")
-        self.n_target_classes = check_iterations(
+        self.n_iter, self.n_restarts = check_count(n_iter, "n_iter"), check_count(n_restarts, "n_restarts")
+        self.targets_given = n_target_classes is not None
+        self.n_target_classes = check_count(
             threat.autoattack_target_classes if n_target_classes is None else n_target_classes, "n_target_classes")
-        if sparsity is not None and not 0 < sparsity <= 1:
-            raise ValueError(f"sparsity must be in (0, 1], got {sparsity!r}")
-        rule = threat.apgd
-        self.loss, self.random_start, self.seed = loss, bool(random_start), seed
-        self.sparsity = sparsity if sparsity is not None else (rule.sparsity_eval if random_start else rule.sparsity_train)
+        rule = _checked_rule(threat)
+        self.loss, self.random_start, self.seed = loss, check_flag(random_start, "random_start"), check_seed(seed)
+        default = rule.sparsity_eval if self.random_start else rule.sparsity_train
+        self.sparsity = check_fraction(default if sparsity is None else sparsity, "sparsity")
         self.checkpoints = checkpoint_schedule(self.n_iter, rule.first_check, rule.shrinking_checks)
+
+    def _target_count(self, n_classes: int) -> int:
+        """How many target classes to attack: ``n_target_classes``, the default capped at ``n_classes - 1``."""
+        if self.targets_given and self.n_target_classes > n_classes - 1:
+            raise ValueError(f"n_target_classes={self.n_target_classes} but the model has {n_classes} classes: "
+                             f"at most {n_classes - 1} other classes can be targets")
+        return min(self.n_target_classes, n_classes - 1)
 
     def __repr__(self) -> str:
         return f"APGD({self.threat!r}, n_iter={self.n_iter}, loss={self.loss!r}, n_restarts={self.n_restarts})"
@@ -161,6 +190,7 @@ class APGD:
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
         check_model_input(model, x, same_device=True)
+        check_generator(generator, x.device)
         x = x.detach()
         loss_fn, targeted = LOSSES[self.loss]
         gen = resolve_generator(generator, self.seed, x.device) if self.random_start else None
@@ -173,7 +203,7 @@ class APGD:
                 clean_wrong = clean_logits.argmax(1) != y
                 if targeted:
                     order = clean_logits.float().sort(dim=1).indices
-                    k = min(self.n_target_classes, order.shape[1] - 1)
+                    k = self._target_count(order.shape[1])
                     targets = [order[:, -(j + 2)] for j in range(k)]  # 2nd, 3rd, ... most likely classes
             best: AttackResult | None = None
             for target in targets:

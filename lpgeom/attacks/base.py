@@ -9,7 +9,6 @@ a :class:`FixedStepAttack` subclass that implements :meth:`FixedStepAttack.direc
 """
 from __future__ import annotations
 
-import math
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -20,8 +19,9 @@ from .losses import LOSSES
 from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, resolve_generator,
                          validate_attack_inputs)
 from .result import AttackResult, BestTracker
+from .settings import check_count, check_flag, check_generator, check_positive, check_seed
 
-__all__ = ["Attack", "FixedStepAttack", "require_projection", "check_iterations"]
+__all__ = ["Attack", "FixedStepAttack", "require_projection"]
 
 
 @runtime_checkable
@@ -45,13 +45,6 @@ def require_projection(threat: LpBall, attack: str) -> LpBall:
         raise ValueError(f"{attack} needs a ball with a projection; the {threat.name} ball has none "
                          "(subclass LpBall for that norm and implement project())")
     return threat
-
-
-def check_iterations(n_iter: int, name: str = "n_iter") -> int:
-    """``n_iter`` as an int >= 1, else ``ValueError``."""
-    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {n_iter!r}")
-    return n_iter
 
 
 class FixedStepAttack:
@@ -85,15 +78,14 @@ class FixedStepAttack:
     def __init__(self, threat: LpBall, n_iter: int = 10, step_size: float | None = None, loss: str = "ce",
                  random_start: bool = False, seed: int | None = None) -> None:
         self.threat = require_projection(threat, type(self).__name__)
-        self.n_iter = check_iterations(n_iter)
-        if loss not in LOSSES or LOSSES[loss][1]:
+        self.n_iter = check_count(n_iter, "n_iter")
+        if not isinstance(loss, str) or loss not in LOSSES or LOSSES[loss][1]:
             untargeted = [name for name, (_, targeted) in LOSSES.items() if not targeted]
             raise ValueError(f"{type(self).__name__} takes an untargeted loss ({', '.join(untargeted)}), got {loss!r}")
-        if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, (int, float))
-                                      or not math.isfinite(step_size) or step_size <= 0):
-            raise ValueError(f"step_size must be positive and finite, got {step_size!r}")
-        self.step_size = float(step_size) if step_size is not None else threat.pgd_step_size(self.n_iter)
-        self.loss, self.random_start, self.seed = loss, bool(random_start), seed
+        self.step_size = (check_positive(step_size, "step_size") if step_size is not None
+                          else check_positive(threat.pgd_step_size(self.n_iter), f"{threat.name}.pgd_step_size"))
+        self.loss, self.random_start = loss, check_flag(random_start, "random_start")
+        self.seed = check_seed(seed)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.threat!r}, n_iter={self.n_iter}, step_size={self.step_size:g})"
@@ -106,6 +98,7 @@ class FixedStepAttack:
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
         check_model_input(model, x, same_device=True)
+        check_generator(generator, x.device)
         loss_fn, _ = LOSSES[self.loss]
         threat, step = self.threat, self.step_size
         with eval_mode(model):

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from .settings import check_generator
+
 __all__ = ["eval_mode", "loss_and_grad", "validate_attack_inputs", "check_model_input", "require_tensor", "check_logits",
            "raise_if_nonfinite", "resolve_generator", "FLOAT_DTYPES"]
 
@@ -241,10 +243,7 @@ def raise_if_nonfinite(nonfinite: torch.Tensor) -> None:
 def resolve_generator(generator: torch.Generator | None, seed: int | None, device: torch.device) -> torch.Generator:
     """The generator an attack draws from: the one passed (it must live on ``device``), else a new one on
     ``device`` seeded with ``seed`` (0 when ``None``)."""
+    check_generator(generator, device)
     if generator is None:
         return torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    if generator.device.type != torch.device(device).type:
-        raise ValueError(f"generator lives on {generator.device} but x is on {device}: pass a generator on x's device")
     return generator

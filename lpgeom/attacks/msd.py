@@ -24,10 +24,11 @@ import torch
 from torch import nn
 
 from ..threats import ThreatUnion
-from .base import check_iterations, require_projection
+from .base import require_projection
 from .losses import cross_entropy
 from .model_mode import check_model_input, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
 from .result import AttackResult, BestTracker
+from .settings import check_count, check_generator, check_positive, check_seed
 from .slide import slide_sparsity
 
 __all__ = ["MSD", "L1_STEPS"]
@@ -70,16 +71,20 @@ class MSD:
             require_projection(ball, "MSD")
         if l1_step not in L1_STEPS:
             raise ValueError(f"l1_step must be one of {', '.join(L1_STEPS)}, got {l1_step!r}")
-        if not (len(k_range) == 2 and all(isinstance(k, int) for k in k_range) and 1 <= k_range[0] <= k_range[1]):
+        if not (isinstance(k_range, (tuple, list)) and len(k_range) == 2
+                and all(isinstance(k, int) and not isinstance(k, bool) for k in k_range) and 1 <= k_range[0] <= k_range[1]):
             raise ValueError(f"k_range must be two integers 1 <= low <= high, got {k_range!r}")
+        if step_sizes is not None and not isinstance(step_sizes, dict):
+            raise TypeError(f"step_sizes must be a dict {{ball name: step}} or None, got {type(step_sizes).__name__}")
         unknown = set(step_sizes or {}) - set(threats.names)
         if unknown:
             raise ValueError(f"step_sizes names balls not in the union: {sorted(unknown)}; it has {', '.join(threats.names)}")
-        self.threats, self.n_iter, self.seed = threats, check_iterations(n_iter), seed
+        self.threats, self.n_iter, self.seed = threats, check_count(n_iter, "n_iter"), check_seed(seed)
         self.l1_step, self.k_range = l1_step, (int(k_range[0]), int(k_range[1]))
         self.percentile, self.slide_sparsity = float(percentile), slide_sparsity(percentile)
-        self.step_sizes = {b.name: b.pgd_step_size(self.n_iter) for b in threats}
-        self.step_sizes.update({name: float(v) for name, v in (step_sizes or {}).items()})
+        self.step_sizes = {b.name: check_positive(b.pgd_step_size(self.n_iter), f"{b.name}.pgd_step_size")
+                           for b in threats}
+        self.step_sizes.update({name: check_positive(v, f"step_sizes[{name!r}]") for name, v in (step_sizes or {}).items()})
 
     def __repr__(self) -> str:
         return f"MSD({self.threats!r}, n_iter={self.n_iter}, l1_step={self.l1_step!r})"
@@ -94,7 +99,11 @@ class MSD:
                  generator: torch.Generator | None = None) -> AttackResult:
         y = validate_attack_inputs(x, y)
         check_model_input(model, x, same_device=True)
+        check_generator(generator, x.device)
         x = x.detach()
+        if self.l1_step == "topk" and self.k_range[1] > x[0].numel():
+            raise ValueError(f"k_range={self.k_range} asks for up to {self.k_range[1]} coordinates per step but an "
+                             f"example has {x[0].numel()}")
         gen = resolve_generator(generator, self.seed, x.device)
         balls = list(self.threats)
         steps = [self.step_sizes[b.name] for b in balls]

@@ -15,6 +15,7 @@ import torch
 
 from ..threats import LpBall
 from .base import FixedStepAttack
+from .settings import check_fraction
 
 __all__ = ["PGD"]
 
@@ -44,9 +45,7 @@ class PGD(FixedStepAttack):
     def __init__(self, threat: LpBall, n_iter: int = 10, step_size: float | None = None, random_start: bool = False,
                  loss: str = "ce", sparsity: float | None = None, seed: int | None = None) -> None:
         super().__init__(threat, n_iter, step_size, loss, random_start, seed)
-        if sparsity is not None and not 0 < sparsity <= 1:
-            raise ValueError(f"sparsity must be in (0, 1], got {sparsity!r}")
-        self.sparsity = sparsity
+        self.sparsity = None if sparsity is None else check_fraction(sparsity, "sparsity")
 
     def direction(self, grad: torch.Tensor, x_cur: torch.Tensor) -> torch.Tensor:
         return self.threat.steepest_ascent(grad, x_cur, self.sparsity)
