@@ -6,6 +6,10 @@ panel            an ipywidgets panel: sliders for eps1, eps_inf, p, d; live radi
 sliders          plotly figures with sliders over precomputed frames (react in the static book)
 plotly_display   show_plotly: plotly figures that render in JupyterLab and in the offline book
 perturbations    real images next to their l_1 / l_2 / l_inf perturbations
+study            the recorded study: E-AT's sampling, l_2 curves, tables by code revision (mean ± std)
+robustness       bar charts of robustness reports, E-AT's P(l_1) over several runs
+norm_shares      Figure 3 analogue: MAX's and MSD's per-norm shares per epoch
+calibration      E-AT vs calibrated E-AT: union accuracy over seeds, P(l_1), the l_1 error estimates
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ _PUBLIC = {
     "plot_sampling_history": "lpgeom.viz.study",
     "plot_l2_curves": "lpgeom.viz.study",
     "side_by_side": "lpgeom.viz.study",
+    "show_study_tables": "lpgeom.viz.study",
+    "plot_norm_shares": "lpgeom.viz.norm_shares",
+    "plot_calibrated_sampling": "lpgeom.viz.calibration",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -1,7 +1,7 @@
-"""Figures of the recorded study: E-AT's sampling over training, l_2 robustness curves."""
+"""Figures and tables of the recorded study: E-AT's sampling over training, l_2 robustness curves, tables by revision."""
 from __future__ import annotations
 
-__all__ = ["plot_sampling_history", "plot_l2_curves", "side_by_side"]
+__all__ = ["plot_sampling_history", "plot_l2_curves", "side_by_side", "show_study_tables"]
 
 
 def plot_sampling_history(frame, title: str = "E-AT: sampling probabilities and running robust errors"):
@@ -54,3 +54,48 @@ def side_by_side(left, right, left_title: str, right_title: str, digits: int = 1
                 f"{frame.round(digits).to_html(index=False, na_rep='')}</div>")
 
     return HTML(block(left, left_title) + block(right, right_title))
+
+
+def show_study_tables(tables, paper=None, paper_title: str = "paper", digits: int = 1):
+    """A group's recorded tables as HTML: the complete revision next to the paper's, then any revision in progress.
+
+    Parameters
+    ----------
+    tables : lpgeom.experiments.StudyTables
+        From :func:`lpgeom.experiments.study_tables`: ``main`` (newest complete revision) and
+        ``in_progress`` (a newer, partly recorded one), each one row per model, mean ± std.
+    paper : pandas.DataFrame, optional
+        The paper's table, shown left of the main table.
+    paper_title : str
+    digits : int
+
+    Returns
+    -------
+    IPython.display.HTML
+        The tables, each titled with its source (profile, code revision, coverage), and one
+        line per note (:meth:`~lpgeom.experiments.StudyTables.notes`: what each revision is,
+        which MSD it ran).
+    """
+    import html
+
+    from IPython.display import HTML
+
+    from ..experiments import mean_std_table
+
+    def block(frame, title):
+        return (f"<div style='display:inline-block;vertical-align:top;margin-right:2em'><b>{html.escape(title)}</b>"
+                f"{frame.round(digits).to_html(index=False, na_rep='')}</div>")
+
+    parts = [block(paper, paper_title)] if paper is not None else []
+    if tables.main is not None:
+        parts.append(block(mean_std_table(tables.main, digits), f"ours: {tables.main.attrs['source']}"))
+    else:
+        parts.append(f"<div style='display:inline-block;vertical-align:top'><b>ours:</b> no code revision of "
+                     f"{html.escape(tables.group)} is completely recorded yet</div>")
+    if tables.in_progress is not None:
+        k, n = tables.in_progress.attrs["coverage"]
+        parts.append(f"<div><b>In progress ({k} of {n} units recorded): "
+                     f"{html.escape(tables.in_progress.attrs['source'])}</b>"
+                     f"{mean_std_table(tables.in_progress, digits).to_html(index=False, na_rep='')}</div>")
+    notes = "".join(f"<li>{html.escape(line)}</li>" for line in tables.notes())
+    return HTML("".join(parts) + f"<ul style='font-size:85%'>{notes}</ul>")

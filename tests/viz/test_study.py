@@ -28,3 +28,22 @@ def test_l2_curves_in_percent_with_both_radii_marked():
 def test_side_by_side_shows_both_tables_with_titles():
     html = side_by_side(pd.DataFrame({"union": [44.56]}), pd.DataFrame({"union": [41.0]}), "paper", "ours").data
     assert html.index("paper") < html.index("44.6") < html.index("ours") < html.index("41.0")
+
+
+def test_study_tables_show_the_complete_revision_and_the_one_in_progress():
+    from lpgeom.experiments import StudyTables
+    from lpgeom.viz.study import show_study_tables
+
+    def summary(revision, coverage, union, std):
+        frame = pd.DataFrame({"seeds": [3], "union": [union], "union_std": [std]}, index=pd.Index(["E-AT"], name="model"))
+        frame.attrs.update(source=f"profile cpu, code revision {revision}", coverage=coverage, code_revision=revision,
+                           revision_note=f"code revision {revision}: what it is")
+        return frame
+
+    tables = StudyTables("table1", summary(1, (9, 9), 44.6, float("nan")), summary(2, (4, 27), 41.04, 1.23))
+    html = show_study_tables(tables, pd.DataFrame({"union": [42.5]}), "paper").data
+    assert html.index("paper") < html.index("42.5") < html.index("code revision 1") < html.index("44.6")
+    assert "In progress (4 of 27 units recorded)" in html and "41.0 ± 1.2" in html
+    assert "in progress: profile cpu, code revision 2 (4 of 27 units); code revision 2: what it is" in html
+    html = show_study_tables(StudyTables("calibrated", None, summary(2, (1, 13), 30.0, float("nan")))).data
+    assert "no code revision of calibrated is completely recorded yet" in html
