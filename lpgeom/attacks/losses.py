@@ -26,8 +26,9 @@ def targeted_cross_entropy(logits: torch.Tensor, y: torch.Tensor, target: torch.
 def dlr(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
     """Difference of logits ratio (Croce & Hein 2020): -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3).
 
-    Scale invariant; needs at least 3 classes.
+    Scale invariant; needs at least 3 classes (``ValueError`` otherwise).
     """
+    _need_classes(logits, 3, "dlr")
     z = logits.float()
     top = z.sort(dim=1, descending=True).values
     z_y = z.gather(1, y[:, None]).squeeze(1)
@@ -36,12 +37,19 @@ def dlr(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = Non
 
 
 def targeted_dlr(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Targeted DLR: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2); needs at least 4 classes."""
+    """Targeted DLR: -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2); needs at least 4 classes (``ValueError`` otherwise)."""
+    _need_classes(logits, 4, "dlr-targeted")
     z = logits.float()
     top = z.sort(dim=1, descending=True).values
     z_y = z.gather(1, y[:, None]).squeeze(1)
     z_t = z.gather(1, target[:, None]).squeeze(1)
     return -(z_y - z_t) / (top[:, 0] - 0.5 * (top[:, 2] + top[:, 3]) + 1e-12)
+
+
+def _need_classes(logits: torch.Tensor, k: int, loss: str) -> None:
+    if logits.shape[1] < k:
+        raise ValueError(f"the {loss} loss needs a model with at least {k} classes, this one has {logits.shape[1]} "
+                         "(use loss='ce')")
 
 
 def margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -223,6 +223,9 @@ def check_logits(logits: torch.Tensor, y: torch.Tensor) -> None:
                         "their gradient (remove the cast or rounding at the end of the model)")
     if logits.ndim != 2 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"the model must return logits of shape ({y.shape[0]}, K), got shape {tuple(logits.shape)}")
+    if logits.shape[1] < 2:
+        raise ValueError(f"the model returns {logits.shape[1]} logit(s) per example: a classifier an attack can fool "
+                         "needs at least 2 classes")
     finite, y_max = torch.stack([torch.isfinite(logits).all().double(), y.max().double()]).tolist()
     if not finite:
         raise ValueError("the model returned NaN or infinite logits: no attack result can be trusted (check its "

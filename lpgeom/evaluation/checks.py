@@ -6,6 +6,7 @@ from torch import nn
 
 from ..attacks import check_model_input
 from ..attacks.model_mode import check_logits, eval_mode, require_tensor
+from ..attacks.settings import check_count, check_seed
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 
@@ -22,12 +23,12 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
     Raises
     ------
     ValueError
-        Unknown method, ``n_iter``/``batch_size``/``n_target_classes`` below 1, ``n_target_classes``
-        with a method other than ``"autoattack"``.
+        Unknown method, ``n_iter``/``batch_size``/``n_target_classes`` below 1 (``n_iter`` above
+        1e9), a seed outside [0, 2**64 - 1], ``n_target_classes`` with a method other than ``"autoattack"``.
     TypeError
         A count or seed that is not an int.
     """
-    if method not in methods:
+    if not isinstance(method, str) or method not in methods:
         raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r} (unknown method)")
     for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes), ("seed", seed)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -35,6 +36,11 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
     for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
         if value is not None and value < 1:
             raise ValueError(f"{arg} must be at least 1, got {value}")
+    if n_iter is not None:
+        check_count(n_iter, "n_iter")
+    if seed is None:
+        raise TypeError("seed must be an int in [0, 2**64 - 1], got None (the evaluation is always seeded)")
+    check_seed(seed)
     if n_target_classes is not None and method != "autoattack":
         raise ValueError(f"n_target_classes={n_target_classes} applies to method='autoattack' only, got method={method!r} "
                          "('autoattack-standard' uses AutoAttack's standard targets, 'apgd' has none)")

@@ -24,6 +24,8 @@ __all__ = ["evaluate_robustness", "autoattack_points", "standard_autoattack_poin
 #: ``"apgd"``: lpgeom's APGD-CE + APGD-DLR, fast, for monitoring.
 METHODS = ("autoattack", "autoattack-standard", "apgd")
 DEFAULT_ITERATIONS = {"autoattack": 100, "autoattack-standard": 100, "apgd": 20}
+#: the fewest classes a method works with: APGD-DLR needs 3, AutoAttack's targeted DLR 4
+MIN_CLASSES = {"autoattack": 4, "autoattack-standard": 4, "apgd": 3}
 PAPER_ATTACKS = ("apgd-ce", "apgd-t")
 STANDARD_ATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 SQUARE_QUERIES_PER_ITERATION = 50  # AutoAttack's standard: 5000 queries for 100 iterations
@@ -52,7 +54,9 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
 
     The standard version sets the per-norm rules (l_1: 5 APGD-CE restarts, 5 target classes,
     growing radii; l_inf, l_2: 1 restart, 9 target classes); ``attacks`` only selects which of
-    them run. The caller's global random state is left untouched (pyautoattack reseeds it).
+    them run. The standard number of target classes is capped at the model's classes minus one
+    (every other class), an explicit ``n_target_classes`` above that is refused. The caller's
+    global random state is left untouched (pyautoattack reseeds it).
 
     Returns
     -------
@@ -68,8 +72,17 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
 
     adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
-    targets = n_target_classes or ball.autoattack_target_classes
+    with torch.no_grad():
+        n_classes = model(x[:1].to(device)).shape[1]
+    if n_classes < MIN_CLASSES["autoattack"]:
+        raise ValueError(f"AutoAttack's APGD-T (targeted DLR) needs a model with at least {MIN_CLASSES['autoattack']} "
+                         f"classes, this one has {n_classes}: evaluate with method='apgd'")
+    if n_target_classes is not None and n_target_classes > n_classes - 1:
+        raise ValueError(f"n_target_classes={n_target_classes} but the model has {n_classes} classes: at most "
+                         f"{n_classes - 1} other classes can be targets")
+    targets = min(n_target_classes or ball.autoattack_target_classes, n_classes - 1)
     adversary.apgd_targeted.n_target_classes = targets
+    adversary.fab.n_target_classes = targets
     for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
         attack.n_iter = n_iter
     adversary.square.n_queries = SQUARE_QUERIES_PER_ITERATION * n_iter
@@ -256,7 +269,13 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         raise TypeError(f"threats must be a ThreatUnion or a non-empty list of LpBall, got {threats!r}")
     if len({b.name for b in balls}) != len(balls):
         raise ValueError(f"threats must name each norm once, got {[b.name for b in balls]}")
-    validate_evaluation_inputs(model, x, y, balls)
+    n_classes = validate_evaluation_inputs(model, x, y, balls)
+    if n_classes < MIN_CLASSES[method]:
+        raise ValueError(f"method={method!r} needs a model with at least {MIN_CLASSES[method]} classes (its DLR loss "
+                         f"compares the largest logits), this one has {n_classes}")
+    if n_target_classes is not None and n_target_classes > n_classes - 1:
+        raise ValueError(f"n_target_classes={n_target_classes} but the model has {n_classes} classes: at most "
+                         f"{n_classes - 1} other classes can be targets")
     device = _resolve_device(device, model, x)
     x, y = x.to(device), y.to(device).long()
     messages: list[str] = []

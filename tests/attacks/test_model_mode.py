@@ -93,3 +93,22 @@ def test_integer_labels_of_every_width_are_accepted_as_int64():
     for dtype in (torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64):
         y = validate_attack_inputs(torch.rand(2, 3, 4, 4), torch.tensor([0, 1], dtype=dtype))
         assert y.dtype == torch.int64 and y.tolist() == [0, 1]
+
+
+def test_a_one_class_model_is_refused_not_reported_robust():
+    from lpgeom.attacks import APGD
+    from lpgeom.threats import LpBall
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 1))
+    with pytest.raises(ValueError, match="1 logit.*at least 2 classes"):
+        APGD(LpBall(2, 0.5), n_iter=1)(model, torch.rand(2, 3, 2, 2), torch.tensor([0, 0]))
+
+
+@pytest.mark.parametrize("loss, k", [("dlr", 2), ("dlr-targeted", 3)])
+def test_dlr_losses_with_too_few_classes_are_refused(loss, k):
+    from lpgeom.attacks import APGD
+    from lpgeom.threats import LpBall
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, k))
+    with pytest.raises(ValueError, match=f"the {loss} loss needs a model with at least {k + 1} classes"):
+        APGD(LpBall(2, 0.5), n_iter=1, loss=loss)(model, torch.rand(2, 3, 2, 2), torch.tensor([0, 1]))

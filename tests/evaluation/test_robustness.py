@@ -309,3 +309,41 @@ def test_numpy_images_get_the_conversion_in_the_message(trained_linear):
     model, x, y = trained_linear
     with pytest.raises(TypeError, match=r"x must be a torch.Tensor.*got numpy.ndarray \(convert it with torch.from_numpy\(x\)\)"):
         evaluate_robustness(model, x.numpy(), y, SMALL, method="apgd", n_iter=2)
+
+
+def few_class_model(k):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, k)).eval()
+    x = torch.rand(6, 3, 2, 2)
+    with torch.no_grad():
+        return model, x, model(x).argmax(1)
+
+
+@pytest.mark.parametrize("k, method", [(2, "apgd"), (3, "autoattack"), (3, "autoattack-standard")])
+def test_too_few_classes_for_the_methods_dlr_loss_is_refused(k, method):
+    model, x, y = few_class_model(k)
+    with pytest.raises(ValueError, match=f"method='{method}' needs a model with at least .* this one has {k}"):
+        evaluate_robustness(model, x, y, [LpBall("inf", 0.05)], method=method, n_iter=2)
+
+
+@pytest.mark.parametrize("method", ["autoattack", "autoattack-standard"])
+def test_autoattack_runs_on_a_model_with_fewer_than_ten_classes(method):
+    """The standard 9 target classes are capped at the model's other classes (pyautoattack alone fails)."""
+    model, x, y = few_class_model(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = evaluate_robustness(model, x, y, [LpBall("inf", 0.05)], method=method, n_iter=2)
+    assert report.clean_accuracy == 1.0
+
+
+def test_more_target_classes_than_the_model_has_are_refused(trained_linear):
+    model, x, y = trained_linear
+    with pytest.raises(ValueError, match="n_target_classes=10 but the model has 10 classes: at most 9"):
+        evaluate_robustness(model, x, y, SMALL, method="autoattack", n_iter=2, n_target_classes=10)
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (2**64, ValueError), (None, TypeError), (True, TypeError)])
+def test_seeds_outside_what_the_generators_take_are_refused(trained_linear, seed, error):
+    model, x, y = trained_linear
+    with pytest.raises(error, match="seed"):
+        evaluate_robustness(model, x, y, SMALL, method="apgd", n_iter=2, seed=seed)
