@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["seed_summary", "mean_std_table", "compare_schemes", "METRICS"]
+__all__ = ["seed_summary", "mean_std_table", "compare_schemes", "compare_with", "METRICS"]
 
 METRICS = ("clean", "linf", "l2", "l1", "union", "time_per_epoch_s")
 
@@ -120,3 +120,16 @@ def compare_schemes(summary, first: str, second: str, metric: str = "union", dig
     high, low = (first, second) if m1 > m2 else (second, first)
     return (text + f": the intervals do not overlap; {high} is higher by {abs(m1 - m2):.{digits}f} points, "
             f"more than the two spreads together ({s1 + s2:.{digits}f}).")
+
+
+def compare_with(summary, reference: str, others: Sequence[str], metric: str = "union", digits: int = 1) -> list[str]:
+    """:func:`compare_schemes` of ``reference`` with each row of ``others`` that ``summary`` has (absent rows skipped).
+
+    Returns
+    -------
+    list of str
+        One sentence per comparison; one sentence saying so if ``reference`` is not a row.
+    """
+    if reference not in summary.index:
+        return [f"{reference} is not recorded in this table"]
+    return [compare_schemes(summary, reference, o, metric, digits) for o in others if o in summary.index and o != reference]

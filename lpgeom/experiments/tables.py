@@ -253,6 +253,12 @@ class StudyTables:
     main: object | None
     in_progress: object | None
 
+    @property
+    def revision(self) -> int | None:
+        """The revision the chapter's figures should read: the main table's, else the one in progress (None: nothing)."""
+        table = self.main if self.main is not None else self.in_progress
+        return None if table is None else table.attrs["code_revision"]
+
     def notes(self) -> list[str]:
         """One line per table shown: revision, coverage, what the revision is; MSD's variant where MSD is a row."""
         lines = []

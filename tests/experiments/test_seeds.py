@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from lpgeom.experiments.seeds import compare_schemes, mean_std_table, seed_summary
+from lpgeom.experiments.seeds import compare_schemes, compare_with, mean_std_table, seed_summary
 
 
 def _frame(rows):
@@ -47,3 +47,10 @@ def test_a_frame_without_seeds_is_refused_and_an_empty_one_is_empty():
     with pytest.raises(ValueError, match="missing \\['seed'\\]"):
         seed_summary(pd.DataFrame({"model": ["a"], "union": [1.0]}))
     assert len(seed_summary(pd.DataFrame())) == 0
+
+
+def test_compare_with_skips_absent_rows():
+    summary = seed_summary(_frame(ROWS))
+    lines = compare_with(summary, "E-AT", ["SAT", "AVG", "MAX", "E-AT"])
+    assert len(lines) == 2 and lines[0].startswith("union: E-AT 45.0") and "MAX" in lines[1]
+    assert compare_with(summary, "AVG", ["SAT"]) == ["AVG is not recorded in this table"]

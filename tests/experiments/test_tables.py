@@ -99,6 +99,7 @@ def test_the_main_table_is_the_newest_complete_revision_and_a_partial_newer_one_
     assert results_frame("table1", "cpu", tmp_path, revision=2).attrs["coverage"] == (4, len(r2)), "explicit override"
     tables = study_tables("table1", "cpu", tmp_path)
     assert tables.main.attrs["code_revision"] == 1 and tables.in_progress.attrs["code_revision"] == 2
+    assert tables.revision == 1, "the chapter's figures read the complete revision"
     progress = tables.in_progress
     assert list(progress.index) == ["l_inf-AT", "l_2-AT"] and list(progress.seeds) == [3, 1]
     assert progress.loc["l_inf-AT", "union"] == pytest.approx(11.0)
@@ -119,7 +120,7 @@ def test_nothing_complete_shows_only_the_revision_in_progress(tmp_path):
     assert study_tables("calibrated", "cpu", tmp_path).in_progress is None
     _record_all(tmp_path, units[:2], "cpu", 2)
     tables = study_tables("calibrated", "cpu", tmp_path)
-    assert tables.main is None and tables.in_progress.attrs["coverage"] == (2, len(units))
+    assert tables.main is None and tables.in_progress.attrs["coverage"] == (2, len(units)) and tables.revision == 2
     assert study_tables("table9", "cpu", tmp_path).notes() == ["no recorded results for table9"]
 
 
