@@ -63,7 +63,7 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from .training.lock import RunLockedError
 
-    return ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, RunLockedError, UsageError
+    return ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, RunLockedError, UsageError
 
 
 def main(argv: list[str] | None = None) -> int:

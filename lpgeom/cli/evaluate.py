@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
+import warnings
 from typing import get_args
 
-from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, load_dataset,
-                      load_model, non_negative_int, positive_int, resolve_device, threats_from_args)
+from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, check_output_path,
+                      dataset_of, load_dataset, load_model, non_negative_int, positive_int, read_json_object,
+                      resolve_device, threats_from_args)
 
 DEFAULT_N_POINTS = 1000
 DEFAULT_BATCH_SIZE = 500
@@ -42,18 +43,41 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _run_config(run_dir: pathlib.Path) -> dict:
-    path = run_dir / "config.json"
     if not run_dir.is_dir():
         raise FileNotFoundError(f"--run-dir {run_dir}: no such folder")
-    if not path.is_file():
+    if not (run_dir / "config.json").is_file():
         raise FileNotFoundError(f"--run-dir {run_dir} holds no config.json: not a training run of lpgeom")
-    try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"--run-dir {run_dir}: config.json is not valid JSON ({err})") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"--run-dir {run_dir}: config.json does not hold a run's record")
-    return config
+    return read_json_object(run_dir / "config.json", "--run-dir")
+
+
+def _from_run(args: argparse.Namespace, config: dict) -> str | None:
+    """The run's architecture and dataset, unless the command line names others (refused: the weights are the run's)."""
+    arch, dataset = config.get("arch"), config.get("dataset")
+    if args.arch is not None and arch is not None and args.arch != arch:
+        raise ValueError(f"--arch {args.arch}: the run in {args.run_dir} trained a {arch}; leave --arch out")
+    if args.dataset is not None and dataset is not None and _base(args.dataset) != _base(dataset):
+        raise ValueError(f"--dataset {args.dataset}: the run in {args.run_dir} was trained on {dataset}; leave "
+                         f"--dataset out or give {_base(dataset)} (or {_base(dataset)}-samples)")
+    if args.dataset is None and dataset is not None:
+        args.dataset = dataset
+    return args.arch or arch
+
+
+def _base(dataset: str) -> str:
+    return str(dataset).removesuffix("-samples")
+
+
+def _n_points(args: argparse.Namespace, available: int) -> int:
+    """``--n-points`` (refused above the test set), else the default capped at the test set (said so)."""
+    if args.n_points is not None:
+        if args.n_points > available:
+            raise ValueError(f"--n-points {args.n_points}: the {dataset_of(args)} test set has only {available} "
+                             "examples")
+        return args.n_points
+    if available < DEFAULT_N_POINTS:
+        print(f"note: the {dataset_of(args)} test set has {available} examples; evaluating all of them "
+              f"(the default --n-points is {DEFAULT_N_POINTS})")
+    return min(DEFAULT_N_POINTS, available)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,21 +88,26 @@ def run(args: argparse.Namespace) -> int:
     from ..threats import check_radii_fit
 
     checkpoint, arch = args.checkpoint, args.arch
+    if args.out is not None:
+        check_output_path(args.out, "--out")
+        if args.out.with_suffix(".csv") == args.out:
+            raise ValueError(f"--out {args.out}: the CSV is written next to the JSON report with the suffix .csv; "
+                             "give a name ending in .json")
     if args.run_dir is not None:
-        config = _run_config(args.run_dir)
-        checkpoint, arch = str(args.run_dir / "model.pt"), arch or config.get("arch")
-        if args.dataset is None and config.get("dataset") is not None:
-            args.dataset = config["dataset"]
+        arch = _from_run(args, _run_config(args.run_dir))
+        checkpoint = str(args.run_dir / "model.pt")
     device = resolve_device(args.device)
     threats = threats_from_args(args)
     model = load_model(args, arch, checkpoint).to(device).eval()
     dataset = load_dataset(args, train=False)
-    n = min(args.n_points or DEFAULT_N_POINTS, len(dataset))
+    n = _n_points(args, len(dataset))
     x, y = tensors(Subset(dataset, range(n)))
     check_radii_fit(threats, x[0].numel())
-    report = evaluate_robustness(model, x, y, threats, method=args.method or "autoattack", n_iter=args.n_iter,
-                                 batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=device, seed=args.seed or 0,
-                                 name=checkpoint)
+    with warnings.catch_warnings():  # the report's warnings are printed below, once each
+        warnings.simplefilter("ignore", UserWarning)
+        report = evaluate_robustness(model, x, y, threats, method=args.method or "autoattack", n_iter=args.n_iter,
+                                     batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=device,
+                                     seed=args.seed or 0, name=checkpoint)
     print(report.to_frame().round(2).to_string())
     for w in report.warnings:
         print("warning:", w)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import pathlib
 import sys
 from collections.abc import Callable
@@ -19,8 +20,7 @@ from typing import Literal, get_args
 __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
            "fraction", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
            "add_device_options", "resolve_device", "threats_from_args", "load_dataset", "load_model", "model_architecture",
-           "dataset_of", "command_line",
-           "config_file_arguments"]
+           "dataset_of", "command_line", "read_json_object", "check_output_path", "config_file_arguments"]
 
 Dataset = Literal["fashion_mnist", "cifar10", "imagenet", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples"]
 DATASETS: tuple[str, ...] = get_args(Dataset)
@@ -235,6 +235,65 @@ def command_line() -> str:
     return " ".join(["python -m lpgeom", *sys.argv[1:]])
 
 
+def read_json_object(path: pathlib.Path, flag: str) -> dict:
+    """The JSON object stored in ``path``, read for the option ``flag`` (named in every error).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    IsADirectoryError
+        If ``path`` is a folder.
+    ValueError
+        If it cannot be read, is not UTF-8 JSON, or holds something other than an object.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(f"{flag} {path}: a folder, not a JSON file")
+    if not path.is_file():
+        raise FileNotFoundError(f"{flag} {path}: no such file")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{flag} {path} is not valid JSON: not UTF-8 text (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{flag} {path} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise ValueError(f"{flag} {path} is not valid JSON for lpgeom: nested too deeply") from None
+    except OSError as err:
+        raise ValueError(f"{flag} {path}: cannot be read ({err.strerror or err})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{flag} {path} must hold a JSON object, got a JSON {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def check_output_path(path: pathlib.Path, flag: str) -> pathlib.Path:
+    """Refuse an output file that cannot be written, before any work is done.
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is a folder.
+    NotADirectoryError
+        If a folder on its way is a file.
+    ValueError
+        If the nearest existing folder on its way is not writable.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(f"{flag} {path} is a folder: give a file name, e.g. {path / 'report.json'}")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{flag} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {path}: the folder {folder} is not writable")
+    return path
+
+
 def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list[str]:
     """The options of a JSON ``--config`` file as command-line arguments (placed before the real ones, which win).
 
@@ -246,14 +305,7 @@ def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list
     ValueError
         If the file is missing, not a JSON object, or names an option the command lacks.
     """
-    if not path.is_file():
-        raise FileNotFoundError(f"--config {path}: no such file")
-    try:
-        options = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"--config {path} is not valid JSON: {err}") from None
-    if not isinstance(options, dict):
-        raise ValueError(f"--config {path} must hold a JSON object of option names and values")
+    options = read_json_object(path, "--config")
     argv: list[str] = []
     for key, value in options.items():
         dest = str(key).replace("-", "_")

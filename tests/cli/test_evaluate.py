@@ -1,0 +1,111 @@
+"""``lpgeom eval``: bad input gets exit code 2 and one line on stderr, before any attack runs; the data
+that is evaluated is the data asked for (no silent cap, no silent switch of data set)."""
+import json
+
+import pytest
+import torch
+
+from lpgeom.__main__ import main
+from lpgeom.cli.options import read_json_object
+from lpgeom.models import build_model
+
+
+def fake_run(tmp_path, dataset="fashion_mnist", arch="small_cnn"):
+    """A run folder as training leaves it: config.json and model.pt (random weights: only loading matters)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"arch": arch, "dataset": dataset}))
+    torch.manual_seed(0)
+    torch.save(build_model(arch).state_dict(), run / "model.pt")
+    return run
+
+
+def refused(argv, capsys):
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+FAST = ["--method", "apgd", "--n-iter", "1"]
+
+
+def test_a_cifar10_model_on_fashion_mnist_gets_one_line(capsys):
+    err = refused(["eval", "--checkpoint", "cifar10_resnet18_standard", "--dataset", "fashion_mnist-samples", *FAST],
+                  capsys)
+    assert "x has 1 channels" in err and "expects 3" in err and "CIFAR-10/ImageNet on Fashion-MNIST" in err
+
+
+def test_more_points_than_the_data_holds_are_refused(tmp_path, capsys):
+    run = fake_run(tmp_path, dataset="fashion_mnist-samples")
+    err = refused(["eval", "--run-dir", run, "--n-points", "21", *FAST], capsys)
+    assert "--n-points 21: the fashion_mnist-samples test set has only 20 examples" in err
+
+
+def test_the_default_number_of_points_capped_at_the_data_is_said(tmp_path, capsys):
+    run = fake_run(tmp_path, dataset="fashion_mnist-samples")
+    out_file = tmp_path / "report.json"
+    assert main(["eval", "--run-dir", str(run), *FAST, "--out", str(out_file)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "has 20 examples; evaluating all of them (the default --n-points is 1000)" in out
+    assert json.loads(out_file.read_text())["n_points"] == 20
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "cifar10-samples", "imagenet"])
+def test_a_dataset_other_than_the_runs_is_refused_naming_both(tmp_path, capsys, dataset):
+    run = fake_run(tmp_path)
+    err = refused(["eval", "--run-dir", run, "--dataset", dataset, *FAST], capsys)
+    assert f"--dataset {dataset}: the run in {run} was trained on fashion_mnist" in err
+
+
+def test_another_architecture_than_the_runs_is_refused(tmp_path, capsys):
+    run = fake_run(tmp_path)
+    err = refused(["eval", "--run-dir", run, "--arch", "preact_resnet18", *FAST], capsys)
+    assert f"--arch preact_resnet18: the run in {run} trained a small_cnn" in err
+
+
+def test_the_samples_of_the_runs_dataset_are_accepted(tmp_path, capsys):
+    run = fake_run(tmp_path)
+    assert main(["eval", "--run-dir", str(run), "--dataset", "fashion_mnist-samples", "--n-points", "4", *FAST]) == 0
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda t: (t / "afile").write_text("x") and t / "afile" / "r.json", "{t}/afile is a file, not a folder"),
+    (lambda t: (t / "afile").write_text("x") and t / "afile" / "deeper" / "r.json", "{t}/afile is a file, not a folder"),
+    (lambda t: t, "--out {t} is a folder: give a file name"),
+    (lambda t: t / "r.csv", "give a name ending in .json"),
+])
+def test_an_out_path_that_cannot_be_written_is_refused_before_the_evaluation(tmp_path, capsys, make_out, message):
+    out = make_out(tmp_path)
+    err = refused(["eval", "--checkpoint", tmp_path / "none.pt", "--out", out, *FAST], capsys)
+    assert message.format(t=tmp_path) in err
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "is not valid JSON"),
+    (b"[1, 2]", "must hold a JSON object, got a JSON array"),
+    (b'"run"', "must hold a JSON object, got a JSON string"),
+    (b"\xff\xfe\x00", "not UTF-8 text"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+])
+def test_a_run_config_that_is_not_a_json_object_is_refused(tmp_path, capsys, content, message):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_bytes(content)
+    err = refused(["eval", "--run-dir", run, *FAST], capsys)
+    assert f"--run-dir {run}/config.json" in err and message in err
+
+
+def test_read_json_object_is_the_one_reader_of_config_and_run_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--config .*none.json: no such file"):
+        read_json_object(tmp_path / "none.json", "--config")
+    with pytest.raises(IsADirectoryError, match="a folder, not a JSON file"):
+        read_json_object(tmp_path, "--config")
+    (tmp_path / "ok.json").write_text('{"a": 1}')
+    assert read_json_object(tmp_path / "ok.json", "--config") == {"a": 1}
+
+
+def test_a_config_file_that_is_a_folder_gets_one_line(tmp_path, capsys):
+    err = refused(["train", "--config", tmp_path, "--run-dir", tmp_path / "run"], capsys)
+    assert "a folder, not a JSON file" in err
