@@ -26,6 +26,7 @@ __all__ = ["reattack_robust_points", "reattack_frame", "full_autoattack_frame", 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
 # the full standard AutoAttack on the cpu study's Table 1 models (scripts/full_autoattack_check.py)
 FULL_AUTOATTACK_DIR = CHECKS_DIR / "standard_autoattack"
+ROOT = RESULTS_DIR.parents[1]  # the checkout: messages name folders relative to it (no absolute paths on pages)
 THREATS_AND_UNION = ("Linf", "L2", "L1", "union")
 
 
@@ -212,7 +213,8 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     done = list(full_autoattack_checks(profile, folder).values())
     diverged = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{profile}_*.diverged.json"))]
     if not done and not diverged:
-        message = (f"no full-AutoAttack check recorded for profile {profile} in {folder}; "
+        where = folder.resolve().relative_to(ROOT) if folder.resolve().is_relative_to(ROOT) else folder
+        message = (f"no full-AutoAttack check recorded for profile {profile} in {where}; "
                    f"run python scripts/full_autoattack_check.py run")
         if not missing_ok:
             raise FileNotFoundError(message)

@@ -67,6 +67,8 @@ def test_full_autoattack_frame_puts_both_figures_side_by_side(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="no full-AutoAttack check recorded for profile cpu"):
         full_autoattack_frame("cpu", tmp_path)
+    empty = full_autoattack_frame("cpu", tmp_path, missing_ok=True)
+    assert len(empty) == 0 and empty.attrs["source"].startswith("no full-AutoAttack check recorded")
     recorded = {"Linf": 0.572, "L2": 0.639, "L1": 0.456, "union": 0.446}
     worst = {"Linf": 0.569, "L2": 0.601, "L1": 0.450, "union": 0.420}
     (tmp_path / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", recorded, worst,
@@ -99,3 +101,21 @@ def test_retrained_history_is_compared_exactly():
     assert script.first_history_mismatch(recorded, off)["global_step"] == 20
     assert script.first_history_mismatch(recorded, off)["fields"] == ["loss"]
     assert script.first_history_mismatch(recorded, same[:1])["fields"] == ["length"]
+
+
+def test_full_autoattack_frame_reads_what_the_check_script_writes(tmp_path):
+    """The record layout of scripts/full_autoattack_check.py's evaluate step: names a revision-1 MSD as the top-k variant."""
+    import pathlib
+
+    from lpgeom.experiments import full_autoattack_frame
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "full_autoattack_check.py"
+    source = path.read_text()
+    for key in ('"recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]}', '"worst_case":',
+                '"broken_by_standard": broken', '"recorded_settings":', 'CHECKS / f"cpu_{unit_name}.json"'):
+        assert key in source, f"the check script no longer writes {key}"
+    recorded = {"Linf": 0.5, "L2": 0.6, "L1": 0.4, "union": 0.4}
+    (tmp_path / "cpu_msd_e5_s0.json").write_text(json.dumps(_full_check("msd_e5_s0", recorded, recorded,
+                                                                        {"Linf": 0, "L2": 0, "L1": 0})))
+    frame = full_autoattack_frame("cpu", tmp_path)
+    assert list(frame.index) == ["MSD (Maini et al.'s top-k l_1 step) (seed 0)"]
