@@ -1,42 +1,111 @@
-"""Load weights safely (``weights_only=True``) with errors that say what is wrong.
+"""Load weights safely (``weights_only=True``) with errors that say what is wrong, and verify lpgeom's own.
 
-Also reads checkpoints in RobustBench's layout: ``<model_dir>/<dataset>/<threat>/<Name>.pt``,
-state dicts possibly under ``"state_dict"`` (or ``"model"``), keys possibly prefixed by
-``module.`` or ``model.``.
+Every weights file lpgeom writes carries its digest (:func:`state_digest`) inside: a state
+dict file (``model.pt``, ``best.pt``, written by :func:`write_state_dict`) as an attribute
+of the saved ``OrderedDict`` (invisible to other tools, which read a plain state dict), a
+training checkpoint (``last.pt``, ``previous.pt``) under the key ``"sha256"``. Reading
+verifies it; a file lpgeom wrote in a run folder that carries no digest is refused (it
+cannot be told from a corrupt one). Files from elsewhere (RobustBench's layout, a plain
+state dict) carry none: they are read and reported unverified (:attr:`WeightsFile.verified`).
+
+RobustBench's layout: ``<model_dir>/<dataset>/<threat>/<Name>.pt``, state dicts possibly
+under ``"state_dict"`` (or ``"model"``), keys possibly prefixed by ``module.`` or ``model.``.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import pathlib
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["read_state_dict", "write_state_dict", "load_weights", "CheckpointError", "strip_prefixes", "state_digest",
-           "digest_path"]
+__all__ = ["read_state_dict", "read_weights", "WeightsFile", "write_state_dict", "load_weights", "CheckpointError",
+           "strip_prefixes", "state_digest", "split_digest", "digest_path", "RUN_CHECKPOINT_NAMES", "DIGEST_KEY"]
 
 DIGEST_SUFFIX = ".sha256"
+DIGEST_KEY = "sha256"  # a training checkpoint's digest entry
+DIGEST_ATTRIBUTE = "lpgeom_sha256"  # a state dict file's digest, an attribute of the saved OrderedDict
+# the names lpgeom gives its weights files in a run folder, and the files that mark such a folder
+RUN_CHECKPOINT_NAMES = ("model.pt", "best.pt", "last.pt", "previous.pt")
+_RUN_MARKERS = ("metrics.jsonl", ".lock")
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: corrupt, truncated, or for another architecture."""
+    """A checkpoint that cannot be used: corrupt, truncated, unverifiable, or for another architecture."""
 
 
-def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-    """Read a state dict from ``path`` with ``torch.load(..., weights_only=True)``.
+@dataclass(frozen=True)
+class WeightsFile:
+    """A state dict read from a file, with what is known of its integrity.
 
-    If a digest file ``<path>.sha256`` lies next to it (:func:`write_state_dict` writes one),
-    the content is checked against it.
+    Attributes
+    ----------
+    state : dict of str to Tensor
+        The weights (wrapper keys and prefixes removed).
+    digest : str
+        :func:`state_digest` of the file's content as read (64 hexadecimal digits).
+    verified : bool
+        True if the file carried a digest lpgeom wrote and the content matched it; False for
+        a file from elsewhere (no digest: its integrity is unknown).
+    """
+
+    state: dict[str, torch.Tensor]
+    digest: str
+    verified: bool
+
+
+def split_digest(obj: Any) -> tuple[Any, str | None]:
+    """The content of a loaded checkpoint and the digest lpgeom recorded in it (None if it carries none).
+
+    A training checkpoint (a dict with a ``"sha256"`` string entry) gives the dict without
+    that entry; a state dict written by :func:`write_state_dict` keeps its content and gives
+    its ``lpgeom_sha256`` attribute.
+    """
+    if isinstance(obj, dict) and isinstance(obj.get(DIGEST_KEY), str):
+        return {k: v for k, v in obj.items() if k != DIGEST_KEY}, obj[DIGEST_KEY]
+    recorded = getattr(obj, DIGEST_ATTRIBUTE, None) if isinstance(obj, OrderedDict) else None
+    return obj, recorded if isinstance(recorded, str) else None
+
+
+def _in_run_folder(path: pathlib.Path) -> bool:
+    """Whether ``path`` is one of the weights files of an lpgeom training run (which always carry a digest)."""
+    return path.name in RUN_CHECKPOINT_NAMES and any((path.parent / m).exists() for m in _RUN_MARKERS)
+
+
+def read_weights(path: str | os.PathLike, map_location: str | torch.device = "cpu",
+                 require_digest: bool = False) -> WeightsFile:
+    """Read a state dict with ``torch.load(..., weights_only=True)`` and verify it if it carries a digest.
+
+    The digest is the one inside the file (what lpgeom writes), or, for files of older lpgeom
+    versions, a ``<path>.sha256`` file beside it.
+
+    Parameters
+    ----------
+    path : path-like
+        A state dict file, a training checkpoint (its ``"model"`` entry) or a file holding
+        the state dict under ``"state_dict"``, ``"model_state_dict"`` or ``"model"``.
+    map_location : str or torch.device
+    require_digest : bool
+        Refuse a file without a digest. Always the case for a weights file of an lpgeom run
+        (``model.pt``, ``best.pt``, ``last.pt``, ``previous.pt`` next to the run's
+        ``metrics.jsonl`` or ``.lock``).
+
+    Returns
+    -------
+    WeightsFile
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     CheckpointError
-        If the file is corrupt or truncated, does not match its digest, or holds no state dict.
+        If the file is corrupt or truncated, does not match its digest, carries none where
+        one is required, or holds no state dict.
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -45,32 +114,46 @@ def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = 
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # any unreadable file: torch raises many types
         raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
-    recorded = digest_path(path)
-    if recorded.is_file():
-        expected = recorded.read_text().split()[0] if recorded.read_text().strip() else ""
-        if state_digest(obj) != expected:
-            raise CheckpointError(f"checkpoint {path} does not match its digest in {recorded.name} (the file is corrupt "
-                                  "or was replaced without its digest)")
+    obj, inside = split_digest(obj)
+    digest = state_digest(obj)
+    recorded = {"the digest it carries": inside}
+    if digest_path(path).is_file():
+        text = digest_path(path).read_text().split()
+        recorded[f"its digest in {digest_path(path).name}"] = text[0] if text else ""
+    if all(value is None for value in recorded.values()) and (require_digest or _in_run_folder(path)):
+        raise CheckpointError(f"checkpoint {path} carries no digest, so it cannot be verified (lpgeom writes one into "
+                              "every checkpoint of a run: the file was replaced or damaged); train the run again, "
+                              "or copy the file out of the run folder to load it as unverified weights")
+    for where, value in recorded.items():
+        if value is not None and value != digest:
+            raise CheckpointError(f"checkpoint {path} does not match {where} (the file is corrupt or was replaced)")
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
             obj = obj[key]
             break
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict of tensors")
-    return strip_prefixes(dict(obj))
+    return WeightsFile(strip_prefixes(dict(obj)), digest, any(value is not None for value in recorded.values()))
+
+
+def read_state_dict(path: str | os.PathLike, map_location: str | torch.device = "cpu",
+                    require_digest: bool = False) -> dict[str, torch.Tensor]:
+    """The state dict of :func:`read_weights` (verified where it carries a digest; see there)."""
+    return read_weights(path, map_location, require_digest).state
 
 
 def digest_path(path: str | os.PathLike) -> pathlib.Path:
-    """Where the digest of a state-dict file lives: ``<path>.sha256``."""
+    """Where the digest of a state-dict file also lives: ``<path>.sha256``."""
     path = pathlib.Path(path)
     return path.with_name(path.name + DIGEST_SUFFIX)
 
 
 def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike) -> str:
-    """Save a state dict atomically, with its :func:`state_digest` in ``<path>.sha256``; returns the digest.
+    """Save a state dict atomically with its :func:`state_digest` inside (and in ``<path>.sha256``); returns it.
 
-    The file stays a plain state dict (any tool reads it); :func:`read_state_dict` checks it
-    against the digest file when that is present.
+    The file stays a plain state dict (an ``OrderedDict`` of tensors any tool reads); the
+    digest is an attribute of it, checked by :func:`read_weights`. The ``.sha256`` file
+    beside it is written after the weights (a copy for tools and older lpgeom versions).
 
     Raises
     ------
@@ -80,9 +163,11 @@ def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike)
     from ..utils.files import atomic_torch_save, atomic_write_text
 
     path = pathlib.Path(path)
-    digest = state_digest(state)
+    payload = OrderedDict(state)
+    digest = state_digest(payload)
+    setattr(payload, DIGEST_ATTRIBUTE, digest)
     digest_path(path).unlink(missing_ok=True)  # never an old digest next to new weights
-    atomic_torch_save(dict(state), path)
+    atomic_torch_save(payload, path)
     atomic_write_text(digest_path(path), f"{digest}  {path.name}\n")
     return digest
 

@@ -5,7 +5,8 @@ over every tensor and value) under the key ``"sha256"``, moves the former ``last
 ``previous.pt`` and writes the new one atomically (:mod:`lpgeom.utils.files`): a crash or a
 kill at any moment leaves at least one complete checkpoint (``last.pt``, or ``previous.pt``
 alone between the two renames). ``load_latest`` reads with ``weights_only=True``, checks the
-digest, and falls back from a corrupt ``last.pt`` to ``previous.pt`` with a warning.
+digest (a checkpoint without one is refused like a corrupt one), and falls back from a corrupt
+``last.pt`` to ``previous.pt`` with a warning.
 """
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..models.checkpoints import CheckpointError, state_digest
+from ..models.checkpoints import DIGEST_KEY, CheckpointError, split_digest, state_digest
 from ..utils.files import atomic_torch_save
 
 __all__ = ["save_checkpoint", "load_latest", "CheckpointPolicy", "LAST", "PREVIOUS", "DIGEST_KEY"]
 
 LAST, PREVIOUS = "last.pt", "previous.pt"
-DIGEST_KEY = "sha256"
 
 
 def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> pathlib.Path:
@@ -50,14 +50,13 @@ def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> pathlib.Path:
 
 
 def _read_verified(path: pathlib.Path, map_location) -> dict:
-    state = torch.load(path, map_location=map_location, weights_only=True)
+    state, recorded = split_digest(torch.load(path, map_location=map_location, weights_only=True))
     if not isinstance(state, dict):
         raise CheckpointError(f"it holds a {type(state).__name__}, not a checkpoint dict")
-    recorded = state.pop(DIGEST_KEY, None)
     if recorded is None:
-        warnings.warn(f"checkpoint {path} carries no digest (written by an older lpgeom); it is not verified",
-                      stacklevel=3)
-    elif recorded != state_digest(state):
+        raise CheckpointError("it carries no digest, so it cannot be verified (every checkpoint lpgeom writes has one: "
+                              "the file was replaced or damaged)")
+    if recorded != state_digest(state):
         raise CheckpointError("its content does not match its SHA-256 digest (the file is corrupt)")
     return state
 
