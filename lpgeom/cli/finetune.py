@@ -9,6 +9,7 @@ steps (15 for l_1). Flags given on the command line win.
 from __future__ import annotations
 
 import argparse
+import pathlib
 from typing import Literal, get_args
 
 from .options import RobustBenchThreat, add_data_options, add_device_options, add_threat_options
@@ -44,6 +45,46 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def check_checkpoint_options(args: argparse.Namespace) -> None:
+    """Refuse options that the kind of ``--checkpoint`` would ignore.
+
+    ``--robustbench-threat`` and ``--model-dir`` locate a RobustBench model by name; ``--arch``
+    builds the network for a weights file. A shipped pretrained model fixes its architecture.
+    A weights file inside ``--run-dir`` is refused: the fine-tuned run would share (and could
+    delete) its source's folder.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, the checkpoint and why it does not apply.
+    """
+    from ..models import PRETRAINED
+    from .options import model_architecture
+
+    checkpoint = args.checkpoint
+    if checkpoint in PRETRAINED:
+        kind = "a shipped pretrained model"
+    elif model_architecture(args, None, checkpoint) is None:
+        kind = "robustbench"
+    else:
+        kind = "a weights file"
+    if kind != "robustbench":
+        for flag, value in (("--robustbench-threat", args.robustbench_threat), ("--model-dir", args.model_dir)):
+            if value is not None:
+                raise ValueError(f"{flag} {value} does not apply to --checkpoint {checkpoint} ({kind}): it locates a "
+                                 "RobustBench model given by name; leave it out")
+    if kind != "a weights file" and args.arch is not None:
+        what = kind if kind != "robustbench" else "a RobustBench model"
+        raise ValueError(f"--arch {args.arch} does not apply to --checkpoint {checkpoint} ({what}, whose architecture "
+                         "is fixed); leave it out")
+    if kind == "a weights file":
+        source, run_dir = pathlib.Path(checkpoint).resolve(), pathlib.Path(args.run_dir).resolve()
+        if run_dir in source.parents:
+            raise ValueError(f"--checkpoint {checkpoint} lies inside --run-dir {args.run_dir}: give the fine-tuned run "
+                             "a folder of its own")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_checkpoint_options(args)
     scheme = args.scheme or TARGET_SCHEME[args.target or "union"]
     return run_training(args, checkpoint=args.checkpoint, scheme_name=scheme, recipe_kind="finetune")

@@ -14,6 +14,8 @@ from .options import (add_data_options, add_device_options, add_threat_options, 
                       fraction, load_dataset, load_model, model_architecture, non_negative_float, non_negative_int,
                       positive_float, positive_int, resolve_device, threats_from_args)
 
+MAX_SEED = 2**63 - 1  # lpgeom.training.loop.MAX_SEED (not imported: --help stays fast)
+
 if TYPE_CHECKING:
     from ..threats import ThreatUnion
     from ..training import Recipe, Scheme, TrainConfig
@@ -40,6 +42,24 @@ def parse_floor(text: str) -> float | dict[str, float]:
                                          "NAME=P pairs such as L1=0.3,Linf=0.1") from None
 
 
+def seed_value(text: str) -> int:
+    """A seed for ``--seed``: an integer in [0, 2**63) (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed: give an integer in [0, 2**63)")
+    return value
+
+
+def folder_path(text: str) -> str:
+    """A folder path for ``--run-dir``: not empty (argparse type)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder path: name the run's folder")
+    return text
+
+
 def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     """Options of ``train`` and ``finetune``; every default None, filled from the ``recipe`` kind."""
     g = p.add_argument_group(f"training (defaults: the paper's {recipe} recipe for the dataset)")
@@ -54,10 +74,16 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     g.add_argument("--l1-steps", type=positive_int, help="attack steps for l_1 if different (ImageNet: 15)")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random crop + flip (default: on for CIFAR-10)")
-    g.add_argument("--seed", type=non_negative_int, help="seeds initial weights, data order, every draw (default 0)")
-    g.add_argument("--run-dir", required=True, help="folder for config.json, metrics.jsonl, checkpoints, model.pt")
+    g.add_argument("--seed", type=seed_value,
+                   help="seeds initial weights, data order, every draw: an integer in [0, 2**63) (default 0)")
+    g.add_argument("--run-dir", type=folder_path, required=True,
+                   help="folder for config.json, metrics.jsonl, checkpoints, model.pt")
     g.add_argument("--resume", action=argparse.BooleanOptionalAction,
-                   help="continue from --run-dir's checkpoint if present (default: yes)")
+                   help="continue from --run-dir's checkpoint if present (default: yes); --no-resume is refused "
+                        "where --run-dir holds a run")
+    g.add_argument("--overwrite", action=argparse.BooleanOptionalAction,
+                   help="start afresh even if --run-dir holds a run (finished or not), deleting its checkpoints, "
+                        "weights and metrics (default: no, an earlier run is never deleted)")
     g.add_argument("--checkpoint-every", type=non_negative_int, help="also checkpoint every N steps (default 0: epoch ends)")
     g.add_argument("--stop-after-steps", type=positive_int, help="stop (checkpointed) after N steps in total")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, help="progress bar (default: yes)")
@@ -76,9 +102,10 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     e.add_argument("--calibration-points", type=positive_int, help="eat-calibrated: examples measured (default 128)")
     e.add_argument("--calibration-steps", type=positive_int,
                    help="eat-calibrated: APGD steps of the measuring attack, random start (default 100)")
-    s = p.add_argument_group("speed (CUDA)")
-    s.add_argument("--amp", action=argparse.BooleanOptionalAction, help="bf16 mixed precision")
-    s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels-last memory format")
+    s = p.add_argument_group("speed")
+    s.add_argument("--amp", action=argparse.BooleanOptionalAction,
+                   help="bf16 mixed precision (autocast on CUDA and on the CPU; recorded in config.json)")
+    s.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels-last memory format (CUDA)")
     s.add_argument("--compile", action=argparse.BooleanOptionalAction, help="run the model through torch.compile")
     s.add_argument("--workers", type=non_negative_int,
                    help="data-loading worker processes (default: 0 for in-memory data, more for files)")
@@ -137,7 +164,10 @@ def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: Reci
     if (args.select == "best") != (args.holdout is not None):
         raise ValueError("--select best needs --holdout N (training examples held out to pick the best epoch), and "
                          f"--holdout needs --select best; got --select {args.select} and --holdout {args.holdout}")
+    if args.overwrite and args.resume:
+        raise ValueError("--overwrite starts afresh and --resume continues the run in --run-dir: give one of them")
     threats = threats_from_args(args)
+    _check_switch_epoch(scheme_name, getattr(args, "switch_epoch", None), recipe)
     settings = {"n_iter": ("--steps", args.steps), "l1_steps": ("--l1-steps", args.l1_steps),
                 "switch_epoch": ("--switch-epoch", getattr(args, "switch_epoch", None)),
                 "p_floor": ("--p-floor", args.p_floor), "calibration": ("--calibrate-every, --calibration-*",
@@ -156,6 +186,36 @@ def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: Reci
     return TrainingSetup(recipe, threats, scheme, config)
 
 
+def _check_switch_epoch(scheme_name: str, given: int | None, recipe: Recipe) -> None:
+    """Refuse a switch epoch (given, or the recipe's 45/80 of the epochs) at which the switch would never happen."""
+    from ..training import scheme_spec
+
+    if "switch_epoch" not in scheme_spec(scheme_name).settings:
+        return
+    switch, epochs = (given if given is not None else recipe.switch_epoch()), recipe.epochs
+    if switch is None:
+        return
+    if epochs < 2:
+        raise ValueError(f"--scheme {scheme_name} needs --epochs >= 2 (l_2 training first, then E-AT from the "
+                         f"switch epoch), got --epochs {epochs}")
+    if not 1 <= switch <= epochs - 1:
+        raise ValueError(f"--switch-epoch {switch} must be in [1, {epochs - 1}] for --epochs {epochs} (the epoch "
+                         f"where E-AT takes over; at 0 l_2 training never happens, at {epochs} or later E-AT never does)")
+
+
+def _init_provenance(checkpoint: str, model) -> dict:
+    """What the run starts from: the weights' digest and whether the file's own digest verified them."""
+    import pathlib
+
+    from ..models import PRETRAINED, read_weights
+    from ..models.checkpoints import state_digest
+
+    verified = False
+    if checkpoint not in PRETRAINED and pathlib.Path(checkpoint).is_file():
+        verified = read_weights(checkpoint).verified
+    return {"init_sha256": state_digest(model.state_dict()), "init_verified": verified}
+
+
 def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: str, recipe_kind: RecipeKind) -> int:
     """Train ``scheme_name`` with the options in ``args`` over the paper's ``recipe_kind`` recipe."""
     from ..threats import check_radii_fit
@@ -171,7 +231,8 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
     model = load_model(args, args.arch, checkpoint)
     describe = {"command": command_line(), "dataset": dataset_of(args), "init": checkpoint,
                 "arch": model_architecture(args, args.arch, checkpoint), "threats": {b.name: b.eps for b in threats},
-                "n_train": len(dataset), "recipe": recipe_kind}
+                "n_train": len(dataset), "recipe": recipe_kind, **(_init_provenance(checkpoint, model) if checkpoint
+                                                                   else {})}
     extra = None
     if args.extra_data:
         from ..data import pseudo_labelled_extra
@@ -179,7 +240,8 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
         extra = pseudo_labelled_extra(args.extra_data)
         describe["extra_data"] = str(args.extra_data)
     result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
-                   describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None)
+                   describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None,
+                   overwrite=bool(args.overwrite))
     status = "finished" if result.finished else f"stopped after {result.global_step} steps (resumable)"
     print(json.dumps({"run_dir": str(result.run_dir), "status": status,
                       "last_epoch": result.epochs[-1] if result.epochs else None}, default=float))

@@ -14,10 +14,13 @@ The parts: batches from :mod:`lpgeom.data.loaders`, the step in :mod:`.step`, lo
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import numbers
 import os
 import pathlib
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,15 +34,17 @@ from ..utils.files import atomic_write_json
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
+from .inputs import check_training_data
 from .lock import RunLock
 from .metrics import MetricsLog, RunLog
 from .schedule import PiecewiseLR
 from .selection import BEST, HoldoutSelector, split_holdout
 from .step import DivergenceGuard, StepSettings, training_step
 
-__all__ = ["TrainConfig", "TrainResult", "train", "epoch_order", "FINAL"]
+__all__ = ["TrainConfig", "TrainResult", "train", "epoch_order", "check_device_available", "FINAL", "CONFIG"]
 
 FINAL = "model.pt"
+CONFIG = "config.json"
 
 
 @dataclass
@@ -50,13 +55,15 @@ class TrainConfig:
     ----------
     epochs, batch_size, lr : training length, global batch size, initial learning rate
     milestones : fractions of training where the lr is multiplied by ``lr_factor``
-    momentum, weight_decay : SGD settings (paper: 0.9, 5e-4)
-    seed : seeds data order, augmentation and the schemes' random choices
+    lr_factor : in (0, 1]
+    momentum, weight_decay : SGD settings (paper: 0.9, 5e-4): momentum in [0, 1), weight_decay >= 0
+    seed : seeds data order, augmentation and the schemes' random choices; an integer in [0, 2**63)
     augment : random crop (pad 4) + horizontal flip, on the device
     checkpoint_every : also checkpoint every this many steps (0: at epoch ends only)
-    amp : bf16 autocast (CUDA only)
+    amp : bf16 autocast (mixed precision) of the forward passes, on CUDA and on the CPU; recorded in
+        ``config.json`` as ``"autocast": "bfloat16"``
     channels_last : channels-last memory format (CUDA)
-    device : "cpu", "cuda", "cuda:1", ...
+    device : "cpu", "cuda", "cuda:1", ... (CUDA must be available when training starts)
     log_every : write a step record every this many steps
     progress : show a tqdm progress bar
     stop_after_steps : stop (after checkpointing) once this many steps are done in total (testing/profiling)
@@ -93,38 +100,84 @@ class TrainConfig:
     holdout: int = 0
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "log_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("checkpoint_every", "holdout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-        for name in ("lr", "lr_factor", "momentum", "weight_decay"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if self.momentum < 0 or self.weight_decay < 0 or self.lr_factor <= 0:
-            raise ValueError(f"momentum and weight_decay must be >= 0 and lr_factor > 0, got {self.momentum}, "
-                             f"{self.weight_decay} and {self.lr_factor}")
-        if self.stop_after_steps is not None and (isinstance(self.stop_after_steps, bool) or self.stop_after_steps < 1):
-            raise ValueError(f"stop_after_steps must be None or an integer >= 1, got {self.stop_after_steps!r}")
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
-                                         or self.workers < 0):
-            raise ValueError(f"workers must be None or an integer >= 0, got {self.workers!r}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("log_every", 1), ("checkpoint_every", 0),
+                          ("holdout", 0), ("seed", 0)):
+            setattr(self, name, _integer(name, getattr(self, name), low, high=MAX_SEED if name == "seed" else None))
+        if self.stop_after_steps is not None:
+            self.stop_after_steps = _integer("stop_after_steps", self.stop_after_steps, 1, none=True)
+        if self.workers is not None:
+            self.workers = _integer("workers", self.workers, 0, none=True)
+        for name, low, high, what in (("lr", 0.0, math.inf, "a finite number > 0"),
+                                      ("lr_factor", 0.0, 1.0, "a number in (0, 1]"),
+                                      ("momentum", 0.0, 1.0, "a number in [0, 1)"),
+                                      ("weight_decay", 0.0, math.inf, "a finite number >= 0")):
+            given = getattr(self, name)
+            if isinstance(given, bool) or not isinstance(given, numbers.Real) or not math.isfinite(given):
+                raise ValueError(f"{name} must be {what}, got {given!r}")
+            value = float(given)
+            inside = {"lr": value > low, "lr_factor": low < value <= high, "momentum": low <= value < high,
+                      "weight_decay": value >= low}[name]
+            if not inside:
+                raise ValueError(f"{name} must be {what}, got {given!r}")
+            setattr(self, name, value)
+        for name in ("augment", "amp", "channels_last", "progress", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self.device = _device_name(self.device)
         if self.select not in ("last", "best"):
             raise ValueError(f"select must be 'last' or 'best', got {self.select!r}")
         if (self.select == "best") != (self.holdout > 0):
             raise ValueError(f"select='best' needs holdout > 0 examples and holdout needs select='best', got "
                              f"select={self.select!r} and holdout={self.holdout}")
+        if isinstance(self.milestones, (str, bytes)) or not isinstance(self.milestones, Sequence) or not all(
+                isinstance(m, numbers.Real) and not isinstance(m, bool) for m in self.milestones):
+            raise ValueError(f"milestones must be a sequence of fractions of training in (0, 1), got {self.milestones!r}")
         self.milestones = tuple(float(m) for m in self.milestones)
-        PiecewiseLR(self.lr, self.milestones, self.lr_factor)  # validates lr and milestones
+        PiecewiseLR(self.lr, self.milestones, self.lr_factor)  # validates the milestones
 
     def fingerprint(self) -> dict:
         """Settings that must not change when a run is resumed (all but how it is run and shown)."""
         skip = {"progress", "log_every", "checkpoint_every", "stop_after_steps", "device", "compile", "workers"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+MAX_SEED = 2**63 - 1
+
+
+def _integer(name: str, value, low: int, high: int | None = None, none: bool = False) -> int:
+    """``value`` as an int in [low, high], or a ValueError naming ``name`` and what is accepted."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
+            high is not None and value > high):
+        accepted = f"an integer in [{low}, 2**63)" if high == MAX_SEED else (
+            f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}")
+        raise ValueError(f"{name} must be {'None or ' if none else ''}{accepted}, got {value!r}")
+    return int(value)
+
+
+def _device_name(device) -> str:
+    """The device as a string ('cpu', 'cuda', 'cuda:1'), or a ValueError naming what is accepted."""
+    accepted = "'cpu', 'cuda' or 'cuda:N'"
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"device must be {accepted} (a str or torch.device), got {device!r}")
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device must be {accepted}, got {device!r}") from None
+    if parsed.type not in ("cpu", "cuda") or (parsed.type == "cpu" and parsed.index not in (None, 0)):
+        raise ValueError(f"device must be {accepted}, got {device!r}")
+    return str(parsed)
+
+
+def check_device_available(device: str) -> None:
+    """Refuse a CUDA device this machine lacks (ValueError naming it and what there is)."""
+    parsed = torch.device(device)
+    if parsed.type != "cuda":
+        return
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine; use device='cpu'")
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                         f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
 
 
 @dataclass
@@ -147,13 +200,50 @@ def _prepare_run_dir(run_dir: pathlib.Path) -> None:
         raise OSError(err.errno, f"could not create the run dir {run_dir}: {err.strerror}") from err
 
 
+def _refuse_replacing(run_dir: pathlib.Path) -> None:
+    """Refuse to start afresh where a run's weights would be lost (only ``overwrite=True`` replaces them)."""
+    finished = [name for name in (FINAL, BEST) if (run_dir / name).exists()]
+    unfinished = [name for name in (LAST, PREVIOUS) if (run_dir / name).exists()]
+    if finished:
+        raise ValueError(f"{run_dir} holds a finished run ({', '.join(finished)}) that starting afresh would delete; "
+                         "pass overwrite=True (CLI: --overwrite) to replace it, or use a new run dir")
+    if unfinished:
+        raise ValueError(f"{run_dir} holds an unfinished run ({', '.join(unfinished)}) that resume=False would delete; "
+                         "resume it (resume=True, the CLI's default), pass overwrite=True (CLI: --overwrite) to "
+                         "replace it, or use a new run dir")
+
+
 def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog) -> None:
     """A new run in ``run_dir``: the files of an earlier run there are removed, ``config.json`` written."""
     for name in (LAST, PREVIOUS, FINAL, BEST):
         (run_dir / name).unlink(missing_ok=True)
         digest_path(run_dir / name).unlink(missing_ok=True)
     log.clear()
-    atomic_write_json(run_dir / "config.json", record)
+    atomic_write_json(run_dir / CONFIG, record)
+
+
+def _restore_config_json(run_dir: pathlib.Path, record: dict, strict: bool) -> None:
+    """On resume: make ``config.json`` the run's record again (atomically), warning if it was missing or damaged.
+
+    ``strict``: the checkpoint holds the run's own record, so any difference is repaired; else
+    (a checkpoint of an older lpgeom) only a missing or unreadable file is rewritten.
+    """
+    path, expected = run_dir / CONFIG, json.dumps(record, indent=2, default=str) + "\n"
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problem = "was missing"
+    except (ValueError, UnicodeDecodeError, IsADirectoryError):
+        problem = "was not a readable JSON record"
+    else:
+        if not strict or json.dumps(current, indent=2, default=str) + "\n" == expected:
+            return
+        problem = "differed from the run's settings"
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; the run's config.json cannot be restored there: remove it")
+    atomic_write_json(path, record)
+    warnings.warn(f"{path} {problem}; rewritten from the run's checkpoint (the run's settings there are authoritative)",
+                  stacklevel=3)
 
 
 def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
@@ -175,7 +265,7 @@ def _warn_other_environment(run_dir: pathlib.Path, saved: dict | None, now: dict
 
 def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_dir: str | os.PathLike,
           resume: bool = True, describe: dict | None = None, extra: Dataset | None = None,
-          select_threats=None) -> TrainResult:
+          select_threats=None, overwrite: bool = False) -> TrainResult:
     """Train ``model`` on ``dataset`` with ``scheme``, checkpointing into ``run_dir``.
 
     Parameters
@@ -192,8 +282,9 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         Holds ``config.json``, ``metrics.jsonl``, ``last.pt`` / ``previous.pt``, ``model.pt``
         (written when the run finishes), ``best.pt`` (``select="best"``) and ``.lock``.
     resume : bool
-        Continue from ``run_dir/last.pt`` if present (the run's fingerprint must match);
-        False starts afresh, removing an earlier run's checkpoints and logs there.
+        Continue from ``run_dir/last.pt`` if present (the run's fingerprint must match; the
+        run's ``config.json`` is restored from the checkpoint if it was lost or damaged).
+        False starts afresh, which is refused where an earlier run's checkpoints would be lost.
     describe : dict, optional
         Extra information saved in ``config.json`` (e.g. architecture, dataset, CLI command);
         all but ``"command"`` enter the fingerprint.
@@ -203,6 +294,9 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         trained with extra data).
     select_threats : ThreatUnion, optional
         The threats of the held-out robust accuracy (required with ``config.select="best"``).
+    overwrite : bool
+        Start afresh even where ``run_dir`` holds a run (finished or not): its checkpoints,
+        weights and logs are deleted. Without it, an earlier run is never deleted.
 
     Returns
     -------
@@ -210,9 +304,14 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
 
     Raises
     ------
+    TypeError
+        Arguments of the wrong kind, or data whose dtype the model cannot take (see
+        :func:`~lpgeom.training.inputs.check_training_data`).
     ValueError
-        A dataset smaller than a batch, a resume whose fingerprint differs (the fields are
-        named), bad DDP or extra-data settings.
+        A dataset smaller than a batch, data the model cannot be trained on (pixels outside
+        [0, 1], another number of channels, labels that are not its classes), a CUDA device
+        the machine lacks, a resume whose fingerprint differs (the fields are named), a fresh
+        start that would delete an earlier run, bad DDP or extra-data settings.
     RunLockedError
         If another live process writes ``run_dir`` (its PID is named).
     CheckpointError
@@ -223,7 +322,8 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
     OSError
         If ``run_dir`` cannot be written (disk full, read-only, a file): one sentence naming the path.
     """
-    run_dir = pathlib.Path(run_dir)
+    run_dir = _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_threats)
+    check_device_available(config.device)
     dist_info: DistInfo = init_distributed(config.device)
     device = process_device(config.device, dist_info)
     main = dist_info.rank == 0
@@ -237,19 +337,44 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
     standard = config.batch_size // 2 if extra is not None else config.batch_size  # standard examples per batch
     if extra is not None and (standard < 1 or len(extra) == 0):
         raise ValueError("extra data needs batch_size >= 2 and a non-empty extra dataset")
+    check_training_data(model, dataset)
+    if extra is not None:
+        check_training_data(model, extra, name="extra")
     if main:
         _prepare_run_dir(run_dir)
     lock = RunLock(run_dir).acquire() if main else None
     try:
-        return _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, describe, extra,
+        return _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, overwrite, describe, extra,
                              select_threats, device, dist_info, standard)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, describe, extra, select_threats,
-                  device, dist_info, standard) -> TrainResult:
+def _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_threats) -> pathlib.Path:
+    """Refuse arguments of the wrong kind (TypeError) or an empty run dir (ValueError); the run dir as a Path."""
+    from ..threats import ThreatUnion
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(getattr(scheme, "training_loss", None)) or not callable(getattr(scheme, "describe", None)):
+        raise TypeError(f"scheme must be a Scheme (build_scheme(name, threats)), got {type(scheme).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise TypeError(f"run_dir must be a path (str or os.PathLike), got {type(run_dir).__name__}")
+    if not str(os.fspath(run_dir)).strip():
+        raise ValueError(f"run_dir must name a folder, got {str(run_dir)!r}")
+    for name, value in (("resume", resume), ("overwrite", overwrite)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    if select_threats is not None and not isinstance(select_threats, ThreatUnion):
+        raise TypeError(f"select_threats must be a ThreatUnion, got {type(select_threats).__name__}")
+    return pathlib.Path(run_dir)
+
+
+def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, overwrite, describe, extra,
+                  select_threats, device, dist_info, standard) -> TrainResult:
     main = dist_info.rank == 0
     model.to(device)
     if config.channels_last:
@@ -259,16 +384,24 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
     schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
     fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe)
     environment = numerics_environment(device)
-    record = {"config": dataclasses.asdict(config), "scheme": scheme.describe(), **(describe or {}),
-              "environment": environment}
+    record = json.loads(json.dumps({"config": dataclasses.asdict(config), "scheme": scheme.describe(),
+                                    **(describe or {}), "autocast": "bfloat16" if config.amp else None,
+                                    "environment": environment}, default=str))
     log = MetricsLog(run_dir, enabled=main)
     selector = HoldoutSelector(held_out, select_threats, run_dir, enabled=main) if config.select == "best" else None
 
     start_epoch, start_step, global_step, epoch_state = 0, 0, 0, None
-    state = load_latest(run_dir, map_location="cpu") if resume else None
+    state = load_latest(run_dir, map_location="cpu") if resume and not overwrite else None
+    if state is None and not overwrite:
+        _refuse_replacing(run_dir)
     if state is not None:
         _refuse_other_run(run_dir, state.get("fingerprint"), fingerprint)
         _warn_other_environment(run_dir, state.get("environment"), environment)
+        if main:
+            saved = state.get("record")
+            _restore_config_json(run_dir, saved if saved is not None else {
+                **record, "environment": state.get("environment", environment)}, strict=saved is not None)
+            record = saved if saved is not None else record
         load_weights(model, state["model"], source=str(run_dir / LAST))
         optimizer.load_state_dict(state["optimizer"])
         scheme.load_state_dict(state["scheme"])
@@ -307,7 +440,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, des
                              "scheme": scheme.state_dict(), "epoch": epoch, "step": step, "global_step": global_step,
                              "epoch_log": run_log.state_dict() if step else {},
                              "best": selector.state_dict() if selector is not None else {},
-                             "fingerprint": fingerprint, "environment": environment}, run_dir)
+                             "fingerprint": fingerprint, "environment": environment, "record": record}, run_dir)
         last_saved = f"the checkpoint of step {global_step} ({LAST})"
         barrier(dist_info)
 

@@ -39,7 +39,7 @@ class StepSettings:
     augment : bool
         Random crop (pad 4) + horizontal flip on the device.
     amp : bool
-        bf16 autocast (CUDA only).
+        bf16 autocast of the forward passes (CUDA and CPU); off, nothing is autocast.
     channels_last : bool
         Batches in channels-last memory format (4-d inputs).
     """
@@ -52,8 +52,10 @@ class StepSettings:
 
     @property
     def autocast(self) -> contextlib.AbstractContextManager:
-        enabled = self.amp and self.device.type == "cuda"
-        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=enabled)
+        """``torch.autocast`` to bfloat16 on the device when ``amp``, else a context that changes nothing."""
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
 
 
 def step_generator(seed: int, global_step: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -73,6 +73,29 @@ BAD_INPUT = [
     (["radii", "--d", "0", "--eps1", "1", "--eps-inf", "0.1"], "argument --d: '0' is not an integer >= 1"),
     (["reproduce", "--only", "table1,tableX", "--plan"], "--only 'table1,tableX': unknown group(s) tableX"),
     (["train", "--config", "{tmp}/none.json", "--run-dir", "X"], "--config {tmp}/none.json: no such file"),
+    (["train", "--seed", str(2**70), "--run-dir", "X"],
+     f"argument --seed: '{2**70}' is not a seed: give an integer in [0, 2**63)"),
+    (["train", "--seed", "1e3", "--run-dir", "X"], "argument --seed: '1e3' is not a seed"),
+    (["train", "--run-dir", ""], "argument --run-dir: '' is not a folder path"),
+    (["train", "--run-dir", "  "], "is not a folder path: name the run's folder"),
+    (["train", "--scheme", "l2-eat", "--switch-epoch", "3", "--epochs", "3", "--run-dir", "X"],
+     "--switch-epoch 3 must be in [1, 2] for --epochs 3"),
+    (["train", "--scheme", "l2-eat", "--switch-epoch", "0", "--epochs", "3", "--run-dir", "X"],
+     "--switch-epoch 0 must be in [1, 2] for --epochs 3"),
+    (["train", "--scheme", "l2-eat", "--epochs", "1", "--run-dir", "X"], "--scheme l2-eat needs --epochs >= 2"),
+    (["train", "--overwrite", "--resume", "--run-dir", "X"], "--overwrite starts afresh and --resume continues"),
+    (["finetune", "--checkpoint", "c.pt", "--robustbench-threat", "L2", "--run-dir", "X"],
+     "--robustbench-threat L2 does not apply to --checkpoint c.pt (a weights file)"),
+    (["finetune", "--checkpoint", "c.pt", "--model-dir", "models", "--run-dir", "X"],
+     "--model-dir models does not apply to --checkpoint c.pt (a weights file)"),
+    (["finetune", "--checkpoint", "cifar10_resnet18_standard", "--arch", "small_cnn", "--run-dir", "X"],
+     "--arch small_cnn does not apply to --checkpoint cifar10_resnet18_standard (a shipped pretrained model"),
+    (["finetune", "--checkpoint", "Carmon2019Unlabeled", "--arch", "small_cnn", "--run-dir", "X"],
+     "--arch small_cnn does not apply to --checkpoint Carmon2019Unlabeled (a RobustBench model"),
+    (["finetune", "--checkpoint", "{tmp}/run/model.pt", "--run-dir", "{tmp}/run"],
+     "--checkpoint {tmp}/run/model.pt lies inside --run-dir {tmp}/run"),
+    (["train", "--arch", "preact_resnet18", "--run-dir", "X", *small("--scheme", "linf")],
+     "dataset: x has 1 channels"),
 ]
 
 
@@ -128,3 +151,41 @@ def test_select_best_keeps_the_best_epoch_on_held_out_examples(tmp_path, capsys)
                  *small("--n-train", "96")]) == 0, capsys.readouterr().err
     config = json.loads((run / "config.json").read_text())["config"]
     assert (config["select"], config["holdout"]) == ("best", 32) and (run / "best.pt").is_file()
+
+
+def test_no_resume_keeps_a_finished_run_and_overwrite_replaces_it(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--scheme", "linf", "--run-dir", str(run), *small()]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    weights = (run / "model.pt").read_bytes()
+    assert main(["train", "--scheme", "linf", "--no-resume", "--seed", "3", "--run-dir", str(run), *small()]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"{run} holds a finished run (model.pt)" in err and "--overwrite" in err
+    assert (run / "model.pt").read_bytes() == weights
+    assert main(["train", "--scheme", "linf", "--overwrite", "--seed", "3", "--run-dir", str(run),
+                 *small("--stop-after-steps", "1")]) == 0, capsys.readouterr().err
+    assert not (run / "model.pt").exists() and json.loads((run / "config.json").read_text())["config"]["seed"] == 3
+
+
+def test_finetune_records_whether_its_starting_weights_were_verified(tmp_path, capsys):
+    import torch
+
+    from lpgeom.models import build_model
+
+    run = tmp_path / "run"
+    assert main(["train", "--scheme", "linf", "--run-dir", str(run), *small()]) == 0, capsys.readouterr().err
+    foreign = tmp_path / "theirs.pt"
+    torch.save(build_model("small_cnn").state_dict(), foreign)
+    for source, verified in ((run / "model.pt", True), (foreign, False)):
+        ft = tmp_path / f"ft-{verified}"
+        assert main(["finetune", "--checkpoint", str(source), "--target", "linf", "--run-dir", str(ft),
+                     *small()]) == 0, capsys.readouterr().err
+        record = json.loads((ft / "config.json").read_text())
+        assert record["init_verified"] is verified and len(record["init_sha256"]) == 64
+
+
+def test_amp_on_the_cpu_is_real_and_recorded(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--scheme", "linf", "--amp", "--device", "cpu", "--run-dir", str(run), *small()]) == 0, \
+        capsys.readouterr().err
+    assert json.loads((run / "config.json").read_text())["autocast"] == "bfloat16"

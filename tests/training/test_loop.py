@@ -102,7 +102,7 @@ def test_piecewise_schedule_and_bad_configs():
     assert [s(0.0), s(0.34), s(0.7)] == pytest.approx([0.05, 0.005, 0.0005])
     with pytest.raises(ValueError, match="milestones"):
         PiecewiseLR(0.1, (0.8, 0.2))
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got 0"):
         TrainConfig(lr=0)
     with pytest.raises(ValueError, match="epochs must be an integer >= 1, got 0"):
         TrainConfig(epochs=0)

@@ -79,14 +79,14 @@ def test_resume_with_the_same_run_and_another_command_line_goes_on(data, tmp_pat
     assert result.finished and result.global_step == 8
 
 
-def test_resume_false_removes_the_earlier_run(data, tmp_path):
+def test_overwrite_removes_the_earlier_run(data, tmp_path):
     from lpgeom.models.checkpoints import state_digest
 
     model = make()
     train(model, data, natural(), config(), tmp_path, resume=False)
     assert (tmp_path / "model.pt").is_file()
     assert (tmp_path / "model.pt.sha256").read_text().split()[0] == state_digest(model.state_dict())
-    train(make(), data, natural(), config(stop_after_steps=1, seed=3), tmp_path, resume=False)
+    train(make(), data, natural(), config(stop_after_steps=1, seed=3), tmp_path, resume=False, overwrite=True)
     assert not (tmp_path / "model.pt").exists() and not (tmp_path / "previous.pt").exists()
     assert not (tmp_path / "model.pt.sha256").exists()
     assert int(load_latest(tmp_path)["global_step"]) == 1
@@ -154,17 +154,22 @@ def test_flipped_bytes_are_detected_and_previous_is_used(tmp_path):
         load_latest(tmp_path)
 
 
-def test_checkpoint_without_digest_loads_with_a_warning(tmp_path):
-    torch.save({"step": 5}, tmp_path / "last.pt")
-    with pytest.warns(UserWarning, match="carries no digest"):
-        assert load_latest(tmp_path)["step"] == 5
+def test_checkpoint_without_digest_is_refused_like_a_corrupt_one(tmp_path):
+    save_checkpoint({"step": 4}, tmp_path)
+    save_checkpoint({"step": 5}, tmp_path)
+    torch.save({"step": 5}, tmp_path / "last.pt")  # replaced by a file without a digest
+    with pytest.warns(UserWarning, match=r"last\.pt: CheckpointError: it carries no digest.*resuming from .*previous"):
+        assert load_latest(tmp_path)["step"] == 4
+    (tmp_path / "previous.pt").unlink()
+    with pytest.raises(CheckpointError, match="no readable checkpoint in .*carries no digest"):
+        load_latest(tmp_path)
 
 
 # --- non-finite training stops, keeping the last good checkpoint -------------------------------------------------
 
 
 def test_lr_nan_is_refused():
-    with pytest.raises(ValueError, match="lr must be a finite number, got nan"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got nan"):
         TrainConfig(lr=float("nan"))
 
 
@@ -302,7 +307,6 @@ def test_checkpoint_of_an_older_lpgeom_is_refused_clearly(data, tmp_path):
     model = make()
     state = {"model": model.state_dict(), "optimizer": {}, "scheme": {}, "epoch": 0, "step": 1, "global_step": 1,
              "config": "{}"}
-    torch.save(state, tmp_path / "last.pt")
-    with pytest.warns(UserWarning, match="carries no digest"):
-        with pytest.raises(ValueError, match="written by an older lpgeom without a run fingerprint"):
-            train(model, data, natural(), config(), tmp_path)
+    save_checkpoint(state, tmp_path)
+    with pytest.raises(ValueError, match="written by an older lpgeom without a run fingerprint"):
+        train(model, data, natural(), config(), tmp_path)

@@ -1,0 +1,245 @@
+"""A run is never replaced without asking, config.json follows the checkpoint, amp is real on the CPU, bad
+arguments and data are refused with one sentence naming them."""
+import json
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from lpgeom.data import fashion_mnist, subset, tensors
+from lpgeom.models import build_model
+from lpgeom.threats import fashion_mnist_threats
+from lpgeom.training import TrainConfig, build_scheme, load_latest, read_metrics, train
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = tensors(subset(fashion_mnist(True), 128, seed=0))
+    return TensorDataset(x, y)
+
+
+def make(seed=0):
+    torch.manual_seed(seed)
+    return build_model("small_cnn", width=4)
+
+
+def natural():
+    return build_scheme("natural", fashion_mnist_threats())
+
+
+def config(**kw):
+    return TrainConfig(**{"epochs": 1, "batch_size": 64, "progress": False, **kw})
+
+
+# --- a finished (or unfinished) run is never deleted without overwrite=True --------------------------------------
+
+
+def test_resume_false_on_a_finished_run_is_refused_and_keeps_it(data, tmp_path):
+    train(make(), data, natural(), config(), tmp_path)
+    weights = (tmp_path / "model.pt").read_bytes()
+    with pytest.raises(ValueError, match=r"holds a finished run \(model\.pt\) that starting afresh would delete; "
+                                         r"pass overwrite=True \(CLI: --overwrite\)"):
+        train(make(), data, natural(), config(seed=3), tmp_path, resume=False)
+    assert (tmp_path / "model.pt").read_bytes() == weights and (tmp_path / "last.pt").exists()
+    assert len(read_metrics(tmp_path, kind="epoch")) == 1
+
+
+def test_resume_false_on_an_unfinished_run_is_refused(data, tmp_path):
+    train(make(), data, natural(), config(stop_after_steps=1), tmp_path)
+    with pytest.raises(ValueError, match=r"holds an unfinished run \(last\.pt\) that resume=False would delete"):
+        train(make(), data, natural(), config(), tmp_path, resume=False)
+    assert int(load_latest(tmp_path)["global_step"]) == 1
+
+
+def test_weights_without_checkpoints_are_not_deleted_by_a_fresh_start(data, tmp_path):
+    train(make(), data, natural(), config(), tmp_path)
+    (tmp_path / "last.pt").unlink()  # a finished run whose checkpoints were cleaned up
+    with pytest.raises(ValueError, match=r"holds a finished run \(model\.pt\)"):
+        train(make(), data, natural(), config(), tmp_path)
+    assert (tmp_path / "model.pt").exists()
+
+
+def test_overwrite_replaces_the_run(data, tmp_path):
+    train(make(), data, natural(), config(), tmp_path)
+    result = train(make(), data, natural(), config(seed=3, stop_after_steps=1), tmp_path, resume=False, overwrite=True)
+    assert result.global_step == 1 and not (tmp_path / "model.pt").exists()
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["seed"] == 3
+
+
+# --- config.json is the run's record again on resume ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "deleted", "edited"])
+def test_config_json_is_restored_on_resume(data, tmp_path, damage):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path, describe={"command": "first"})
+    original = (tmp_path / "config.json").read_text()
+    path = tmp_path / "config.json"
+    if damage == "corrupt":
+        path.write_text('{"config": {"epochs": 2, "l')
+    elif damage == "deleted":
+        path.unlink()
+    else:
+        path.write_text(original.replace('"lr": 0.05', '"lr": 0.5'))
+    problem = {"corrupt": "was not a readable JSON record", "deleted": "was missing",
+               "edited": "differed from the run's settings"}[damage]
+    with pytest.warns(UserWarning, match=rf"config\.json {problem}; rewritten from the run's checkpoint"):
+        assert train(make(), data, natural(), config(epochs=2, log_every=3), tmp_path,
+                     describe={"command": "second"}).finished
+    assert path.read_text() == original
+    assert not list(tmp_path.glob(".*tmp")), "the rewrite left a temporary file"
+
+
+def test_intact_config_json_is_left_alone_on_resume(data, tmp_path, recwarn):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path, describe={"command": "first"})
+    before = (tmp_path / "config.json").stat().st_mtime_ns
+    train(make(), data, natural(), config(epochs=2), tmp_path, describe={"command": "second"})
+    assert (tmp_path / "config.json").stat().st_mtime_ns == before
+    assert json.loads((tmp_path / "config.json").read_text())["command"] == "first"
+    assert not [w for w in recwarn if "config.json" in str(w.message)]
+
+
+# --- amp is real on the CPU, and the default path is untouched ---------------------------------------------------
+
+
+def test_amp_autocasts_on_the_cpu_and_is_recorded(data, tmp_path):
+    dtypes = set()
+    model = make()
+    model.register_forward_hook(lambda module, args, out: dtypes.add(out.dtype) if module.training else None)
+    result = train(model, data, natural(), config(amp=True), tmp_path / "amp")
+    assert result.finished and dtypes == {torch.bfloat16}
+    assert json.loads((tmp_path / "amp" / "config.json").read_text())["autocast"] == "bfloat16"
+    plain = make()
+    dtypes.clear()
+    plain.register_forward_hook(lambda module, args, out: dtypes.add(out.dtype) if module.training else None)
+    train(plain, data, natural(), config(), tmp_path / "fp32")
+    assert dtypes == {torch.float32}
+    assert json.loads((tmp_path / "fp32" / "config.json").read_text())["autocast"] is None
+    assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(), plain.state_dict().values()))
+
+
+def test_amp_runs_an_adversarial_scheme_on_the_cpu(data, tmp_path):
+    result = train(make(), data, build_scheme("eat", fashion_mnist_threats(), n_iter=2), config(amp=True, log_every=1),
+                   tmp_path)
+    assert result.finished and all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(tmp_path, "step"))
+
+
+# --- TrainConfig fields -------------------------------------------------------------------------------------------
+
+
+BAD_FIELDS = [
+    (dict(device="foo"), "device must be 'cpu', 'cuda' or 'cuda:N', got 'foo'"),
+    (dict(device=0), r"device must be 'cpu', 'cuda' or 'cuda:N' \(a str or torch.device\), got 0"),
+    (dict(device="meta"), "device must be 'cpu', 'cuda' or 'cuda:N', got 'meta'"),
+    (dict(momentum=2.0), r"momentum must be a number in \[0, 1\), got 2.0"),
+    (dict(momentum=1), r"momentum must be a number in \[0, 1\), got 1"),
+    (dict(momentum=-0.5), r"momentum must be a number in \[0, 1\), got -0.5"),
+    (dict(lr_factor=10.0), r"lr_factor must be a number in \(0, 1\], got 10.0"),
+    (dict(weight_decay=float("inf")), "weight_decay must be a finite number >= 0, got inf"),
+    (dict(lr="0.1"), "lr must be a finite number > 0, got '0.1'"),
+    (dict(seed=2**70), r"seed must be an integer in \[0, 2\*\*63\), got 1180591620717411303424"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\), got -1"),
+    (dict(seed=1.5), r"seed must be an integer in \[0, 2\*\*63\), got 1.5"),
+    (dict(epochs=True), "epochs must be an integer >= 1, got True"),
+    (dict(batch_size=float("nan")), "batch_size must be an integer >= 1, got nan"),
+    (dict(amp="no"), "amp must be True or False, got 'no'"),
+    (dict(augment=1), "augment must be True or False, got 1"),
+    (dict(milestones="0.5"), r"milestones must be a sequence of fractions of training in \(0, 1\), got '0.5'"),
+    (dict(milestones=None), r"milestones must be a sequence of fractions of training in \(0, 1\), got None"),
+    (dict(milestones=(float("nan"),)), "milestones must be increasing fractions"),
+]
+
+
+@pytest.mark.parametrize("fields, message", BAD_FIELDS, ids=[str(f) for f, _ in BAD_FIELDS])
+def test_bad_config_fields_are_named(fields, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**fields)
+
+
+def test_numpy_numbers_are_accepted_as_plain_ones():
+    np = pytest.importorskip("numpy")
+    cfg = TrainConfig(epochs=np.int64(3), lr=np.float64(0.1), seed=np.uint32(7))
+    assert (type(cfg.epochs), type(cfg.lr), type(cfg.seed)) == (int, float, int) and cfg.seed == 7
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_refused_at_the_start(data, tmp_path):
+    with pytest.raises(ValueError, match="device 'cuda': CUDA is not available on this machine; use device='cpu'"):
+        train(make(), data, natural(), config(device="cuda"), tmp_path)
+    assert not (tmp_path / "config.json").exists()
+
+
+# --- train()'s arguments and data ----------------------------------------------------------------------------------
+
+
+def test_bad_arguments_are_named(data, tmp_path):
+    cases = [
+        (dict(run_dir=""), ValueError, "run_dir must name a folder, got ''"),
+        (dict(run_dir=None), TypeError, "run_dir must be a path"),
+        (dict(model=lambda x: x), TypeError, "model must be a torch.nn.Module, got function"),
+        (dict(scheme="eat"), TypeError, r"scheme must be a Scheme \(build_scheme\(name, threats\)\), got str"),
+        (dict(config={"epochs": 1}), TypeError, "config must be a TrainConfig, got dict"),
+        (dict(resume="no"), TypeError, "resume must be True or False, got 'no'"),
+        (dict(select_threats=[1]), TypeError, "select_threats must be a ThreatUnion, got list"),
+    ]
+    for change, kind, message in cases:
+        args = {"model": make(), "dataset": data, "scheme": natural(), "config": config(), "run_dir": tmp_path / "r",
+                **change}
+        with pytest.raises(kind, match=message):
+            train(**args)
+    assert not (tmp_path / "r").exists()
+
+
+def labels(y_dtype_change):
+    x = torch.rand(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+    return TensorDataset(x, y_dtype_change(y))
+
+
+BAD_DATA = {
+    "float labels": (lambda: labels(lambda y: y.float()), TypeError, "dataset: y must hold integer class labels"),
+    "fractional labels": (lambda: labels(lambda y: y.float() + 0.7), TypeError, "dataset: y must hold integer"),
+    "bool labels": (lambda: labels(lambda y: y > 4), TypeError, "dataset: y must hold integer class labels"),
+    "complex labels": (lambda: labels(lambda y: y.to(torch.complex64)), TypeError, "dataset: y must hold integer"),
+    "one-hot labels": (lambda: labels(lambda y: torch.nn.functional.one_hot(y, 10)), ValueError,
+                       r"dataset: y must have shape \(64,\)"),
+    "label 10 of 10 classes": (lambda: labels(lambda y: torch.where(y == 3, 10, y)), ValueError,
+                               r"dataset: y holds a label 10 but the model has 10 classes"),
+    "float16 images": (lambda: TensorDataset(torch.rand(64, 1, 28, 28).half(), torch.zeros(64, dtype=torch.long)),
+                       TypeError, "dataset: x has dtype torch.float16 but the model's parameters are torch.float32"),
+    "float64 images": (lambda: TensorDataset(torch.rand(64, 1, 28, 28).double(), torch.zeros(64, dtype=torch.long)),
+                       TypeError, "dataset: x has dtype torch.float64 but the model's parameters are torch.float32"),
+    "uint8 images": (lambda: TensorDataset((torch.rand(64, 1, 28, 28) * 255).byte(), torch.zeros(64, dtype=torch.long)),
+                     TypeError, "dataset: x must be float16, bfloat16, float32 or float64"),
+    "3 channels for a 1-channel model": (lambda: TensorDataset(torch.rand(64, 3, 28, 28), torch.zeros(64, dtype=torch.long)),
+                                         ValueError, "dataset: x has 3 channels .* expects 1"),
+    "pixels in 0..255": (lambda: TensorDataset(torch.rand(64, 1, 28, 28) * 255, torch.zeros(64, dtype=torch.long)),
+                         ValueError, r"dataset: x must lie in \[0, 1\]"),
+    "a NaN pixel": (lambda: TensorDataset(torch.rand(64, 1, 28, 28).index_put_((torch.tensor([40]),), torch.tensor(
+        float("nan"))), torch.zeros(64, dtype=torch.long)), ValueError, "dataset: x contains NaN or infinite values"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_training_data_is_refused_before_the_first_step(tmp_path, case):
+    build, kind, message = BAD_DATA[case]
+    with pytest.raises(kind, match=message):
+        train(make(), build(), natural(), config(), tmp_path)
+    assert not (tmp_path / "last.pt").exists() and not (tmp_path / "config.json").exists()
+
+
+def test_bad_extra_data_is_named(data, tmp_path):
+    extra = TensorDataset(torch.rand(16, 1, 28, 28), torch.full((16,), 99))
+    with pytest.raises(ValueError, match="extra: y holds a label 99 but the model has 10 classes"):
+        train(make(), data, natural(), config(), tmp_path, extra=extra)
+
+
+def test_a_folder_style_dataset_is_checked_on_its_first_item(tmp_path):
+    class Items(torch.utils.data.Dataset):
+        def __len__(self):
+            return 64
+
+        def __getitem__(self, i):
+            return torch.rand(1, 28, 28).double(), 1
+
+    with pytest.raises(TypeError, match="dataset: x has dtype torch.float64"):
+        train(make(), Items(), natural(), config(), tmp_path)
