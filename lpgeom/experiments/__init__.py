@@ -1,6 +1,6 @@
 """The recorded study: the paper's tables as data, provenance, study plan per profile, rendering."""
 from .attack_strength import full_autoattack_checks, full_autoattack_frame, reattack_frame, reattack_robust_points
-from .histories import calibrated_frame, calibrated_histories, norm_shares_frame
+from .histories import calibrated_comparisons, calibrated_frame, calibrated_histories, norm_shares_frame
 from .paper_tables import PAPER_TABLES, load_paper_table
 from .profiles import SIZES, StudySize, study_size
 from .provenance import machine, package_versions, provenance
@@ -16,4 +16,4 @@ __all__ = ["load_paper_table", "PAPER_TABLES", "StudySize", "study_size", "SIZES
            "benchmark_record", "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points",
            "reattack_frame", "full_autoattack_frame", "group_revision", "full_autoattack_checks", "seed_summary",
            "mean_std_table", "compare_schemes", "compare_with", "StudyTables", "complete_revision", "study_tables", "unit_label", "norm_shares_frame",
-           "calibrated_histories", "calibrated_frame"]
+           "calibrated_histories", "calibrated_frame", "calibrated_comparisons"]

@@ -15,10 +15,10 @@ from .paper_tables import RESULTS_DIR
 from .profiles import study_size
 from .provenance import CODE_REVISIONS
 from .study import load_result, unit_from_name
-from .seeds import seed_summary
-from .tables import SCHEME_LABELS, group_revision, planned_units, results_frame, unit_label
+from .seeds import compare_schemes, seed_summary
+from .tables import GROUP_SINCE, SCHEME_LABELS, group_revision, planned_units, results_frame, unit_label
 
-__all__ = ["norm_shares_frame", "calibrated_histories", "calibrated_frame", "NORMS"]
+__all__ = ["norm_shares_frame", "calibrated_histories", "calibrated_frame", "calibrated_comparisons", "NORMS"]
 
 NORMS = ("Linf", "L2", "L1")
 
@@ -132,7 +132,9 @@ def calibrated_histories(profile: str | None = None, results_dir: str | pathlib.
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs.update(code_revision=revision, coverage=(recorded, len(units)),
                        source=f"E-AT vs calibrated E-AT, profile {size.name}, code revision {revision}: "
-                              f"{recorded} of {len(units)} runs recorded")
+                              f"{recorded} of {len(units)} runs recorded" if revision is not None else
+                              f"E-AT vs calibrated E-AT, profile {size.name}: no run recorded yet (0 of {len(units)}; "
+                              f"the experiment is planned from code revision {GROUP_SINCE['calibrated']} on)")
     return frame
 
 
@@ -165,3 +167,31 @@ def calibrated_frame(profile: str | None = None, results_dir: str | pathlib.Path
         summary["start"] = [_start(units[m]) if units[m].scheme in calibrated else "starting model" for m in summary.index]
         summary["scheme"] = [units[m].scheme for m in summary.index]
     return summary
+
+
+def calibrated_comparisons(summary, metric: str = "union") -> list[str]:
+    """Per start (from scratch, fine-tuned from l_inf-AT), calibrated E-AT against E-AT on ``metric``.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`calibrated_frame`.
+    metric : str
+
+    Returns
+    -------
+    list of str
+        One line per start: :func:`~lpgeom.experiments.compare_schemes` (mean ± std, a ranking
+        only outside the spread), or which of the two is not recorded yet.
+    """
+    starts = ["from scratch", "fine-tuned from l_inf-AT"]
+    lines = []
+    for start in starts:
+        rows = summary[summary["start"] == start] if len(summary) else summary
+        pair = {scheme: rows.index[rows["scheme"] == scheme] for scheme in ("eat", "eat-calibrated")} if len(rows) else {}
+        missing = [SCHEME_LABELS[s] for s in ("eat", "eat-calibrated") if not len(pair.get(s, []))]
+        if missing:
+            lines.append(f"{start}: {' and '.join(missing)} not recorded yet")
+        else:
+            lines.append(f"{start}: " + compare_schemes(summary, pair["eat-calibrated"][0], pair["eat"][0], metric))
+    return lines

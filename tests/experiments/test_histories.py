@@ -5,6 +5,7 @@ import math
 import pytest
 
 from lpgeom.experiments import calibrated_frame, calibrated_histories, norm_shares_frame
+from lpgeom.experiments.histories import calibrated_comparisons
 from lpgeom.experiments.study import revision_folder
 from lpgeom.experiments.tables import planned_units
 
@@ -41,7 +42,9 @@ def test_norm_shares_are_averaged_per_epoch_from_revision_2_records(tmp_path):
 
 def test_calibrated_histories_and_summary(tmp_path):
     units = {u.name: u for u in planned_units("calibrated", "cpu", 2)}
-    assert calibrated_histories("cpu", tmp_path).attrs["coverage"] == (0, 12)
+    nothing = calibrated_histories("cpu", tmp_path)
+    assert nothing.attrs["coverage"] == (0, 12) and "no run recorded yet (0 of 12; the experiment is planned from code " \
+        "revision 2 on)" in nothing.attrs["source"]
     steps = [{"global_step": 10, "p_L1": 0.5, "rerr_L1": 0.6, "calibrated_rerr_L1": math.nan},
              {"global_step": 40, "p_L1": 0.7, "rerr_L1": 0.55, "calibrated_rerr_L1": 0.9}]
     ft = "ft-eat-calibrated_e3_s0_from-linf_e5_s0"
@@ -61,3 +64,11 @@ def test_calibrated_histories_and_summary(tmp_path):
     assert summary.loc["l_inf-AT", "start"] == "starting model"
     assert summary.loc["E-AT (l_1 + l_inf)", "start"] == "from scratch"
     assert summary.attrs["coverage"] == (4, 13)
+    scratch, tuned = calibrated_comparisons(summary)
+    assert scratch == "from scratch: E-AT, calibrated sampling not recorded yet"
+    assert tuned == "fine-tuned from l_inf-AT: E-AT (l_1 + l_inf) not recorded yet"
+    _write(tmp_path, units["ft-eat_e3_s0_from-linf_e5_s0"], 2, [], 0.26)
+    tuned = calibrated_comparisons(calibrated_frame("cpu", tmp_path))[1]
+    assert tuned.startswith("fine-tuned from l_inf-AT: union: l_inf-AT + FT E-AT, calibrated sampling (3 ep) 38.0 ± 2.8")
+    assert "no measured spread" in tuned
+    assert calibrated_comparisons(calibrated_frame("cpu", tmp_path / "none"))[0].startswith("from scratch: E-AT (l_1")

@@ -27,3 +27,27 @@ def test_union_bars_probabilities_and_both_l1_error_estimates():
     assert len(errors.lines) == 2 and tuple(errors.lines[1].get_ydata())[1] == 0.9, "only the calibrated run"
     with pytest.raises(ValueError, match="no recorded run"):
         plot_calibrated_sampling(summary.iloc[2:], hist.iloc[:0])
+
+
+def test_draws_from_records_of_the_calibrated_group(tmp_path):
+    """End to end: records in a tmp results folder -> calibrated_frame / calibrated_histories -> the figure."""
+    import json
+
+    from lpgeom.experiments import calibrated_frame, calibrated_histories
+    from lpgeom.experiments.study import revision_folder
+    from lpgeom.experiments.tables import planned_units
+
+    folder = tmp_path / revision_folder("cpu", 2)
+    folder.mkdir(parents=True)
+    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": 0.3,
+              "method": "autoattack"}
+    steps = [{"global_step": 10 * k, "p_L1": 0.5 + 0.01 * k, "rerr_L1": 0.6, "calibrated_rerr_L1": 0.8} for k in (1, 2)]
+    units = planned_units("calibrated", "cpu", 2)  # l_inf-AT, ft-eat s0-2, ft-eat-calibrated s0-2, eat s0-2, ...
+    for unit in [units[0], units[1], units[2], units[4]]:
+        (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "history": steps,
+                                                              "provenance": {"code_revision": 2}}))
+    summary, histories = calibrated_frame("cpu", tmp_path), calibrated_histories("cpu", tmp_path)
+    fig = plot_calibrated_sampling(summary, histories)
+    bars, prob, errors = fig.axes
+    assert len(bars.patches) == 2 and [t.get_text() for t in bars.texts] == ["2 seeds", "1 seed"]
+    assert len(prob.lines) == 3 + 1 and len(errors.lines) == 2

@@ -28,3 +28,23 @@ def test_an_empty_frame_draws_nothing():
     frame.attrs["source"] = "not recorded yet: ..."
     with pytest.raises(ValueError, match="not recorded yet"):
         plot_norm_shares(frame)
+
+
+def test_draws_from_revision_2_records(tmp_path):
+    import json
+
+    from lpgeom.experiments import norm_shares_frame
+    from lpgeom.experiments.study import revision_folder
+    from lpgeom.experiments.tables import planned_units
+
+    folder = tmp_path / revision_folder("cpu", 2)
+    folder.mkdir(parents=True)
+    history = [{"global_step": 10 * (e + 1), "epoch": e, "share_L1": 0.5, "share_L2": 0.2, "share_Linf": 0.3}
+               for e in range(3)]
+    for unit in planned_units("table1", "cpu", 2):
+        if unit.scheme in ("max", "msd") and unit.seed < 2:
+            (folder / f"{unit.name}.json").write_text(json.dumps({"report": {}, "history": history,
+                                                                  "provenance": {"code_revision": 2}}))
+    fig = plot_norm_shares(norm_shares_frame("cpu", tmp_path))
+    assert [ax.get_title() for ax in fig.axes] == ["MAX (seeds 0, 1)", "MSD (seeds 0, 1)"]
+    assert all(len(ax.lines) == 3 for ax in fig.axes)
