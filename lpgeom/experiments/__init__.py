@@ -15,5 +15,5 @@ __all__ = ["load_paper_table", "PAPER_TABLES", "StudySize", "study_size", "SIZES
            "new_model", "results_frame", "provenance_note", "sampling_history", "SCHEME_LABELS", "l2_curves",
            "benchmark_record", "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points",
            "reattack_frame", "full_autoattack_frame", "group_revision", "full_autoattack_checks", "seed_summary",
-           "mean_std_table", "compare_schemes", "compare_with", "StudyTables", "complete_revision", "study_tables", "unit_label", "norm_shares_frame",
-           "calibrated_histories", "calibrated_frame", "calibrated_comparisons"]
+           "mean_std_table", "compare_schemes", "compare_with", "StudyTables", "complete_revision", "study_tables", "unit_label",
+           "norm_shares_frame", "calibrated_histories", "calibrated_frame", "calibrated_comparisons"]

@@ -20,8 +20,8 @@ from .study import SINGLE, Unit, load_result, plan, recorded_revisions, revision
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
            "group_revision", "complete_revision", "shown_revision", "planned_units", "unit_label", "revision_note",
-           "SCHEME_AS_RECORDED", "REVISION_PLANS", "GROUP_SINCE", "StudyTables", "study_tables", "msd_note", "SINGLE", "l2_curves", "benchmark_record", "TWO_APGDS",
-           "FULL_AUTOATTACK"]
+           "SCHEME_AS_RECORDED", "REVISION_PLANS", "GROUP_SINCE", "StudyTables", "study_tables", "msd_note", "SINGLE",
+           "l2_curves", "benchmark_record", "TWO_APGDS", "FULL_AUTOATTACK"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
 
@@ -111,8 +111,8 @@ def recorded_profile(group: str = "table1", results_dir: str | pathlib.Path = RE
 
 
 def _recorded(group: str, profile: str | None, results_dir, revision: int) -> list[Unit]:
-    return [u for u in planned_units(group, profile, revision) if load_result(results_dir, study_size(profile).name, u,
-                                                                             revision) is not None]
+    name = study_size(profile).name
+    return [u for u in planned_units(group, name, revision) if revision in recorded_revisions(results_dir, name, u)]
 
 
 def group_revision(group: str, profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR) -> int | None:
