@@ -71,6 +71,9 @@ def mean_std_table(summary, digits: int = 1):
     """
     import pandas as pd
 
+    if "seeds" not in summary.columns:
+        raise ValueError("summary must be a seed_summary (a 'seeds' column and <metric>/<metric>_std pairs), "
+                         f"got columns {list(summary.columns)}")
     metrics = [c for c in summary.columns if f"{c}_std" in summary.columns]
     rows = []
     for model, row in summary.iterrows():

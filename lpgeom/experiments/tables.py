@@ -158,11 +158,14 @@ def _evaluation(record: dict) -> str:
 
 
 def _full_check(record: dict, check: dict | None) -> dict[str, float] | None:
-    """The full-AutoAttack figures of ``check`` if it checked exactly this record's evaluation, else None."""
+    """The full-AutoAttack figures of ``check`` if it checked exactly this record (same figures, same commit), else None."""
     if check is None:
         return None
     rep = record["report"]
     if check.get("recorded") != {**rep["robust_accuracy"], "union": rep["union_accuracy"]}:
+        return None
+    checked_commit = check.get("retrained", {}).get("record_commit")  # the commit of the record it retrained
+    if checked_commit is not None and checked_commit != record.get("provenance", {}).get("commit"):
         return None
     return {k.lower(): 100 * v for k, v in check["worst_case"].items()}
 

@@ -47,6 +47,8 @@ def test_a_frame_without_seeds_is_refused_and_an_empty_one_is_empty():
     with pytest.raises(ValueError, match="missing \\['seed'\\]"):
         seed_summary(pd.DataFrame({"model": ["a"], "union": [1.0]}))
     assert len(seed_summary(pd.DataFrame())) == 0
+    with pytest.raises(ValueError, match="summary must be a seed_summary"):
+        mean_std_table(pd.DataFrame({"union": [1.0]}))
 
 
 def test_compare_with_skips_absent_rows():

@@ -153,10 +153,13 @@ def test_full_autoattack_figure_replaces_the_two_apgds_only_for_the_record_it_ch
     (checks / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", recorded, worst)))
     stale = {**recorded, "union": 0.25}  # a check of another evaluation of l2_e5_s0: not applied
     (checks / "cpu_l2_e5_s0.json").write_text(json.dumps(_full_check("l2_e5_s0", stale, worst)))
+    other = {**_full_check("l1_e5_s0", recorded, worst), "retrained": {"record_commit": "not-the-records"}}
+    (checks / "cpu_l1_e5_s0.json").write_text(json.dumps(other))  # same figures, another record's commit
     frame = results_frame("table1", "cpu", tmp_path / "results", checks_dir=checks).set_index("unit")
     assert frame.loc["eat_e5_s0", "evaluation"] == FULL_AUTOATTACK and frame.loc["eat_e5_s0", "union"] == pytest.approx(5.0)
     assert frame.loc["eat_e5_s0", "l2"] == pytest.approx(10.0) and frame.loc["eat_e5_s0", "clean"] == pytest.approx(80.0)
     assert frame.loc["l2_e5_s0", "evaluation"] == TWO_APGDS and frame.loc["l2_e5_s0", "union"] == pytest.approx(20.0)
+    assert frame.loc["l1_e5_s0", "evaluation"] == TWO_APGDS
     plain = results_frame("table1", "cpu", tmp_path / "results").set_index("unit")
     assert (plain.evaluation == TWO_APGDS).all() and plain.loc["eat_e5_s0", "union"] == pytest.approx(20.0)
     main = study_tables("table1", "cpu", tmp_path / "results", checks_dir=checks).main
