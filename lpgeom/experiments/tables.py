@@ -269,7 +269,8 @@ class StudyTables:
             if table is None:
                 continue
             k, n = table.attrs["coverage"]
-            lines.append(f"{kind}: {table.attrs['source']} ({k} of {n} units); {table.attrs['revision_note']}")
+            complete = f" (all {n} units recorded)" if k == n else ""  # the source says "k of n" otherwise
+            lines.append(f"{kind}: {table.attrs['source']}{complete}; {table.attrs['revision_note']}")
             if any(str(m).startswith(SCHEME_LABELS["msd"]) for m in table.index):
                 lines.append(f"{kind}: {msd_note(table.attrs['code_revision'])}")
         return lines or [f"no recorded results for {self.group}"]

@@ -105,7 +105,9 @@ def test_the_main_table_is_the_newest_complete_revision_and_a_partial_newer_one_
     assert progress.loc["l_inf-AT", "union"] == pytest.approx(11.0)
     assert progress.loc["l_inf-AT", "union_std"] == pytest.approx(1.0)
     notes = "\n".join(tables.notes())
-    assert f"in progress: lpgeom, fashion_mnist, small_cnn, profile cpu, code revision 2, 4 of {len(r2)} units" in notes
+    assert f"in progress: lpgeom, fashion_mnist, small_cnn, profile cpu, code revision 2, 4 of {len(r2)} units recorded; " \
+        "code revision 2: APGD" in notes
+    assert f"main table: lpgeom, fashion_mnist, small_cnn, profile cpu, code revision 1 (all {len(r1)} units recorded)" in notes
     assert "faithful to AutoAttack" in notes and "SLIDE" in notes and "3 seeds per row" in notes
     _record_all(tmp_path, r2, "cpu", 2)
     tables = study_tables("table1", "cpu", tmp_path)

@@ -44,6 +44,7 @@ def test_study_tables_show_the_complete_revision_and_the_one_in_progress():
     html = show_study_tables(tables, pd.DataFrame({"union": [42.5]}), "paper").data
     assert html.index("paper") < html.index("42.5") < html.index("code revision 1") < html.index("44.6")
     assert "In progress (4 of 27 units recorded)" in html and "41.0 ± 1.2" in html
-    assert "in progress: profile cpu, code revision 2 (4 of 27 units); code revision 2: what it is" in html
+    assert "in progress: profile cpu, code revision 2; code revision 2: what it is" in html
+    assert "main table: profile cpu, code revision 1 (all 9 units recorded)" in html
     html = show_study_tables(StudyTables("calibrated", None, summary(2, (1, 13), 30.0, float("nan")))).data
     assert "no code revision of calibrated is completely recorded yet" in html
