@@ -5,9 +5,10 @@ Hein, exact batched membership (:func:`in_union`, :func:`in_hull`) and the gauge
 hull (:func:`hull_gauge`), independent numerical checks of the closed forms
 (:func:`verify_radius`: the hull's gauge as a linear programme, the union's radius as a
 convex programme; :func:`hull_gauge_lp`), and the argument checks the other layers share
-(:func:`parse_p`, :func:`check_radii`, :func:`check_dimension`).
+(:func:`parse_p`, :func:`check_radii`, :func:`check_dimension`, :func:`check_integer`,
+:func:`check_real`).
 """
-from ._validation import check_dimension, check_radii, parse_p
+from ._validation import check_dimension, check_integer, check_radii, check_real, parse_p
 from .membership import hull_gauge, in_hull, in_union
 from .radii import conjugate_exponent, hull_radius, union_radius
 from .linear_programme import GaugeLP, hull_gauge_lp
@@ -42,4 +43,6 @@ __all__ = [
     "parse_p",
     "check_radii",
     "check_dimension",
+    "check_integer",
+    "check_real",
 ]

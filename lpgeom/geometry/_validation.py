@@ -1,10 +1,107 @@
-"""Argument checks shared by the geometry functions (clear ``ValueError`` messages)."""
+"""Argument checks shared by the geometry functions and the layers above (one clear sentence each).
+
+Each check returns the value in its canonical Python type or raises one sentence that names
+the argument, the value and what is accepted: ``TypeError`` for the wrong kind of value,
+``ValueError`` for one out of range. ``bool`` (Python's or numpy's) is never taken for a
+number; numpy integers and floats are taken where Python's are; integers too large for a
+float are refused with their number of digits, not an ``OverflowError``.
+"""
 from __future__ import annotations
 
 import math
 import numbers
 
-__all__ = ["parse_p", "check_radii", "check_dimension"]
+__all__ = ["parse_p", "check_radii", "check_dimension", "check_integer", "check_real", "MAX_DIMENSION"]
+
+MAX_DIMENSION = 2**63 - 1
+"""Largest dimension accepted: the largest size of a tensor axis (int64)."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)``, with integers of more than 30 digits abbreviated (an error message stays one short line)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        digits = str(abs(int(value)))
+        if len(digits) > 30:
+            return f"{'-' if value < 0 else ''}{digits[:6]}... (an integer of {len(digits)} digits)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool) or (type(value).__name__ == "bool_" and type(value).__module__ == "numpy")
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not _is_bool(value)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not _is_bool(value)
+
+
+def _as_float(value: numbers.Real, name: str, accepted: str) -> float:
+    """``float(value)``, or one clear ``ValueError`` for an integer beyond the float range."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be {accepted}, got {shown(value)}, beyond the float range") from None
+
+
+def check_integer(value: object, name: str, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound).
+
+    Raises
+    ------
+    TypeError
+        Not an integer (a bool, a float, a string, ...).
+    ValueError
+        Out of range.
+
+    Examples
+    --------
+    >>> check_integer(3, "n_starts")
+    3
+    >>> check_integer(True, "n_starts")
+    Traceback (most recent call last):
+    TypeError: n_starts must be an integer >= 1, got True (bool)
+    """
+    accepted = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+    if not _is_integer(value):
+        raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
+    return int(value)
+
+
+def check_real(value: object, name: str, low: float = -math.inf, high: float = math.inf, *,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float in the interval from ``low`` to ``high`` (ends open if asked).
+
+    Raises
+    ------
+    TypeError
+        Not a real number (a bool, a complex, a string, a tensor, ...).
+    ValueError
+        NaN, infinite, beyond the float range, or outside the interval.
+
+    Examples
+    --------
+    >>> check_real(0.5, "delta", 0, 1, low_open=True, high_open=True)
+    0.5
+    """
+    accepted = (f"a finite number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+                if math.isfinite(low) and math.isfinite(high)
+                else f"a finite number {'>' if low_open else '>='} {low:g}" if math.isfinite(low)
+                else f"a finite number {'<' if high_open else '<='} {high:g}" if math.isfinite(high)
+                else "a finite number")
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
+    number = _as_float(value, name, accepted)
+    inside_low = number > low if low_open else number >= low
+    inside_high = number < high if high_open else number <= high
+    if not (math.isfinite(number) and inside_low and inside_high):
+        raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
+    return number
 
 
 def parse_p(p: float | int | str) -> float:
@@ -13,8 +110,10 @@ def parse_p(p: float | int | str) -> float:
     Raises
     ------
     ValueError
-        If ``p`` is not a number, is NaN, or is smaller than 1.
+        If ``p`` is not a number, is NaN, is smaller than 1, or is an integer beyond the
+        float range (pass ``"inf"``).
     """
+    accepted = "a number >= 1 or 'inf'"
     if isinstance(p, str):
         text = p.strip().lower().removeprefix("l")
         if text in {"inf", "infty", "infinity", "∞"}:
@@ -22,22 +121,22 @@ def parse_p(p: float | int | str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"p must be a number >= 1 or 'inf', got {p!r}") from None
-    elif isinstance(p, numbers.Real) and not isinstance(p, bool):
-        value = float(p)
+            raise ValueError(f"p must be {accepted}, got {p!r}") from None
+    elif _is_real(p):
+        value = _as_float(p, "p", accepted + " (for a huge p pass 'inf')")
     else:
-        raise ValueError(f"p must be a number >= 1 or 'inf', got {p!r}")
+        raise ValueError(f"p must be {accepted}, got {shown(p)}")
     if math.isnan(value):
-        raise ValueError("p must be a number >= 1 or 'inf', got NaN")
+        raise ValueError(f"p must be {accepted}, got NaN")
     if value < 1:
         raise ValueError(f"p must be >= 1 (l_p is not a norm for p < 1), got p={value:g}")
     return value
 
 
 def _check_positive_finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    if not _is_real(value):
+        raise ValueError(f"{name} must be a real number, got {shown(value)}")
+    value = _as_float(value, name, "a positive finite number")
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if value <= 0:
@@ -45,16 +144,28 @@ def _check_positive_finite(name: str, value: float) -> float:
     return value
 
 
-def check_dimension(d: int) -> int:
-    """Return ``d`` as an int >= 2, or raise ``ValueError``."""
-    if isinstance(d, bool) or not isinstance(d, numbers.Integral):
-        if isinstance(d, numbers.Real) and float(d).is_integer():
-            d = int(d)
-        else:
-            raise ValueError(f"the dimension d must be an integer >= 2, got {d!r}")
-    if d < 2:
-        raise ValueError(f"the dimension d must be >= 2 (in 1D the l_1 and l_inf balls coincide), got d={d}")
-    return int(d)
+def check_dimension(d: int, minimum: int = 2) -> int:
+    """Return ``d`` as an int in ``[minimum, 2**63 - 1]``, or raise ``ValueError``.
+
+    A float with an integer value (``3072.0``) is taken; a bool is not.
+
+    Parameters
+    ----------
+    d : int
+        A number of coordinates.
+    minimum : int
+        2 for the geometry of B_1 and B_inf (in 1-D they coincide); 1 for a ball's limits.
+    """
+    if _is_bool(d) or not _is_real(d) or not (_is_integer(d) or math.isfinite(d) and float(d).is_integer()):
+        raise ValueError(f"the dimension d must be an integer >= {minimum}, got {shown(d)}"
+                         + (" (a bool)" if _is_bool(d) else ""))
+    d = int(d)
+    if d < minimum:
+        why = " (in 1D the l_1 and l_inf balls coincide)" if minimum == 2 else ""
+        raise ValueError(f"the dimension d must be >= {minimum}{why}, got d={d}")
+    if d > MAX_DIMENSION:
+        raise ValueError(f"the dimension d must be at most 2**63 - 1 (the largest tensor axis), got d={shown(d)}")
+    return d
 
 
 def check_radii(eps1: float, eps_inf: float, d: int) -> tuple[float, float, int]:

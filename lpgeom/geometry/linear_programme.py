@@ -30,6 +30,7 @@ import scipy.sparse as sparse
 from scipy.optimize import linprog
 
 from ._validation import check_radii
+from .arrays import as_rows, check_finite, is_torch
 
 __all__ = ["GaugeLP", "hull_gauge_lp", "HullSearch", "search_hull_radius", "lp_norm", "norming_point"]
 
@@ -80,10 +81,15 @@ def norming_point(u: np.ndarray, p: float) -> np.ndarray:
 def hull_gauge_lp(x: np.ndarray, eps1: float, eps_inf: float) -> GaugeLP:
     """:math:`\\gamma_C(x)` for one point by the linear programme above (HiGHS, sparse rows).
 
+    The programme is solved for :math:`z = x / s` with :math:`s` the power of two at or just
+    below :math:`\\max_i |x_i|` and the radii :math:`(\\epsilon_1/\\epsilon_\\infty, 1)`, then
+    scaled back (the gauge is positively homogeneous in ``x`` and in the radii): HiGHS sees
+    numbers of order one whatever the scale of ``x`` and of the radii.
+
     Parameters
     ----------
-    x : numpy.ndarray, shape (d,)
-        The point.
+    x : numpy.ndarray, torch.Tensor or list, shape (d,)
+        The point; any real dtype, computed in float64 (as :func:`~lpgeom.geometry.hull_gauge`).
     eps1, eps_inf : float
         Radii of the l_1 and l_inf balls.
 
@@ -93,25 +99,38 @@ def hull_gauge_lp(x: np.ndarray, eps1: float, eps_inf: float) -> GaugeLP:
 
     Raises
     ------
+    TypeError
+        Complex, non-numeric, masked or sparse ``x``.
     ValueError
-        ``x`` not a finite vector, or bad radii.
+        ``x`` not a finite vector, a meta tensor, or bad radii.
     RuntimeError
         If HiGHS does not report an optimal solution (the message gives its status).
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1 or not np.isfinite(x).all():
-        raise ValueError(f"x must be a finite vector of shape (d,), got shape {x.shape}")
-    eps1, eps_inf, d = check_radii(eps1, eps_inf, x.size)
-    # variables: a+ (d), a- (d), t; rows:  a+ - a- - t <= x  and  -a+ + a- - t <= -x
-    cost = np.concatenate([np.full(2 * d, 1.0 / eps1), [1.0 / eps_inf]])
+    rows, single, _ = as_rows(x)
+    if not single:
+        raise ValueError(f"x must be one point of shape (d,), got shape {tuple(rows.shape)}")
+    check_finite(rows)
+    vector = rows[0].cpu().numpy() if is_torch(rows) else rows[0]
+    eps1, eps_inf, d = check_radii(eps1, eps_inf, vector.size)
+    _, exponent = np.frexp(np.abs(vector).max())
+    scale = math.ldexp(1.0, int(exponent) - 1)  # entries of x / scale in (-2, 2); 2**1023 is a float
+    value, subgradient = _gauge_lp_normalised(vector / scale, eps1 / eps_inf)
+    return GaugeLP(value=value * scale / eps_inf, subgradient=subgradient / eps_inf)
+
+
+def _gauge_lp_normalised(z: np.ndarray, ratio: float) -> tuple[float, np.ndarray]:
+    """The gauge LP at ``z`` (entries in (-2, 2)) for the radii ``(ratio, 1)``: value and subgradient."""
+    d = z.size
+    # variables: a+ (d), a- (d), t; rows:  a+ - a- - t <= z  and  -a+ + a- - t <= -z
+    cost = np.concatenate([np.full(2 * d, 1.0 / ratio), [1.0]])
     eye = sparse.identity(d, format="csr")
     minus_t = sparse.csr_matrix(-np.ones((d, 1)))
     rows = sparse.vstack([sparse.hstack([eye, -eye, minus_t]), sparse.hstack([-eye, eye, minus_t])], format="csr")
-    result = linprog(cost, A_ub=rows, b_ub=np.concatenate([x, -x]), bounds=(0, None), method="highs")
+    result = linprog(cost, A_ub=rows, b_ub=np.concatenate([z, -z]), bounds=(0, None), method="highs")
     if result.status != 0:
         raise RuntimeError(f"HiGHS did not solve the gauge LP (d={d}): {result.message}")
     marginals = result.ineqlin.marginals  # d(objective)/d(right-hand side), <= 0
-    return GaugeLP(value=float(result.fun), subgradient=marginals[:d] - marginals[d:])
+    return float(result.fun), marginals[:d] - marginals[d:]
 
 
 @dataclass(frozen=True)

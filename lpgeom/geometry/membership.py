@@ -11,90 +11,63 @@ and :math:`|x|_{(1)} \\ge |x|_{(2)} \\ge \\dots` the sorted magnitudes,
 :math:`x \\in C` iff :math:`\\gamma_C(x) \\le 1`. Everything is batched over rows, exact in any
 dimension (one partial sort per row), and accepts numpy arrays or torch tensors.
 
-Every input (integers, booleans, float16, ...) is computed in float64 (float32 on MPS).
-Tolerance policy: a point is inside when its gauge (or normalised norm) is at most
-``1 + tol``; ``tol`` defaults by the input's dtype (1e-9 for float64 and integers, 1e-5 for
-float32, 2e-3 for float16, 1e-2 for bfloat16), so points
-constructed on the boundary count as inside and points 1e-4 beyond it as outside.
+Every input (integers, booleans, float16, bfloat16, lists of Python numbers, ...) is
+computed in float64 (float32 on MPS), exactly as given (:mod:`lpgeom.geometry.arrays`);
+complex, non-numeric, masked and meta input is refused. Rows are scaled by a power of two
+(exact) before summing, so entries near the float64 limit do not overflow.
+
+Tolerance policy: a point counts as inside when its gauge (for the union: its l_1 or
+l_inf norm over the radius) is at most ``1 + tol``, and as outside above. ``tol`` defaults
+by the input's dtype to cover that dtype's rounding, so a point constructed on the boundary
+and rounded to the input's dtype still counts as inside:
+
+==================================  ===========  ====================================
+input dtype                         default tol  a point counts as outside from
+==================================  ===========  ====================================
+float64, integers, booleans         1e-9         1e-9 beyond the boundary
+float32                             1e-5         1e-5 beyond
+float16                             2e-3         2e-3 beyond (its rounding is 4.9e-4)
+bfloat16                            1e-2         1e-2 beyond (its rounding is 3.9e-3)
+other floats (float8, long double)  2 x epsilon  that far beyond (at least 1e-9)
+==================================  ===========  ====================================
+
+So a float16 or bfloat16 point 1e-4 beyond the boundary counts as inside by default: at
+their resolution that is rounding. Pass ``tol`` to judge finer: it applies to the exact
+values of the input whatever its dtype (``tol=0`` judges them as they are).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ._validation import check_radii
+from ._validation import check_radii, check_real
+from .arrays import as_rows, check_finite, is_torch
 from .radii import _split_ratio
 
 __all__ = ["hull_gauge", "in_hull", "in_union"]
 
-ArrayLike = Any  # numpy.ndarray or torch.Tensor of shape (n, d) or (d,)
-
-
-def _is_torch(x: Any) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-# default tolerance by the input's dtype: a boundary point rounded to that dtype still counts as inside
-_DEFAULT_TOL = {"float64": 1e-9, "float32": 1e-5, "float16": 2e-3, "bfloat16": 1e-2}
-
-
-def _default_tol(dtype: Any) -> float:
-    name = str(dtype).removeprefix("torch.")
-    return _DEFAULT_TOL.get(name, 1e-9)  # integers and booleans are exact
-
-
-def _as_rows(x: ArrayLike) -> tuple[Any, bool, float]:
-    """Return x as float64 rows of shape (n, d), whether it was a single point, and its default tolerance.
-
-    Integer, boolean and low-precision float input is converted to float64 first: ``abs`` of
-    int8 -128 overflows and a float16 sum of large entries overflows, so computing in the
-    input's dtype gives wrong membership. Complex and non-numeric input is refused.
-    """
-    if _is_torch(x):
-        import torch
-
-        if x.is_complex():
-            raise TypeError(f"x must be real, got a complex tensor of dtype {x.dtype}; pass x.real or x.abs()")
-        if x.ndim not in (1, 2):
-            raise ValueError(f"x must have shape (d,) or (n, d), got {tuple(x.shape)}")
-        tol = _default_tol(x.dtype)
-        x = x.to(torch.float32 if x.device.type == "mps" else torch.float64)  # MPS has no float64
-        single = x.ndim == 1
-        return (x.unsqueeze(0) if single else x), single, tol
-    try:
-        x = np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"x must be an array of real numbers, got {type(x).__name__} ({error})") from None
-    if np.iscomplexobj(x):
-        raise TypeError(f"x must be real, got complex dtype {x.dtype}; pass x.real or np.abs(x)")
-    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
-        raise TypeError(f"x must be an array of real numbers, got dtype {x.dtype}")
-    if x.ndim not in (1, 2):
-        raise ValueError(f"x must have shape (d,) or (n, d), got {x.shape}")
-    tol = _default_tol(x.dtype)
-    x = x.astype(np.float64, copy=False)
-    single = x.ndim == 1
-    return (x[None, :] if single else x), single, tol
+ArrayLike = Any  # numpy.ndarray, torch.Tensor or nested lists of real numbers, shape (n, d) or (d,)
 
 
 def _check_tol(tol: float | None, default: float) -> float:
     """The membership tolerance: ``tol`` if given (finite, >= 0), else the input dtype's default."""
-    if tol is None:
-        return default
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
-        raise TypeError(f"tol must be a real number >= 0 or None, got {tol!r}")
-    tol = float(tol)
-    if not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0 or None, got tol={tol}")
-    return tol
+    return default if tol is None else check_real(tol, "tol", 0.0)
 
 
-def _check_finite(x: Any) -> None:
-    finite = x.isfinite().all() if _is_torch(x) else np.isfinite(x).all()
-    if not bool(finite):
-        raise ValueError("x contains NaN or infinite values")
+def _power_of_two_scale(rows: Any) -> Any:
+    """Per row, the power of two at or below its largest magnitude: (n, d) -> (n, 1).
+
+    Dividing by it is exact and brings every entry into (-2, 2), so sums of d entries cannot
+    overflow (2**1023, the largest power of two, is a float64; a zero row gets 1/2).
+    """
+    if is_torch(rows):
+        import torch
+
+        _, exponent = torch.frexp(rows.abs().amax(dim=-1, keepdim=True))
+        return torch.ldexp(torch.ones_like(rows[:, :1]), exponent - 1)
+    _, exponent = np.frexp(np.abs(rows).max(axis=-1, keepdims=True))
+    return np.ldexp(1.0, exponent - 1)
 
 
 def hull_gauge(x: ArrayLike, eps1: float, eps_inf: float) -> ArrayLike:
@@ -102,9 +75,9 @@ def hull_gauge(x: ArrayLike, eps1: float, eps_inf: float) -> ArrayLike:
 
     Parameters
     ----------
-    x : numpy.ndarray or torch.Tensor, shape (n, d) or (d,)
-        Points, one per row; any real dtype (integers and float16 included), computed in
-        float64 (float32 on MPS, which has no float64).
+    x : numpy.ndarray, torch.Tensor or nested lists, shape (n, d) or (d,)
+        Points, one per row; any real dtype (integers, booleans, float16, bfloat16, Python
+        integers beyond int64), computed in float64 (float32 on MPS, which has no float64).
     eps1, eps_inf : float
         Radii, with ``eps_inf < eps1 < d * eps_inf``.
 
@@ -116,9 +89,9 @@ def hull_gauge(x: ArrayLike, eps1: float, eps_inf: float) -> ArrayLike:
     Raises
     ------
     TypeError
-        Complex or non-numeric ``x``.
+        Complex, non-numeric, masked or sparse ``x``.
     ValueError
-        Wrong shape, NaN or infinite entries, or degenerate radii.
+        Wrong shape, a meta tensor, NaN or infinite entries, or degenerate radii.
 
     Examples
     --------
@@ -127,29 +100,27 @@ def hull_gauge(x: ArrayLike, eps1: float, eps_inf: float) -> ArrayLike:
     >>> float(hull_gauge(np.array([4.0, 4, 4, 0]), 12, 4))    # on the face between them
     1.0
     """
-    rows, single, _ = _as_rows(x)
+    rows, single, _ = as_rows(x)
     value = _gauge_of_rows(rows, eps1, eps_inf)
     return value[0] if single else value
 
 
 def _gauge_of_rows(rows: Any, eps1: float, eps_inf: float) -> Any:
-    """:func:`hull_gauge` of float64 rows (n, d) -> (n,)."""
+    """:func:`hull_gauge` of float64 rows (n, d) -> (n,), computed on rows scaled by a power of two."""
     eps1, eps_inf, d = check_radii(eps1, eps_inf, rows.shape[-1])
-    _check_finite(rows)
+    check_finite(rows)
     k, alpha = _split_ratio(eps1, eps_inf)  # k + 1 <= d in the non-degenerate regime
-    if _is_torch(rows):
+    scale = _power_of_two_scale(rows)
+    if is_torch(rows):
         import torch
 
-        mags = rows.abs()
-        top = torch.topk(mags, k + 1, dim=-1, sorted=True).values
-        value = (top[..., :k].sum(dim=-1) + alpha * top[..., k]) / eps1
-    else:
-        mags = np.abs(rows)
-        # the k+1 largest magnitudes, unsorted except that index k holds the (k+1)-th largest
-        part = np.partition(mags, d - k - 1, axis=-1)[..., d - k - 1 :]
-        kth = part[..., 0]
-        value = (part[..., 1:].sum(axis=-1) + alpha * kth) / eps1
-    return value
+        top = torch.topk((rows / scale).abs(), k + 1, dim=-1, sorted=True).values
+        return (top[..., :k].sum(dim=-1) + alpha * top[..., k]) / eps1 * scale[:, 0]
+    mags = np.abs(rows / scale)
+    # the k+1 largest magnitudes, unsorted except that index k holds the (k+1)-th largest
+    part = np.partition(mags, d - k - 1, axis=-1)[..., d - k - 1 :]
+    with np.errstate(over="ignore"):  # a gauge beyond the float range is inf, as it should be
+        return (part[..., 1:].sum(axis=-1) + alpha * part[..., 0]) / eps1 * scale[:, 0]
 
 
 def in_hull(x: ArrayLike, eps1: float, eps_inf: float, tol: float | None = None) -> ArrayLike:
@@ -160,8 +131,9 @@ def in_hull(x: ArrayLike, eps1: float, eps_inf: float, tol: float | None = None)
     x : numpy.ndarray or torch.Tensor, shape (n, d) or (d,)
     eps1, eps_inf : float
     tol : float, optional
-        Inside means ``hull_gauge(x) <= 1 + tol``; finite and >= 0 (default by the input's
-        dtype: 1e-9 for float64 and integers, 1e-5 for float32, 2e-3 for float16).
+        Inside means ``hull_gauge(x) <= 1 + tol``; finite and >= 0, applied to the exact
+        values of ``x``. Default by the input's dtype (module docstring): 1e-9 for float64,
+        integers and booleans, 1e-5 for float32, 2e-3 for float16, 1e-2 for bfloat16.
 
     Returns
     -------
@@ -170,11 +142,12 @@ def in_hull(x: ArrayLike, eps1: float, eps_inf: float, tol: float | None = None)
     Raises
     ------
     TypeError
-        Complex or non-numeric ``x``, or a non-numeric ``tol``.
+        Complex, non-numeric, masked or sparse ``x``, or a non-numeric ``tol``.
     ValueError
-        Wrong shape, NaN or infinite entries, ``tol`` negative or not finite, or degenerate radii.
+        Wrong shape, a meta tensor, NaN or infinite entries, ``tol`` negative or not finite,
+        or degenerate radii.
     """
-    rows, single, default = _as_rows(x)
+    rows, single, default = as_rows(x)
     tol = _check_tol(tol, default)
     inside = _gauge_of_rows(rows, eps1, eps_inf) <= 1 + tol
     return inside[0] if single else inside
@@ -188,8 +161,10 @@ def in_union(x: ArrayLike, eps1: float, eps_inf: float, tol: float | None = None
     x : numpy.ndarray or torch.Tensor, shape (n, d) or (d,)
     eps1, eps_inf : float
     tol : float, optional
-        Relative tolerance on each norm; finite and >= 0 (default by the input's dtype, as
-        for :func:`in_hull`).
+        Inside means ``||x||_1 <= eps1 (1 + tol)`` or ``||x||_inf <= eps_inf (1 + tol)``;
+        finite and >= 0, applied to the exact values of ``x``. Default by the input's dtype,
+        as for :func:`in_hull`: 1e-9 for float64, integers and booleans, 1e-5 for float32,
+        2e-3 for float16, 1e-2 for bfloat16.
 
     Returns
     -------
@@ -198,16 +173,18 @@ def in_union(x: ArrayLike, eps1: float, eps_inf: float, tol: float | None = None
     Raises
     ------
     TypeError
-        Complex or non-numeric ``x``, or a non-numeric ``tol``.
+        Complex, non-numeric, masked or sparse ``x``, or a non-numeric ``tol``.
     ValueError
-        Wrong shape, NaN or infinite entries, ``tol`` negative or not finite, or degenerate radii.
+        Wrong shape, a meta tensor, NaN or infinite entries, ``tol`` negative or not finite,
+        or degenerate radii.
     """
-    rows, single, default = _as_rows(x)
+    rows, single, default = as_rows(x)
     eps1, eps_inf, _ = check_radii(eps1, eps_inf, rows.shape[-1])
-    _check_finite(rows)
+    check_finite(rows)
     tol = _check_tol(tol, default)
-    mags = rows.abs() if _is_torch(rows) else np.abs(rows)
+    scale = _power_of_two_scale(rows)
+    mags = abs(rows / scale)  # exact; compared with the radii divided by the same power of two
     l1 = mags.sum(-1)
-    linf = mags.amax(-1) if _is_torch(rows) else mags.max(-1)
-    inside = (l1 <= eps1 * (1 + tol)) | (linf <= eps_inf * (1 + tol))
+    linf = mags.amax(-1) if is_torch(rows) else mags.max(-1)
+    inside = (l1 <= eps1 * (1 + tol) / scale[:, 0]) | (linf <= eps_inf * (1 + tol) / scale[:, 0])
     return inside[0] if single else inside

@@ -28,7 +28,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from ._validation import check_radii, parse_p
+
+from ._validation import check_integer, check_radii, check_real, parse_p
 from .linear_programme import hull_gauge_lp, lp_norm, norming_point, search_hull_radius
 from .membership import hull_gauge, in_hull, in_union
 from .radii import _split_ratio, hull_radius, union_radius
@@ -42,15 +43,22 @@ QHULL_MAX_DIMENSION = 8
 MAX_VERIFY_DIMENSION = 2_000_000
 """Largest d :func:`verify_radius` accepts: its LPs have 3d + 1 variables (about 3 s at
 d = 150528 here; memory and time grow linearly)."""
+MAX_POINT_DIMENSION = 2**28
+"""Largest d :func:`hull_worst_point` accepts: the point takes 8 d bytes (2 GiB at 2**28)."""
 
 
 def _check_verify_dimension(d: int) -> None:
     if d > MAX_VERIFY_DIMENSION:
         raise ValueError(
             f"d={d} is too large for the numerical check: it solves linear programmes with 3d + 1 variables "
-            f"(about {d * 3 * 8 * 12 / 2**30:.0f} GiB of sparse rows and hours of solver time); use "
+            f"(about {d * 3 * 8 * 12 / 2**30:.3g} GiB of sparse rows and hours of solver time); use "
             f"d <= {MAX_VERIFY_DIMENSION:,} (hull_radius and union_radius themselves work at any d)"
         )
+
+
+def _check_search(n_starts: object, seed: object) -> tuple[int, int]:
+    """The LP search's settings: ``n_starts`` an integer >= 1, ``seed`` an integer >= 0 (numpy's seeds)."""
+    return check_integer(n_starts, "n_starts", 1), check_integer(seed, "seed", 0)
 
 
 def hull_radius_numeric(
@@ -65,10 +73,19 @@ def hull_radius_numeric(
         true radius that the search drives down to it.
     x : numpy.ndarray, shape (d,)
         The point attaining it, on the boundary of the hull.
+
+    Raises
+    ------
+    ValueError
+        Bad radii, ``p`` or ``d`` (also ``d`` above :data:`MAX_VERIFY_DIMENSION`).
+    TypeError
+        ``n_starts`` or ``seed`` not an integer (they must be >= 1 and >= 0).
     """
     eps1, eps_inf, d = check_radii(eps1, eps_inf, d)
+    p = parse_p(p)
+    n_starts, seed = _check_search(n_starts, seed)
     _check_verify_dimension(d)
-    found = search_hull_radius(eps1, eps_inf, parse_p(p), d, n_starts=n_starts, seed=seed)
+    found = search_hull_radius(eps1, eps_inf, p, d, n_starts=n_starts, seed=seed)
     return found.radius, found.boundary_point
 
 
@@ -80,9 +97,18 @@ def hull_worst_point(eps1: float, eps_inf: float, p: float | str, d: int) -> np.
     numpy.ndarray, shape (d,)
         ``r`` times the unit l_p vector norming :math:`u = (1, \\dots, 1, \\alpha, 0, \\dots)`
         (``k`` ones), with ``r`` = :func:`hull_radius`.
+
+    Raises
+    ------
+    ValueError
+        Bad radii, ``p`` or ``d``; ``d`` above :data:`MAX_POINT_DIMENSION` (2**28, 2 GiB:
+        refused before allocating).
     """
     eps1, eps_inf, d = check_radii(eps1, eps_inf, d)
     p = parse_p(p)
+    if d > MAX_POINT_DIMENSION:
+        raise ValueError(f"d={d} is too large for an explicit point ({d * 8 / 2**30:.3g} GiB of float64); use "
+                         f"d <= 2**28 (hull_radius gives the radius at any d)")
     k, alpha = _split_ratio(eps1, eps_inf)
     u = np.zeros(d)
     u[:k] = 1.0
@@ -337,7 +363,7 @@ def verify_radius(
     n_starts : int
         Random starting points of the LP search (each followed by gauge ascent), >= 1.
     seed : int
-        Seed of the starting points.
+        Seed of the starting points, >= 0 (numpy's seeds).
 
     Returns
     -------
@@ -345,9 +371,11 @@ def verify_radius(
 
     Raises
     ------
+    TypeError
+        ``delta``, ``n_starts`` or ``seed`` of the wrong kind (a bool, a string, a float count).
     ValueError
-        Bad radii, ``p``, ``d`` (also ``d`` above :data:`MAX_VERIFY_DIMENSION`), ``delta`` or
-        ``n_starts``.
+        Bad radii, ``p``, ``d`` (also ``d`` above :data:`MAX_VERIFY_DIMENSION`), or ``delta``,
+        ``n_starts``, ``seed`` out of range.
 
     Examples
     --------
@@ -357,10 +385,8 @@ def verify_radius(
     """
     eps1, eps_inf, d = check_radii(eps1, eps_inf, d)
     p = parse_p(p)
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not (0 < delta < 1):
-        raise ValueError(f"delta must be a number in (0, 1), got {delta!r}")
-    if isinstance(n_starts, bool) or not isinstance(n_starts, int) or n_starts < 1:
-        raise ValueError(f"n_starts must be an integer >= 1, got {n_starts!r}")
+    delta = check_real(delta, "delta", 0.0, 1.0, low_open=True, high_open=True)
+    n_starts, seed = _check_search(n_starts, seed)
     _check_verify_dimension(d)
     started = time.perf_counter()
     search = search_hull_radius(eps1, eps_inf, p, d, n_starts=n_starts, seed=seed)

@@ -51,3 +51,17 @@ def test_help_explains_options():
     out = run_cli("--help")
     for flag in ("--eps1", "--eps-inf", "--d", "--p", "--preset", "--json", "8/255"):
         assert flag in out.stdout
+
+
+@pytest.mark.parametrize("d, message", [
+    (str(10**400), r"the dimension d must be at most 2\*\*63 - 1 .*an integer of 401 digits"),  # was: OverflowError
+    (str(2**63), r"the dimension d must be at most 2\*\*63 - 1"),
+    (str(10**7), "too large for the numerical check"),
+])
+def test_huge_dimension_exits_2_with_one_line(d, message, capsys):
+    import re
+
+    assert main(["radii", "--eps1", "12", "--eps-inf", "8/255", "--d", d, "--p", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert re.search(message, err), err
