@@ -71,6 +71,7 @@ from .base import require_projection
 from .losses import LOSSES
 from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, raise_if_nonfinite,
                          resolve_generator, validate_attack_inputs)
+from .precision import random_start_in, round_toward, working_dtype
 from .result import AttackResult, classified_correctly
 from .settings import check_count, check_flag, check_fraction, check_generator, check_positive, check_seed
 
@@ -208,7 +209,7 @@ class APGD:
             best: AttackResult | None = None
             for target in targets:
                 for _ in range(self.n_restarts):
-                    start = self.threat.random_start(x, gen) if self.random_start else x
+                    start = random_start_in(self.threat, x, gen) if self.random_start else x
                     run = self._run(model, x, y, start, loss_fn, target)
                     best = run if best is None else _better(best, run)
         raise_if_nonfinite(best.stats.pop("nonfinite"))
@@ -223,7 +224,8 @@ class APGD:
              target: torch.Tensor | None) -> AttackResult:
         ball, n = self.threat, self.n_iter
         rule = ball.apgd
-        batch, d = x.shape[0], x[0].numel()
+        batch, d, work = x.shape[0], x[0].numel(), working_dtype(x)
+        x_work = x.to(work)  # x itself for float32/float64 batches
         full_step = rule.step_factor * ball.eps
         step = torch.full((batch,), full_step, device=x.device, dtype=torch.float32)
         a = rule.new_step_weight
@@ -247,11 +249,11 @@ class APGD:
         for k in range(n):
             with torch.no_grad():
                 direction = ball.steepest_ascent(grad, sparsity=sparsity)  # APGD-l_1's step ignores the box
-                z = ball.project(x_cur + (_view(step, x_cur) * direction).to(x_cur.dtype), x)
+                xc = x_cur.to(work)
+                z = ball.project(xc + (_view(step, x_cur) * direction).to(work), x_work)
                 if a < 1 and k > 0:
-                    x_next = ball.project(x_cur + a * (z - x_cur) + (1 - a) * (x_cur - x_prev), x)
-                else:
-                    x_next = z
+                    z = ball.project(xc + a * (z - xc) + (1 - a) * (xc - x_prev.to(work)), x_work)
+                x_next = round_toward(z, x)
             x_prev, x_cur = x_cur, x_next
             last = k == n - 1
             loss, new_grad, logits = loss_and_grad(model, x_cur, y, loss_fn, target, need_grad=not last)

@@ -18,10 +18,13 @@ from ..threats import LpBall
 from .losses import LOSSES
 from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, resolve_generator,
                          validate_attack_inputs)
+from .precision import project_to, random_start_in, working_dtype
 from .result import AttackResult, BestTracker
 from .settings import check_count, check_flag, check_generator, check_positive, check_seed
 
 __all__ = ["Attack", "FixedStepAttack", "require_projection"]
+
+_FLOAT32_MAX = torch.finfo(torch.float32).max
 
 
 @runtime_checkable
@@ -44,6 +47,10 @@ def require_projection(threat: LpBall, attack: str) -> LpBall:
     if type(threat).project is LpBall.project:
         raise ValueError(f"{attack} needs a ball with a projection; the {threat.name} ball has none "
                          "(subclass LpBall for that norm and implement project())")
+    if not threat.eps <= _FLOAT32_MAX:
+        raise ValueError(f"{attack}: the {threat.name} radius eps = {threat.eps:g} exceeds float32's range "
+                         f"({_FLOAT32_MAX:.3g}), in which attacks step (a radius of the box's diameter already "
+                         "covers every image)")
     return threat
 
 
@@ -101,10 +108,12 @@ class FixedStepAttack:
         check_generator(generator, x.device)
         loss_fn, _ = LOSSES[self.loss]
         threat, step = self.threat, self.step_size
+        x = x.detach()
+        work = working_dtype(x)
         with eval_mode(model):
-            x_cur, clean_wrong = x.detach(), None
+            x_cur, clean_wrong = x, None
             if self.random_start:
-                x_cur = threat.random_start(x, resolve_generator(generator, self.seed, x.device))
+                x_cur = random_start_in(threat, x, resolve_generator(generator, self.seed, x.device))
                 with torch.no_grad():
                     clean_logits = model(x)
                 check_logits(clean_logits, y)
@@ -113,7 +122,7 @@ class FixedStepAttack:
             best = BestTracker(x_cur, loss, logits, y, clean_wrong, x)
             for k in range(self.n_iter):
                 with torch.no_grad():
-                    x_cur = threat.project(x_cur + step * self.direction(grad, x_cur).to(x_cur.dtype), x)
+                    x_cur = project_to(threat, x_cur.to(work) + step * self.direction(grad, x_cur).to(work), x)
                 loss, grad, logits = loss_and_grad(model, x_cur, y, loss_fn, None, need_grad=k < self.n_iter - 1)
                 best.update(x_cur, loss, logits, y)
         return best.result()

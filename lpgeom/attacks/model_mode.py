@@ -107,6 +107,8 @@ def validate_attack_inputs(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
                         "class indices)")
     if y.device != x.device:
         raise ValueError(f"y is on {y.device} but x is on {x.device}: put both on one device")
+    if x.device.type == "meta":
+        raise ValueError("x is on the meta device, which holds no data: create the batch on cpu or cuda")
     finite, lo, hi, y_min = torch.stack([torch.isfinite(x).all().double(), x.min().double(), x.max().double(),
                                          y.min().double()]).tolist()
     if not finite:
@@ -139,7 +141,8 @@ def check_model_input(model: nn.Module, x: torch.Tensor, *, same_device: bool = 
         If ``model`` is not a module, ``x`` is not a tensor, or its dtype is not the model's floating dtype (outside
         ``torch.autocast``, which casts inside the model).
     ValueError
-        With ``same_device``, if ``x`` is not on the parameters' device. If ``x.shape[1]`` is not the first ``Conv2d``'s ``in_channels``, or ``x``'s flattened
+        With ``same_device``, if ``x`` is not on the parameters' device. If ``x`` is not 4-d for
+        a first ``Conv2d``, or ``x.shape[1]`` is not the first ``Conv2d``'s ``in_channels``, or ``x``'s flattened
         size not the first ``Linear``'s ``in_features`` (checked by running the model on one
         example before refusing, so a model registering its layers out of order is not refused).
     """
@@ -158,7 +161,10 @@ def check_model_input(model: nn.Module, x: torch.Tensor, *, same_device: bool = 
                             f"(x.to({dtype})) or the model (model.to({x.dtype})); for mixed precision keep both in "
                             "float32 and run under torch.autocast")
     layer = next((m for m in model.modules() if next(m.parameters(recurse=False), None) is not None), None)
-    if isinstance(layer, nn.Conv2d) and x.ndim == 4 and x.shape[1] != layer.in_channels:
+    if isinstance(layer, nn.Conv2d) and x.ndim != 4:
+        given, expected, what = x.ndim, 4, "dimensions"
+        hint = " (a batch of images (B, C, H, W))"
+    elif isinstance(layer, nn.Conv2d) and x.shape[1] != layer.in_channels:
         given, expected, what = x.shape[1], layer.in_channels, "channels"
         hint = _mismatch_hint(_KNOWN_CHANNELS, expected, given)
     elif isinstance(layer, nn.Linear) and x.ndim >= 2 and layer.in_features not in (x[0].numel(), x.shape[-1]):

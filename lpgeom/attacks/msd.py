@@ -27,6 +27,7 @@ from ..threats import ThreatUnion
 from .base import require_projection
 from .losses import cross_entropy
 from .model_mode import check_model_input, eval_mode, loss_and_grad, resolve_generator, validate_attack_inputs
+from .precision import project_to, working_dtype
 from .result import AttackResult, BestTracker
 from .settings import check_count, check_generator, check_positive, check_seed
 from .slide import slide_sparsity
@@ -111,7 +112,7 @@ class MSD:
         chosen = torch.zeros(len(balls), dtype=torch.long, device=x.device)
         ball_of_best = torch.full((x.shape[0],), -1, dtype=torch.long, device=x.device)
         view = (-1, *[1] * (x.ndim - 1))
-        d = x[0].numel()
+        d, work = x[0].numel(), working_dtype(x)
         with eval_mode(model):
             x_cur = x
             loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None, check=True)
@@ -120,7 +121,7 @@ class MSD:
                 with torch.no_grad():
                     sparsity = self._sparsity(d, gen, x.device)
                     candidates = torch.stack([
-                        ball.project(x_cur + step * ball.steepest_ascent(grad, x_cur, sparsity).to(x.dtype), x)
+                        project_to(ball, x_cur.to(work) + step * ball.steepest_ascent(grad, x_cur, sparsity).to(work), x)
                         for ball, step in zip(balls, steps)])  # (m, B, ...)
                     cand_loss = cross_entropy(model(candidates.flatten(0, 1)), y.repeat(len(balls)))
                     pick = cand_loss.reshape(len(balls), -1).argmax(0)  # (B,)

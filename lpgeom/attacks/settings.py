@@ -19,6 +19,12 @@ MAX_ITERATIONS = 10**9  # more steps than any attack can run; larger counts also
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [0, 2**64 - 1]
 
 
+def _show(value: object) -> str:
+    """``repr(value)``, shortened in the middle when long (a 400-digit count stays readable)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:18]}...{text[-8:]} ({len(text)} characters)"
+
+
 def _is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and not _is_numpy_bool(value)
 
@@ -41,45 +47,47 @@ def check_count(value: object, name: str, low: int = 1, high: int = MAX_ITERATIO
     TypeError: n_iter must be an integer in [1, 1000000000], got True (bool)
     """
     if not _is_integer(value):
-        raise TypeError(f"{name} must be an integer in [{low}, {high}], got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer in [{low}, {high}], got {_show(value)} ({type(value).__name__})")
     if not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {_show(value)}")
     return int(value)
 
 
 def check_positive(value: object, name: str) -> float:
     """``value`` as a finite float > 0 (a step size, a radius-like setting)."""
     if not _is_real(value):
-        raise TypeError(f"{name} must be a finite number > 0, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a finite number > 0, got {_show(value)} ({type(value).__name__})")
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        raise ValueError(f"{name} must be a finite number > 0, got {_show(value)}")
     return float(value)
 
 
 def check_fraction(value: object, name: str) -> float:
     """``value`` as a float in (0, 1] (a sparsity: the fraction of coordinates in a step)."""
     if not _is_real(value):
-        raise TypeError(f"{name} must be a number in (0, 1], got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a number in (0, 1], got {_show(value)} ({type(value).__name__})")
     if not 0 < value <= 1:  # NaN fails both comparisons
-        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+        raise ValueError(f"{name} must be a number in (0, 1], got {_show(value)}")
     return float(value)
 
 
-def check_seed(value: object, name: str = "seed") -> int | None:
-    """``None`` or an int in ``[0, 2**64 - 1]`` (what ``torch.Generator.manual_seed`` takes without wrapping)."""
-    if value is None:
+def check_seed(value: object, name: str = "seed", optional: bool = True) -> int | None:
+    """An int in ``[0, 2**64 - 1]`` (what ``torch.Generator.manual_seed`` takes without wrapping), or
+    ``None`` where ``optional``."""
+    accepted = ("None or " if optional else "") + "an integer in [0, 2**64 - 1]"
+    if value is None and optional:
         return None
     if not _is_integer(value):
-        raise TypeError(f"{name} must be None or an integer in [0, 2**64 - 1], got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {accepted}, got {_show(value)} ({type(value).__name__})")
     if not 0 <= value <= MAX_SEED:
-        raise ValueError(f"{name} must be None or an integer in [0, 2**64 - 1], got {value!r}")
+        raise ValueError(f"{name} must be {accepted}, got {_show(value)}")
     return int(value)
 
 
 def check_flag(value: object, name: str) -> bool:
     """``value`` if it is a bool (``random_start="no"`` would otherwise be true)."""
     if not isinstance(value, bool) and not _is_numpy_bool(value):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be True or False, got {_show(value)} ({type(value).__name__})")
     return bool(value)
 
 

@@ -30,7 +30,7 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
     """
     if not isinstance(method, str) or method not in methods:
         raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r} (unknown method)")
-    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes), ("seed", seed)):
+    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"{arg} must be an int, got {value!r} ({type(value).__name__})")
     for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
@@ -38,9 +38,7 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
             raise ValueError(f"{arg} must be at least 1, got {value}")
     if n_iter is not None:
         check_count(n_iter, "n_iter")
-    if seed is None:
-        raise TypeError("seed must be an int in [0, 2**64 - 1], got None (the evaluation is always seeded)")
-    check_seed(seed)
+    check_seed(seed, optional=False)
     if n_target_classes is not None and method != "autoattack":
         raise ValueError(f"n_target_classes={n_target_classes} applies to method='autoattack' only, got method={method!r} "
                          "('autoattack-standard' uses AutoAttack's standard targets, 'apgd' has none)")
@@ -82,6 +80,9 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     check_radii_fit(balls, x[0].numel())
     check_model_input(model, x)
     parameter = next(model.parameters(), None)
+    if parameter is not None and parameter.device.type == "meta":
+        raise ValueError("the model's parameters are on the meta device (no weights): load or create them on cpu "
+                         "or cuda first")
     first = (x[:1] if parameter is None else x[:1].to(parameter.device)).detach().requires_grad_(True)
     with eval_mode(model), torch.enable_grad():
         logits = model(first)

@@ -139,3 +139,85 @@ def test_no_host_synchronisation_in_the_step_loop(tiny, attack_name, norm):
         per_steps[n_iter] = counter.count
     assert per_steps[2] == per_steps[9], f"host synchronisations grow with the steps: {per_steps}"
     assert per_steps[2] > 0, "the counter sees the checks made outside the loop"
+
+
+def _model_for(model: nn.Module, dtype: torch.dtype) -> nn.Module:
+    import copy
+
+    return copy.deepcopy(model).to(dtype)
+
+
+@pytest.mark.parametrize("attack_name, norm", CASES)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_outputs_lie_in_ball_and_box_in_every_floating_dtype(tiny, attack_name, norm, dtype):
+    """Iterates are computed in float32 and rounded toward x: rounding to nearest in float16/bfloat16
+    moved points out of the ball by up to one unit in the last place."""
+    model, x, y = tiny
+    ball = BALLS[norm]
+    xd = x.to(dtype)
+    result = ATTACKS[attack_name](ball, 4)(_model_for(model, dtype), xd, y)
+    assert result.x_adv.dtype == dtype and result.stats["x_fooling"].dtype == dtype
+    for point in (result.x_adv, result.stats["x_fooling"]):  # measured in float64: no rounding of the difference
+        assert ball.contains(point.double(), xd.double(), atol=1e-5).all(), ball.norm(point.double() - xd.double()).max()
+        assert point.min() >= 0 and point.max() <= 1
+
+
+def _new_bad_inputs(model, x, y):
+    class Tuple(nn.Module):
+        def forward(self, v):
+            return model(v), v
+
+    class Detached(nn.Module):
+        def forward(self, v):
+            return model(v).detach()
+
+    class Integer(nn.Module):
+        def forward(self, v):
+            return model(v).round().long()
+
+    return [
+        ("float16 images, float32 model", model, x.half(), y, TypeError, "torch.float16 but the model's parameters are torch.float32"),
+        ("float64 images, float32 model", model, x.double(), y, TypeError, r"x.to\(torch.float32\)"),
+        ("one channel for a three-channel model", model, x[:, :1], y, ValueError, "1 channels .* expects 3"),
+        ("5-d images", model, x[..., None], y, ValueError, "5 dimensions"),
+        ("images on the meta device", model, x.to("meta"), y.to("meta"), ValueError, "meta device"),
+        ("labels on another device", model, x, y.to("meta"), ValueError, "y is on meta but x is on cpu"),
+        ("0-d labels", model, x[:1], y[0], ValueError, r"y must have shape \(1,\)"),
+        ("boolean labels", model, x, y > 4, TypeError, "torch.bool"),
+        ("complex labels", model, x, y.to(torch.complex64), TypeError, "torch.complex64"),
+        ("numpy labels", model, x, y.numpy(), TypeError, r"torch.from_numpy\(y\)"),
+        ("a model returning a tuple", Tuple(), x, y, TypeError, "got tuple"),
+        ("a model returning integer logits", Integer(), x, y, TypeError, "floating-point logits"),
+        ("a model without input gradients", Detached(), x, y, ValueError, "no gradient with respect to x"),
+        ("a model that is a function", lambda v: model(v), x, y, TypeError, "model must be a torch.nn.Module"),
+    ]
+
+
+@pytest.mark.parametrize("attack_name, norm", CASES)
+def test_new_bad_inputs_get_one_clear_sentence_never_a_result(tiny, attack_name, norm):
+    model, x, y = tiny
+    attack = ATTACKS[attack_name](BALLS[norm], 2)
+    for what, bad_model, bad_x, bad_y, error, message in _new_bad_inputs(model, x, y):
+        with pytest.raises(error, match=message):
+            attack(bad_model, bad_x, bad_y)
+        assert not model.training, what
+
+
+@pytest.mark.parametrize("attack_name, norm", CASES)
+def test_inputs_torch_accepts_give_the_same_result(tiny, attack_name, norm):
+    """A batch that requires grad, a channels_last batch and int8/uint8/int32 labels are attacked as the plain
+    batch is: the same points, in ball ∩ box, and the caller's tensors untouched."""
+    model, x, y = tiny
+    ball = BALLS[norm]
+    plain = ATTACKS[attack_name](ball, 3)(model, x, y)
+    variants = {"requires_grad": (x.clone().requires_grad_(True), y),
+                "channels_last": (x.contiguous(memory_format=torch.channels_last), y),
+                "uint8 labels": (x, y.to(torch.uint8)), "int8 labels": (x, y.to(torch.int8)),
+                "int32 labels": (x, y.int())}
+    for what, (vx, vy) in variants.items():
+        result = ATTACKS[attack_name](ball, 3)(model, vx, vy)
+        assert torch.allclose(result.x_adv, plain.x_adv, atol=1e-6), what
+        assert torch.equal(result.fooled, plain.fooled), what
+        assert vx.grad is None, what
+    one = ATTACKS[attack_name](ball, 3)(model, x[:1], y[:1])
+    assert one.x_adv.shape == x[:1].shape and ball.contains(one.x_adv, x[:1]).all()

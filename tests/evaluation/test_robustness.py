@@ -347,3 +347,17 @@ def test_seeds_outside_what_the_generators_take_are_refused(trained_linear, seed
     model, x, y = trained_linear
     with pytest.raises(error, match="seed"):
         evaluate_robustness(model, x, y, SMALL, method="apgd", n_iter=2, seed=seed)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_points_are_not_mistaken_for_points_outside_the_ball(trained_linear, dtype):
+    """A float16/bfloat16 difference rounds: measured in the batch's dtype, points on the sphere read as
+    outside and were counted as not attacked (robust accuracy overestimated)."""
+    model, x, y = trained_linear
+    low = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10)).to(dtype)
+    low.load_state_dict(model.state_dict())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = evaluate_robustness(low, x.to(dtype), y, SMALL, method="apgd", n_iter=5)
+    assert not any("left ball" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    assert not any("left ball" in w for w in report.warnings)
