@@ -1,15 +1,16 @@
 """Seeds: one row per scheme with mean ± std over its recorded seeds, and comparisons that draw no ranking inside the spread.
 
 A difference between two schemes is read as a ranking only if their intervals
-``mean ± std`` (sample standard deviation over seeds) do not overlap and both have at
-least two seeds; with one seed there is no measured spread, so nothing is ranked.
+``mean ± std`` (sample standard deviation over seeds) do not overlap. A run with one seed
+has no measured spread: against a run with several seeds its spread is taken to be the
+other's (said so in the sentence); two one-seed runs are never ranked.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
-__all__ = ["seed_summary", "mean_std_table", "compare_schemes", "compare_with", "METRICS"]
+__all__ = ["seed_summary", "mean_std_table", "compare_schemes", "compare_with", "joint_summary", "METRICS"]
 
 METRICS = ("clean", "linf", "l2", "l1", "union", "time_per_epoch_s")
 
@@ -96,7 +97,7 @@ def compare_schemes(summary, first: str, second: str, metric: str = "union", dig
     -------
     str
         Both figures as mean ± std (n seeds) and either that the intervals overlap (no ranking),
-        that one seed gives no spread (no ranking), or which is higher and by how much.
+        that neither has a measured spread (no ranking), or which is higher and by how much.
 
     Raises
     ------
@@ -116,12 +117,16 @@ def compare_schemes(summary, first: str, second: str, metric: str = "union", dig
 
     text = f"{metric}: {figure(first)} vs {figure(second)}"
     (m1, s1), (m2, s2) = ((summary.at[n, metric], summary.at[n, f"{metric}_std"]) for n in (first, second))
-    if s1 != s1 or s2 != s2:
+    if s1 != s1 and s2 != s2:
         return text + ": without several seeds there is no measured spread, so this study does not rank them."
+    assumed = ""
+    if s1 != s1 or s2 != s2:  # one seed on one side: assume the spread measured on the other
+        s1, s2 = (s2, s2) if s1 != s1 else (s1, s1)
+        assumed = " (the one-seed run's spread taken as the other's)"
     if abs(m1 - m2) <= s1 + s2:
-        return text + ": the intervals mean ± std overlap, so this study does not rank them."
-    high, low = (first, second) if m1 > m2 else (second, first)
-    return (text + f": the intervals do not overlap; {high} is higher by {abs(m1 - m2):.{digits}f} points, "
+        return text + f": the intervals mean ± std overlap{assumed}, so this study does not rank them."
+    high = first if m1 > m2 else second
+    return (text + f": the intervals do not overlap{assumed}; {high} is higher by {abs(m1 - m2):.{digits}f} points, "
             f"more than the two spreads together ({s1 + s2:.{digits}f}).")
 
 
@@ -136,3 +141,33 @@ def compare_with(summary, reference: str, others: Sequence[str], metric: str = "
     if reference not in summary.index:
         return [f"{reference} is not recorded in this table"]
     return [compare_schemes(summary, reference, o, metric, digits) for o in others if o in summary.index and o != reference]
+
+
+def joint_summary(*summaries):
+    """The rows of several :func:`seed_summary` frames of one code revision in one frame, to compare across tables.
+
+    A model present in several (e.g. l_inf-AT in Tables 1 and 7) is kept once, from the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With the first summary's ``attrs`` and ``attrs["source"]`` naming every source.
+
+    Raises
+    ------
+    ValueError
+        If no summary is given, or they come from different code revisions (``attrs["code_revision"]``):
+        results of different attack and training code are not compared.
+    """
+    import pandas as pd
+
+    if not summaries:
+        raise ValueError("joint_summary needs at least one seed_summary")
+    revisions = sorted({str(s.attrs.get("code_revision")) for s in summaries})
+    if len(revisions) > 1:
+        raise ValueError(f"summaries come from code revisions {', '.join(revisions)}; results of different code "
+                         "revisions are not compared")
+    joint = pd.concat(list(summaries))
+    joint = joint[~joint.index.duplicated()]
+    joint.attrs = {**summaries[0].attrs, "source": "; ".join(dict.fromkeys(str(s.attrs.get("source")) for s in summaries))}
+    return joint

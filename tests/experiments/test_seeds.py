@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from lpgeom.experiments.seeds import compare_schemes, compare_with, mean_std_table, seed_summary
+from lpgeom.experiments.seeds import compare_schemes, compare_with, joint_summary, mean_std_table, seed_summary
 
 
 def _frame(rows):
@@ -35,8 +35,12 @@ def test_comparisons_rank_only_outside_the_spread():
     assert "E-AT 45.0 ± 1.0 (3 seeds) vs SAT 44.0 ± 1.0 (3 seeds)" in overlap and "does not rank them" in overlap
     apart = compare_schemes(summary, "E-AT", "l_inf-AT")
     assert "do not overlap; E-AT is higher by 40.0 points" in apart
-    single = compare_schemes(summary, "MAX", "E-AT")
-    assert "(1 seed)" in single and "does not rank them" in single
+    single = compare_schemes(summary, "MAX", "E-AT")  # 47 vs 45 ± 1: within 2 x 1 under the assumed spread
+    assert "(1 seed)" in single and "overlap (the one-seed run's spread taken as the other's)" in single
+    far = compare_schemes(summary, "MAX", "l_inf-AT")  # 47 vs 5 ± 1.41
+    assert "do not overlap (the one-seed run's spread taken as the other's); MAX is higher by 42.0" in far
+    lone = seed_summary(_frame([("A", 0, 10.0, "x"), ("B", 0, 90.0, "x")]))
+    assert "no measured spread, so this study does not rank them" in compare_schemes(lone, "A", "B")
     with pytest.raises(ValueError, match="no row 'AVG'"):
         compare_schemes(summary, "AVG", "E-AT")
     with pytest.raises(ValueError, match="metric must be a column"):
@@ -56,3 +60,16 @@ def test_compare_with_skips_absent_rows():
     lines = compare_with(summary, "E-AT", ["SAT", "AVG", "MAX", "E-AT"])
     assert len(lines) == 2 and lines[0].startswith("union: E-AT 45.0") and "MAX" in lines[1]
     assert compare_with(summary, "AVG", ["SAT"]) == ["AVG is not recorded in this table"]
+
+
+def test_joint_summary_compares_across_tables_of_one_revision_only():
+    first, second = seed_summary(_frame(ROWS[:6])), seed_summary(_frame(ROWS[3:]))
+    for summary, revision in ((first, 1), (second, 1)):
+        summary.attrs["code_revision"] = revision
+    joint = joint_summary(first, second)
+    assert list(joint.index) == ["E-AT", "SAT", "l_inf-AT", "MAX"] and joint.loc["SAT", "seeds"] == 3
+    second.attrs["code_revision"] = 2
+    with pytest.raises(ValueError, match="code revisions 1, 2"):
+        joint_summary(first, second)
+    with pytest.raises(ValueError, match="at least one"):
+        joint_summary()
