@@ -9,6 +9,7 @@ record exists (``checks_dir``), and say so in their ``evaluation`` column.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import pathlib
 
@@ -76,12 +77,10 @@ def unit_label(unit: Unit, revision: int = max(CODE_REVISIONS)) -> str:
 
 def revision_note(revision: int, group: str, profile: str | None = None) -> str:
     """What a revision's table of ``group`` is: the revision's code (CODE_REVISIONS) and seeds per row."""
-    counts: dict[Unit, int] = {}
     units = planned_units(group, profile, revision)
     if not units:
         return f"code revision {revision}: {CODE_REVISIONS[revision]}; the group was not planned at this revision"
-    for u in units:
-        counts[dataclasses.replace(u, seed=0)] = counts.get(dataclasses.replace(u, seed=0), 0) + 1
+    counts = collections.Counter(dataclasses.replace(u, seed=0) for u in units)  # seeds per row
     low, high = min(counts.values()), max(counts.values())
     seeds = f"{low} seed{'s' * (low != 1)}" if low == high else f"{low} to {high} seeds"
     return f"code revision {revision}: {CODE_REVISIONS[revision]}; {seeds} per row"

@@ -166,3 +166,13 @@ def test_full_autoattack_figure_replaces_the_two_apgds_only_for_the_record_it_ch
     assert (plain.evaluation == TWO_APGDS).all() and plain.loc["eat_e5_s0", "union"] == pytest.approx(20.0)
     main = study_tables("table1", "cpu", tmp_path / "results", checks_dir=checks).main
     assert main.loc["E-AT (l_1 + l_inf)", "evaluation"] == FULL_AUTOATTACK
+
+
+def test_revision_note_says_the_code_and_the_seeds_per_row():
+    from lpgeom.experiments.tables import revision_note
+
+    assert revision_note(2, "table7", "cpu").endswith("MSD with SLIDE's l_1 step; 1 to 3 seeds per row")
+    assert revision_note(1, "table1", "cpu").endswith("; 1 seed per row")
+    assert revision_note(1, "calibrated", "cpu").endswith("the group was not planned at this revision")
+    with pytest.raises(ValueError, match="revision must be one of"):
+        revision_note(7, "table1", "cpu")
