@@ -70,5 +70,5 @@ def test_calibrated_histories_and_summary(tmp_path):
     _write(tmp_path, units["ft-eat_e3_s0_from-linf_e5_s0"], 2, [], 0.26)
     tuned = calibrated_comparisons(calibrated_frame("cpu", tmp_path))[1]
     assert tuned.startswith("fine-tuned from l_inf-AT: union: l_inf-AT + FT E-AT, calibrated sampling (3 ep) 38.0 ± 2.8")
-    assert "no measured spread" in tuned
+    assert "do not overlap (the one-seed run's spread taken as the other's)" in tuned and "higher by 12.0" in tuned
     assert calibrated_comparisons(calibrated_frame("cpu", tmp_path / "none"))[0].startswith("from scratch: E-AT (l_1")
