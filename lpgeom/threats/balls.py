@@ -23,16 +23,21 @@ registered by its ``p`` (``class L4Ball(LpBall, norm=4.0)``) that implements
 from __future__ import annotations
 
 import math
+import numbers
 from typing import ClassVar
 
 import torch
 
-from ..geometry import parse_p
+from ..geometry import check_dimension, check_integer, check_real, parse_p
+from .arguments import check_batch, check_generator, check_same_shape, check_sparsity
 from .layout import from_rows, memory_order, to_rows
 from .projections import project_l1_box, project_l2_box, project_linf_box
 from .rules import SMOOTH_APGD, SPARSE_APGD, APGDRule
 
-__all__ = ["LpBall", "L1Ball", "L2Ball", "LinfBall"]
+__all__ = ["LpBall", "L1Ball", "L2Ball", "LinfBall", "MAX_ITERATIONS"]
+
+MAX_ITERATIONS = 10**9
+"""Largest ``n_iter`` :meth:`LpBall.pgd_step_size` takes (more steps than any attack runs)."""
 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:
@@ -42,6 +47,18 @@ def _flat(t: torch.Tensor) -> torch.Tensor:
 
 def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *([1] * (like.ndim - 1)))
+
+
+def _check_ascent(grad: object, x: object) -> None:
+    """``grad`` a floating-point (B, ...) tensor; ``x`` None or one of the same shape."""
+    check_batch(grad, "grad")
+    if x is not None:
+        check_same_shape(x, "x", grad, "grad")
+
+
+def _check_start(x: object, generator: object) -> None:
+    check_batch(x, "x")
+    check_generator(generator)
 
 
 class LpBall:
@@ -78,27 +95,27 @@ class LpBall:
             LpBall._registry[parse_p(norm)] = cls
             cls.norm_p = parse_p(norm)
 
-    def __new__(cls, p: float | str, eps: float | None = None):
+    def __new__(cls, p: float | str | None = None, eps: float | None = None):
         if cls is LpBall:
             if eps is None:
                 raise ValueError("LpBall needs a radius: LpBall(p, eps)")
             cls = LpBall._registry.get(parse_p(p), LpBall)
         return object.__new__(cls)
 
-    def __init__(self, p: float | str, eps: float | None = None) -> None:
+    def __init__(self, p: float | str | None = None, eps: float | None = None) -> None:
         fixed = getattr(type(self), "norm_p", None)
         if eps is None and fixed is not None and type(self) is not LpBall:
             p, eps = fixed, p  # L1Ball(eps)
         if eps is None:
-            raise ValueError("LpBall needs a radius: LpBall(p, eps)")
+            name = type(self).__name__
+            raise ValueError(f"{name} needs a radius: {name}(eps)" if fixed is not None and name != "LpBall"
+                             else "LpBall needs a radius: LpBall(p, eps)")
         p = parse_p(p)
         if fixed is not None and p != fixed:
             raise ValueError(f"{type(self).__name__} is the l_{fixed:g} ball, got p={p:g}")
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) and not hasattr(eps, "__float__"):
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
-        eps = float(eps)
-        if not math.isfinite(eps) or eps <= 0:
-            raise ValueError(f"eps must be positive and finite, got {eps}")
+        if not isinstance(eps, numbers.Real) and getattr(eps, "ndim", None) == 0 and hasattr(eps, "item"):
+            eps = eps.item()  # a 0-d tensor or array
+        eps = check_real(eps, "eps", 0.0, low_open=True)
         object.__setattr__(self, "p", p)
         object.__setattr__(self, "eps", eps)
 
@@ -136,17 +153,22 @@ class LpBall:
 
     # --- measurement ----------------------------------------------------------------
     def norm(self, delta: torch.Tensor) -> torch.Tensor:
-        """l_p norm of each example: (B, ...) -> (B,)."""
-        return torch.linalg.vector_norm(_flat(delta).float(), ord=self.p, dim=1)
+        """l_p norm of each example: (B, ...) -> (B,), in float64 for float64 input, else in float32."""
+        check_batch(delta, "delta")
+        work = torch.float64 if delta.dtype == torch.float64 else torch.float32
+        return torch.linalg.vector_norm(_flat(delta).to(work), ord=self.p, dim=1)
 
     def contains(self, x_adv: torch.Tensor, x: torch.Tensor, atol: float = 1e-5) -> torch.Tensor:
-        """Whether each ``x_adv`` lies in ``(x + B_p(eps)) ∩ [0,1]^d`` up to ``atol``: (B,) bool."""
+        """Whether each ``x_adv`` lies in ``(x + B_p(eps)) ∩ [0,1]^d`` up to ``atol`` (finite, >= 0): (B,) bool."""
+        check_same_shape(x_adv, "x_adv", check_batch(x, "x"), "x")
+        atol = check_real(atol, "atol", 0.0)
         in_ball = self.norm(x_adv - x) <= self.eps * (1 + atol) + atol
         in_box = (_flat(x_adv).amin(1) >= -atol) & (_flat(x_adv).amax(1) <= 1 + atol)
         return in_ball & in_box
 
     def max_radius(self, d: int) -> float:
-        """The l_p diameter ``d ** (1/p)`` of the box [0,1]^d: from this radius on the ball covers the whole box."""
+        """The l_p diameter ``d ** (1/p)`` of the box [0,1]^d (``d`` an integer >= 1): from this radius on the ball covers the box."""
+        d = check_dimension(d, minimum=1)
         return 1.0 if math.isinf(self.p) else float(d) ** (1.0 / self.p)
 
     # --- what attacks need -------------------------------------------------------------
@@ -171,6 +193,7 @@ class LpBall:
         sparsity : float or torch.Tensor of shape (B,), optional
             Fraction of coordinates in a sparse step (the l_1 rule); others ignore it.
         """
+        _check_ascent(grad, x)
         order = memory_order(grad)
         flat = to_rows(grad, order).float()
         flat = flat / flat.abs().amax(1, keepdim=True).clamp_min(1e-30)  # scale-free: no overflow in |g|^(q-1)
@@ -185,13 +208,14 @@ class LpBall:
         Here ``x + eps * g / ||g||_p`` with ``g`` standard Gaussian, projected onto ball ∩ box.
         ``generator`` (on ``x``'s device) makes the draw reproducible.
         """
+        _check_start(x, generator)
         g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
         g = g / _expand(self.norm(g).clamp_min(1e-12), g)
         return self.project((x.float() + self.eps * g).to(x.dtype), x)
 
     def pgd_step_size(self, n_iter: int) -> float:
-        """Fixed PGD step: ``2.5 * eps / n_iter`` (Madry et al.) unless the norm has its own rule."""
-        return 2.5 * self.eps / n_iter
+        """Fixed PGD step: ``2.5 * eps / n_iter`` (Madry et al.) unless the norm has its own rule; ``n_iter`` in [1, 1e9]."""
+        return 2.5 * self.eps / check_integer(n_iter, "n_iter", 1, MAX_ITERATIONS)
 
 
 class LinfBall(LpBall, norm=math.inf):
@@ -204,6 +228,7 @@ class LinfBall(LpBall, norm=math.inf):
         return "Linf"
 
     def max_radius(self, d: int) -> float:
+        check_dimension(d, minimum=1)
         return 1.0
 
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -212,16 +237,19 @@ class LinfBall(LpBall, norm=math.inf):
     def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
                         sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
         """``sign(grad)`` (``x`` and ``sparsity`` are ignored)."""
+        _check_ascent(grad, x)
         return grad.float().sign()
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """AutoAttack's start: ``x + eps * t / max|t|`` with ``t`` uniform in [-1, 1]^d, clipped to the box."""
+        _check_start(x, generator)
         t = 2 * torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32) - 1
         t = t / _expand(_flat(t).abs().amax(1) + 1e-12, t)
         return (x.float() + self.eps * t).clamp(0.0, 1.0).to(x.dtype)
 
     def pgd_step_size(self, n_iter: int) -> float:
-        """``eps / 4``, the paper's PGD baselines."""
+        """``eps / 4``, the paper's PGD baselines (``n_iter`` in [1, 1e9] is not used)."""
+        check_integer(n_iter, "n_iter", 1, MAX_ITERATIONS)
         return self.eps / 4
 
 
@@ -239,19 +267,27 @@ class L2Ball(LpBall, norm=2.0):
 
     def steepest_ascent(self, grad: torch.Tensor, x: torch.Tensor | None = None,
                         sparsity: float | torch.Tensor | None = None) -> torch.Tensor:
-        """``grad / ||grad||_2`` (``x`` and ``sparsity`` are ignored)."""
+        """``grad / ||grad||_2`` (``x`` and ``sparsity`` are ignored; a zero gradient gives 0).
+
+        The gradient is first divided by its largest magnitude, so gradients near the float32
+        limits neither overflow (the norm of 3e38 entries) nor underflow (1e-45 entries).
+        """
+        _check_ascent(grad, x)
         order = memory_order(grad)
         flat = to_rows(grad, order).float()
+        flat = flat / flat.abs().amax(1, keepdim=True).clamp_min(1e-38)  # scale-free: entries in [-1, 1]
         return from_rows(flat / torch.linalg.vector_norm(flat, dim=1, keepdim=True).clamp_min(1e-12), grad.shape, order)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """AutoAttack's start: ``x + eps * g / ||g||_2`` with ``g`` standard Gaussian, clipped to the box."""
+        _check_start(x, generator)
         g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
         g = g / _expand(torch.linalg.vector_norm(_flat(g), dim=1) + 1e-12, g)
         return (x.float() + self.eps * g).clamp(0.0, 1.0).to(x.dtype)
 
     def pgd_step_size(self, n_iter: int) -> float:
-        """``eps / 3``, the paper's PGD baselines."""
+        """``eps / 3``, the paper's PGD baselines (``n_iter`` in [1, 1e9] is not used)."""
+        check_integer(n_iter, "n_iter", 1, MAX_ITERATIONS)
         return self.eps / 3
 
 
@@ -278,16 +314,18 @@ class L1Ball(LpBall, norm=1.0):
         every coordinate at or above it is kept, so about ``sparsity * d`` of them (ties
         kept). With ``x``, coordinates the box forbids (``grad > 0`` at 1, ``grad < 0`` at 0)
         are zeroed first, as SLIDE does. ``sparsity``: float or (B,) tensor, default
-        ``apgd.sparsity_train``. Returns ``sign(g_kept) / ||sign(g_kept)||_0``.
+        ``apgd.sparsity_train``, in (0, 1] (a tensor's values are not checked). Returns
+        ``sign(g_kept) / ||sign(g_kept)||_0``.
         """
+        _check_ascent(grad, x)
+        sparsity = self.apgd.sparsity_train if sparsity is None else check_sparsity(sparsity, grad.shape[0])
         order = memory_order(grad)
         flat = to_rows(grad, order).float()
         if x is not None:
             xf = to_rows(x, order)  # coordinates in grad's order
             flat = flat.masked_fill(((flat > 0) & (xf >= 1)) | ((flat < 0) & (xf <= 0)), 0.0)
         d = flat.shape[1]
-        frac = torch.as_tensor(self.apgd.sparsity_train if sparsity is None else sparsity,
-                               dtype=torch.float32, device=flat.device).reshape(-1, 1)
+        frac = torch.as_tensor(sparsity, dtype=torch.float32, device=flat.device).reshape(-1, 1)
         index = ((1.0 - frac) * d).clamp(0, d - 1).long().expand(flat.shape[0], 1)
         magnitude = flat.abs()
         threshold = magnitude.sort(dim=1).values.gather(1, index)
@@ -297,9 +335,10 @@ class L1Ball(LpBall, norm=1.0):
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """AutoAttack's start: ``x + g`` with ``g`` standard Gaussian, projected onto ball ∩ box (lands on its surface)."""
+        _check_start(x, generator)
         g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32).to(x.dtype)
         return self.project(x + g, x)
 
     def pgd_step_size(self, n_iter: int) -> float:
-        """``2.5 * eps / n_iter`` (SLIDE's and Madry et al.'s rule)."""
-        return 2.5 * self.eps / n_iter
+        """``2.5 * eps / n_iter`` (SLIDE's and Madry et al.'s rule), ``n_iter`` in [1, 1e9]."""
+        return 2.5 * self.eps / check_integer(n_iter, "n_iter", 1, MAX_ITERATIONS)

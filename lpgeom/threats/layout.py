@@ -10,6 +10,8 @@ order of the dimensions in which the tensor is contiguous (``(0, 2, 3, 1)`` for
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 __all__ = ["memory_order", "to_rows", "from_rows"]
@@ -51,7 +53,7 @@ def to_rows(t: torch.Tensor, order: Order) -> torch.Tensor:
     -------
     torch.Tensor, shape (B, d)
     """
-    return (t if order is None else t.permute(order)).reshape(t.shape[0], -1)
+    return (t if order is None else t.permute(order)).reshape(t.shape[0], math.prod(t.shape[1:]))  # also for B = 0
 
 
 def from_rows(rows: torch.Tensor, shape: torch.Size, order: Order) -> torch.Tensor:

@@ -26,13 +26,13 @@ it, autograd records it).
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from typing import Literal
 
 import torch
 
+from .arguments import check_batch, check_radius_argument, check_same_shape
 from .layout import from_rows, memory_order, to_rows
 
 __all__ = ["project_linf_box", "project_l2_box", "project_l1_box", "set_projection_backend",
@@ -73,28 +73,29 @@ def _working_dtype(v: torch.Tensor) -> torch.dtype:
     return torch.float64 if v.dtype == torch.float64 else torch.float32
 
 
+def _check_inputs(v: object, x: object, eps: object) -> float | torch.Tensor:
+    """Check ``v`` and ``x`` (floating-point tensors of one shape (B, ...)) and ``eps``; return ``eps``.
+
+    ``eps``: a finite number >= 0, or a real tensor of shape () or (B,) (its values are not
+    checked: that would synchronise a GPU).
+    """
+    check_batch(v, "v")
+    check_same_shape(x, "x", v, "v")
+    return check_radius_argument(eps, v.shape[0])
+
+
 def _flat_inputs(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor):
-    """Check the arguments; return v and x as (B, d) rows, eps as a (B, 1) tensor in the working dtype, and the order.
+    """Return v and x as (B, d) rows, eps as a (B, 1) tensor in the working dtype, and the order (inputs checked).
 
     The rows follow ``v``'s memory order (:func:`~lpgeom.threats.layout.memory_order`): a
     ``channels_last`` batch is flattened as a view, not copied; ``x`` is flattened in the
     same order so that its coordinates line up.
     """
-    if not isinstance(v, torch.Tensor) or not isinstance(x, torch.Tensor):
-        raise TypeError(f"v and x must be tensors, got {type(v).__name__} and {type(x).__name__}")
-    if not v.is_floating_point() or not x.is_floating_point():
-        raise TypeError(f"v and x must be floating-point tensors, got dtypes {v.dtype} and {x.dtype}")
-    if v.shape != x.shape or v.ndim < 1:
-        raise ValueError(f"v and x must have the same shape (B, ...), got {tuple(v.shape)} and {tuple(x.shape)}")
     batch, work = v.shape[0], _working_dtype(v)
     if isinstance(eps, torch.Tensor):
-        if eps.numel() not in (1, batch) or eps.ndim > 1:
-            raise ValueError(f"eps must be a number or a tensor of shape () or ({batch},), got shape {tuple(eps.shape)}")
         e = eps.to(device=v.device, dtype=work).reshape(-1, 1).expand(batch, 1).contiguous()
-    elif isinstance(eps, numbers.Real) and not isinstance(eps, bool):
-        e = torch.full((batch, 1), float(eps), dtype=work, device=v.device)
     else:
-        raise TypeError(f"eps must be a number or a tensor, got {type(eps).__name__}")
+        e = torch.full((batch, 1), float(eps), dtype=work, device=v.device)
     order = memory_order(v)
     return to_rows(v, order), to_rows(x, order), e, order
 
@@ -105,12 +106,22 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     Parameters
     ----------
     v, x : torch.Tensor, shape (B, ...)
-    eps : float or torch.Tensor of shape (B,)
+    eps : float or torch.Tensor of shape () or (B,)
+        At least 0 (a tensor's values are not checked).
 
     Returns
     -------
     torch.Tensor, shape (B, ...)
+
+    Raises
+    ------
+    TypeError
+        ``v`` or ``x`` not a floating-point tensor; ``eps`` neither a number nor a real tensor.
+    ValueError
+        Shapes that differ, a 0-d tensor, ``eps`` negative, NaN or infinite, or a tensor ``eps``
+        of another shape than () or (B,).
     """
+    eps = _check_inputs(v, x, eps)
     if isinstance(eps, torch.Tensor):
         e = eps.to(device=v.device, dtype=v.dtype)
     else:
@@ -211,6 +222,9 @@ class _Projection:
 
     def __call__(self, v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, backend: str | None) -> torch.Tensor:
         backend = get_projection_backend() if backend is None else _check_backend(backend)
+        eps = _check_inputs(v, x, eps)
+        if v.numel() == 0:  # an empty batch: nothing to project
+            return v.clone()
         shape = v.shape
         vf, xf, e, order = _flat_inputs(v, x, eps)
         if not self.use_compiled(v, x, backend):
@@ -249,7 +263,9 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Parameters
     ----------
     v, x : torch.Tensor, shape (B, ...)
-    eps : float or torch.Tensor of shape (B,)
+        Floating point, ``x`` inside the box (not checked: that would synchronise a GPU).
+    eps : float or torch.Tensor of shape () or (B,)
+        At least 0 (a tensor's values are not checked).
     backend : {"auto", "eager", "compiled"}, optional
         Overrides :func:`set_projection_backend` for this call.
 
@@ -257,6 +273,14 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     -------
     torch.Tensor, shape (B, ...)
         In ``v``'s dtype and memory layout.
+
+    Raises
+    ------
+    TypeError
+        ``v`` or ``x`` not a floating-point tensor; ``eps`` neither a number nor a real tensor.
+    ValueError
+        Shapes that differ, a 0-d tensor, ``eps`` negative, NaN or infinite, a tensor ``eps``
+        of another shape than () or (B,), or an unknown backend.
     """
     return _L2(v, x, eps, backend)
 
@@ -281,7 +305,9 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Parameters
     ----------
     v, x : torch.Tensor, shape (B, ...)
-    eps : float or torch.Tensor of shape (B,)
+        Floating point, ``x`` inside the box (not checked: that would synchronise a GPU).
+    eps : float or torch.Tensor of shape () or (B,)
+        At least 0 (a tensor's values are not checked).
     backend : {"auto", "eager", "compiled"}, optional
         Overrides :func:`set_projection_backend` for this call.
 
@@ -289,5 +315,13 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     -------
     torch.Tensor, shape (B, ...)
         In ``v``'s dtype and memory layout.
+
+    Raises
+    ------
+    TypeError
+        ``v`` or ``x`` not a floating-point tensor; ``eps`` neither a number nor a real tensor.
+    ValueError
+        Shapes that differ, a 0-d tensor, ``eps`` negative, NaN or infinite, a tensor ``eps``
+        of another shape than () or (B,), or an unknown backend.
     """
     return _L1(v, x, eps, backend)

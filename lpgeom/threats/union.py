@@ -28,6 +28,9 @@ class ThreatUnion:
     __slots__ = ("_balls",)
 
     def __init__(self, balls: Iterable[LpBall]) -> None:
+        if isinstance(balls, LpBall) or not isinstance(balls, Iterable):
+            raise TypeError(f"ThreatUnion takes an iterable of LpBall objects, got {type(balls).__name__} "
+                            f"(a single ball: ThreatUnion([ball]))")
         balls = tuple(balls)
         if not balls:
             raise ValueError("a ThreatUnion needs at least one LpBall")
@@ -51,20 +54,43 @@ class ThreatUnion:
         return len(self._balls)
 
     def __getitem__(self, key: str | int) -> LpBall:
-        if isinstance(key, int):
-            return self._balls[key]
-        key_norm = LpBall(key, 1.0).name if not key.startswith("L") else key
-        for b in self._balls:
-            if b.name.lower() == key_norm.lower():
-                return b
-        raise KeyError(f"no {key} ball in this union; it has {', '.join(self.names)}")
+        """The ball named ``key`` (``"L1"``, ``"l1"``, ``"inf"``, ``"Linf"``...) or at position ``key``.
 
-    def __contains__(self, key: str) -> bool:
+        Raises
+        ------
+        KeyError
+            No ball of that name in the union (the message lists the ones it has).
+        IndexError
+            A position out of range.
+        TypeError
+            A key that is neither a name nor an integer position (a bool is not a position).
+        """
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise TypeError(f"a ThreatUnion is indexed by a ball name ('L1', 'Linf', ...) or an integer position, "
+                            f"got {key!r} ({type(key).__name__})")
+        if isinstance(key, int):
+            if not -len(self._balls) <= key < len(self._balls):
+                raise IndexError(f"position {key} is out of range for a union of {len(self._balls)} balls")
+            return self._balls[key]
+        name = self._name_of(key)
+        for b in self._balls:
+            if b.name == name:
+                return b
+        raise KeyError(f"no {key!r} ball in this union; it has {', '.join(self.names)}")
+
+    @staticmethod
+    def _name_of(key: str) -> str | None:
+        """The ball name a string stands for (``"l1"`` -> ``"L1"``, ``"inf"`` -> ``"Linf"``), None if none."""
         try:
-            self[key]
-        except KeyError:
-            return False
-        return True
+            return LpBall(key, 1.0).name
+        except ValueError:
+            return None
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the union has a ball of the name ``key`` (or ``key`` is one of its balls)."""
+        if isinstance(key, LpBall):
+            return key in self._balls
+        return isinstance(key, str) and self._name_of(key) in self.names
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ThreatUnion) and self._balls == other._balls

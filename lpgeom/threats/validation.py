@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..geometry import check_dimension
 from .balls import LpBall
 
 __all__ = ["check_radii_fit"]
@@ -19,8 +20,23 @@ def check_radii_fit(balls: Iterable[LpBall], d: int) -> None:
     ----------
     balls : iterable of LpBall
     d : int
-        Number of input coordinates (e.g. 3 * 32 * 32).
+        Number of input coordinates (e.g. 3 * 32 * 32), at least 1.
+
+    Raises
+    ------
+    TypeError
+        ``balls`` not an iterable of LpBall objects.
+    ValueError
+        A radius that does not fit, or a bad ``d``.
     """
+    if isinstance(balls, LpBall) or not isinstance(balls, Iterable):
+        raise TypeError(f"balls must be an iterable of LpBall objects (a ThreatUnion, a list), got "
+                        f"{type(balls).__name__}")
+    balls = tuple(balls)
+    for ball in balls:
+        if not isinstance(ball, LpBall):
+            raise TypeError(f"balls must hold LpBall objects, got {ball!r} ({type(ball).__name__})")
+    d = check_dimension(d, minimum=1)
     for ball in balls:
         limit = ball.max_radius(d)
         if ball.eps >= limit:

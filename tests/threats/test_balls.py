@@ -29,8 +29,8 @@ def test_general_p_measures_but_does_not_project():
         ball.autoattack_norm  # noqa: B018
 
 
-@pytest.mark.parametrize("args, message", [((0.5, 1), "p must be >= 1"), ((2, 0), "eps must be positive"),
-                                           ((2, -1), "eps must be positive"), ((2, math.nan), "eps must be positive"),
+@pytest.mark.parametrize("args, message", [((0.5, 1), "p must be >= 1"), ((2, 0), "eps must be a finite number > 0"),
+                                           ((2, -1), "eps must be a finite number > 0"), ((2, math.nan), "eps must be a finite number > 0"),
                                            ((2, None), "needs a radius"), (("two", 1), "p must be a number")])
 def test_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
