@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -220,6 +221,7 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
     """Train ``scheme_name`` with the options in ``args`` over the paper's ``recipe_kind`` recipe."""
     from ..threats import check_radii_fit
     from ..training import train
+    from ..training.step import TrainingDiverged
 
     setup = training_setup(args, scheme_name, recipe_kind)
     threats, seed = setup.threats, setup.config.seed
@@ -239,9 +241,13 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
 
         extra = pseudo_labelled_extra(args.extra_data)
         describe["extra_data"] = str(args.extra_data)
-    result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
-                   describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None,
-                   overwrite=bool(args.overwrite))
+    try:
+        result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
+                       describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None,
+                       overwrite=bool(args.overwrite))
+    except TrainingDiverged as err:  # the run failed, not its input: exit 1, one line
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return 1
     status = "finished" if result.finished else f"stopped after {result.global_step} steps (resumable)"
     print(json.dumps({"run_dir": str(result.run_dir), "status": status,
                       "last_epoch": result.epochs[-1] if result.epochs else None}, default=float))

@@ -4,7 +4,8 @@ A run's fingerprint is a JSON-able dict saved in every checkpoint: the training 
 (:meth:`TrainConfig.fingerprint`: recipe, seed, epochs, ...), the model (class, names and
 shapes of parameters and buffers), the data (size and a digest of its identity), the extra
 data, the scheme and its settings (``scheme.describe()``: threats, radii, ...), the attacks'
-settings (type, steps, radius) and the caller's ``describe`` (except the command line).
+settings (type, steps, radius), the threats of best-checkpoint selection and the caller's
+``describe`` (except the command line).
 """
 from __future__ import annotations
 
@@ -110,9 +111,14 @@ def _jsonable(obj: Any) -> Any:
 
 
 def run_fingerprint(model: nn.Module, dataset: Dataset, scheme: Any, config_fingerprint: Mapping[str, Any],
-                    extra: Dataset | None = None, describe: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything that defines a run, as a JSON-able dict (see the module docstring)."""
-    return _jsonable({
+                    extra: Dataset | None = None, describe: Mapping[str, Any] | None = None,
+                    select_threats: Any = None) -> dict[str, Any]:
+    """Everything that defines a run, as a JSON-able dict (see the module docstring).
+
+    ``select_threats`` (the threats of best-checkpoint selection, if any) enters as ``{name: eps}``.
+    """
+    selection = {} if select_threats is None else {"select_threats": {b.name: b.eps for b in select_threats}}
+    return _jsonable({**selection,
         "config": dict(config_fingerprint),
         "model": model_identity(model),
         "data": data_identity(dataset),

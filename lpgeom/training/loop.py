@@ -29,22 +29,24 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
-from ..models.checkpoints import digest_path, load_weights, write_state_dict
-from ..utils.files import atomic_write_json
+from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
+from ..utils.files import atomic_write_json, remove_stale_temporaries
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
 from .inputs import check_training_data
 from .lock import RunLock
-from .metrics import MetricsLog, RunLog
+from .metrics import METRICS_NAME, MetricsLog, RunLog
 from .schedule import PiecewiseLR
 from .selection import BEST, HoldoutSelector, split_holdout
-from .step import DivergenceGuard, StepSettings, training_step
+from .step import DivergenceGuard, StepSettings, TrainingDiverged, training_step
 
 __all__ = ["TrainConfig", "TrainResult", "train", "epoch_order", "check_device_available", "FINAL", "CONFIG"]
 
 FINAL = "model.pt"
 CONFIG = "config.json"
+# the files a run writes atomically (their temporary files are removed when the run dir is taken)
+RUN_FILES = (LAST, PREVIOUS, FINAL, BEST, CONFIG, METRICS_NAME, *(n + DIGEST_SUFFIX for n in (FINAL, BEST)))
 
 
 @dataclass
@@ -56,7 +58,7 @@ class TrainConfig:
     epochs, batch_size, lr : training length, global batch size, initial learning rate
     milestones : fractions of training where the lr is multiplied by ``lr_factor``
     lr_factor : in (0, 1]
-    momentum, weight_decay : SGD settings (paper: 0.9, 5e-4): momentum in [0, 1), weight_decay >= 0
+    momentum, weight_decay : SGD settings (paper: 0.9, 5e-4): momentum in [0, 1), weight_decay in [0, 1]
     seed : seeds data order, augmentation and the schemes' random choices; an integer in [0, 2**63)
     augment : random crop (pad 4) + horizontal flip, on the device
     checkpoint_every : also checkpoint every this many steps (0: at epoch ends only)
@@ -110,13 +112,13 @@ class TrainConfig:
         for name, low, high, what in (("lr", 0.0, math.inf, "a finite number > 0"),
                                       ("lr_factor", 0.0, 1.0, "a number in (0, 1]"),
                                       ("momentum", 0.0, 1.0, "a number in [0, 1)"),
-                                      ("weight_decay", 0.0, math.inf, "a finite number >= 0")):
+                                      ("weight_decay", 0.0, 1.0, "a number in [0, 1]")):
             given = getattr(self, name)
             if isinstance(given, bool) or not isinstance(given, numbers.Real) or not math.isfinite(given):
                 raise ValueError(f"{name} must be {what}, got {given!r}")
             value = float(given)
             inside = {"lr": value > low, "lr_factor": low < value <= high, "momentum": low <= value < high,
-                      "weight_decay": value >= low}[name]
+                      "weight_decay": low <= value <= high}[name]
             if not inside:
                 raise ValueError(f"{name} must be {what}, got {given!r}")
             setattr(self, name, value)
@@ -192,12 +194,21 @@ class TrainResult:
 
 
 def _prepare_run_dir(run_dir: pathlib.Path) -> None:
-    if run_dir.exists() and not run_dir.is_dir():
+    """Create ``run_dir`` (and its parents), or raise one sentence naming it and why not."""
+    try:
+        exists, link = run_dir.exists(), run_dir.is_symlink()
+    except OSError as err:  # e.g. a name too long for the file system
+        raise OSError(f"could not use the run dir {run_dir}: {err.strerror or err}") from err
+    if link and not exists:
+        raise FileNotFoundError(f"run_dir {run_dir} is a broken symbolic link (to {os.readlink(run_dir)}); create "
+                                "its target folder or pass another folder")
+    if exists and not run_dir.is_dir():
         raise NotADirectoryError(f"run_dir {run_dir} is a file, not a folder; pass a folder path")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OSError(err.errno, f"could not create the run dir {run_dir}: {err.strerror}") from err
+        kind = NotADirectoryError if isinstance(err, NotADirectoryError) else OSError
+        raise kind(f"could not create the run dir {run_dir}: {err.strerror or err}") from err
 
 
 def _refuse_replacing(run_dir: pathlib.Path) -> None:
@@ -324,6 +335,9 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
     """
     run_dir = _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_threats)
     check_device_available(config.device)
+    most = max(8, 4 * (os.cpu_count() or 1))
+    if config.workers is not None and config.workers > most:
+        raise ValueError(f"workers {config.workers} is more than {most} (4 per CPU of this machine): give at most {most}")
     dist_info: DistInfo = init_distributed(config.device)
     device = process_device(config.device, dist_info)
     main = dist_info.rank == 0
@@ -344,6 +358,8 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         _prepare_run_dir(run_dir)
     lock = RunLock(run_dir).acquire() if main else None
     try:
+        if main:  # under the lock: what a killed writer of this run left behind
+            remove_stale_temporaries(run_dir, RUN_FILES)
         return _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, overwrite, describe, extra,
                              select_threats, device, dist_info, standard)
     finally:
@@ -363,8 +379,8 @@ def _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_t
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if not isinstance(run_dir, (str, os.PathLike)):
         raise TypeError(f"run_dir must be a path (str or os.PathLike), got {type(run_dir).__name__}")
-    if not str(os.fspath(run_dir)).strip():
-        raise ValueError(f"run_dir must name a folder, got {str(run_dir)!r}")
+    if not str(os.fspath(run_dir)).strip() or "\0" in str(os.fspath(run_dir)):
+        raise ValueError(f"run_dir must name a folder (not empty, no NUL character), got {str(run_dir)!r}")
     for name, value in (("resume", resume), ("overwrite", overwrite)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -382,7 +398,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
-    fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe)
+    fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe, select_threats)
     environment = numerics_environment(device)
     record = json.loads(json.dumps({"config": dataclasses.asdict(config), "scheme": scheme.describe(),
                                     **(describe or {}), "autocast": "bfloat16" if config.amp else None,
@@ -445,6 +461,8 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
         barrier(dist_info)
 
     try:
+        if policy.stops(global_step) and global_step < total_steps:  # resumed at or past its stop: no further step
+            return result
         for epoch in range(start_epoch, config.epochs):
             run_log.start_epoch(epoch_state if epoch == start_epoch and start_step else None)
             for step in range(start_step if epoch == start_epoch else 0, steps_per_epoch):
@@ -452,7 +470,16 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
                 if extra is not None:
                     x, y = _with_extra(x, y, extra, config, global_step, dist_info)
                 lr = schedule(global_step / total_steps)
-                stats = training_step(net, attack_model, optimizer, scheme, x, y, lr, epoch, global_step, settings)
+                try:
+                    stats = training_step(net, attack_model, optimizer, scheme, x, y, lr, epoch, global_step, settings)
+                except ValueError as err:  # e.g. an attack refusing NaN logits: a diverged run says so
+                    guard.check(model, global_step, last_saved)
+                    if not _logits_finite(model, x, device):  # finite weights, overflowing outputs
+                        raise TrainingDiverged(f"training diverged: the model's outputs are not finite at step "
+                                               f"{global_step + 1} ({err}); the run is stopped (not finished) and "
+                                               f"keeps {last_saved}; lower the learning rate or check the data"
+                                               ) from None
+                    raise
                 guard.observe(stats.loss, global_step)
                 global_step += 1
                 if run_log.step(stats, epoch, step, global_step, lr) is not None:  # numbers were read: check them
@@ -478,6 +505,14 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
     result.global_step, result.finished = global_step, True
     result.best = selector.best if selector is not None else None
     return result
+
+
+def _logits_finite(model: nn.Module, x: torch.Tensor, device: torch.device) -> bool:
+    """Whether ``model`` (eval mode, no gradients; modes restored) gives finite outputs on the batch ``x``."""
+    from ..attacks.model_mode import eval_mode
+
+    with eval_mode(model), torch.no_grad():
+        return bool(torch.isfinite(model(x.to(device))).all())
 
 
 def _wrap(model: nn.Module, config: TrainConfig, dist_info: DistInfo, device: torch.device

@@ -23,6 +23,20 @@ __all__ = ["MetricsLog", "read_metrics", "RunLog", "METRICS_NAME"]
 METRICS_NAME = "metrics.jsonl"
 
 
+def _read_text(path: pathlib.Path) -> str:
+    """The metrics file as text; bytes that are not UTF-8 (records are ASCII) in a torn last line are dropped,
+    elsewhere they are an error naming the file and the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if b"\n" not in data[err.start:]:  # inside the last, unfinished line: an append that was cut short
+            return data[:data.rfind(b"\n") + 1].decode("utf-8", errors="replace")
+        line = data[:err.start].count(b"\n") + 1
+        raise ValueError(f"{path} line {line} is not text (byte {err.start} is not UTF-8): the file is damaged"
+                         ) from None
+
+
 def _parse(path: pathlib.Path, text: str) -> list[dict]:
     """Records of a metrics file's text; a torn last line is dropped, any other bad line is an error."""
     lines = text.split("\n")
@@ -75,8 +89,13 @@ class MetricsLog:
         """On resume: keep the records up to ``global_step`` (later ones will be written again) and drop a torn line."""
         if not self.enabled or not self.path.exists():
             return
-        kept = [r for r in _parse(self.path, self.path.read_text(encoding="utf-8"))
-                if r.get("global_step", 0) <= global_step]
+        records = _parse(self.path, _read_text(self.path))
+        for record in records:
+            step = record.get("global_step", 0)
+            if isinstance(step, bool) or not isinstance(step, (int, float)):
+                raise ValueError(f"{self.path} holds a record whose global_step is {step!r}, not a number: the file "
+                                 "was edited or damaged")
+        kept = [r for r in records if r.get("global_step", 0) <= global_step]
         atomic_write_text(self.path, "".join(json.dumps(r, default=float) + "\n" for r in kept))
 
 
@@ -95,7 +114,7 @@ def read_metrics(run_dir: str | os.PathLike, kind: str | None = None) -> list[di
     path = pathlib.Path(run_dir) / METRICS_NAME
     if not path.exists():
         raise FileNotFoundError(f"no metrics log at {path}")
-    records = _parse(path, path.read_text(encoding="utf-8"))
+    records = _parse(path, _read_text(path))
     return [r for r in records if kind is None or r.get("kind") == kind]
 
 

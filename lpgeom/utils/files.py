@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import os
 import pathlib
@@ -18,7 +19,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "atomic_writer"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "atomic_writer",
+           "remove_stale_temporaries"]
 
 _CAUSES = {
     errno.ENOSPC: "the disk is full",
@@ -134,3 +136,19 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> pathlib.Path:
     with atomic_writer(path, "wb") as fh:
         torch.save(obj, fh)
     return pathlib.Path(path)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) -> list[pathlib.Path]:
+    """Remove the temporary files a killed writer of ``folder/<name>`` left behind; returns what was removed.
+
+    Only call this while no other process writes these files (e.g. holding the folder's lock):
+    a temporary file of a live writer would be removed too.
+    """
+    removed = []
+    for name in names:
+        for path in pathlib.Path(folder).glob(f".{glob.escape(name)}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+

@@ -189,3 +189,11 @@ def test_amp_on_the_cpu_is_real_and_recorded(tmp_path, capsys):
     assert main(["train", "--scheme", "linf", "--amp", "--device", "cpu", "--run-dir", str(run), *small()]) == 0, \
         capsys.readouterr().err
     assert json.loads((run / "config.json").read_text())["autocast"] == "bfloat16"
+
+
+def test_a_diverged_run_exits_1_with_one_line(tmp_path, capsys):
+    code = main(["train", "--scheme", "linf", "--lr", "1e30", "--run-dir", str(tmp_path / "run"),
+                 *small("--epochs", "2")])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "error: training diverged:" in err
+    assert not (tmp_path / "run" / "model.pt").exists()

@@ -134,7 +134,8 @@ BAD_FIELDS = [
     (dict(momentum=1), r"momentum must be a number in \[0, 1\), got 1"),
     (dict(momentum=-0.5), r"momentum must be a number in \[0, 1\), got -0.5"),
     (dict(lr_factor=10.0), r"lr_factor must be a number in \(0, 1\], got 10.0"),
-    (dict(weight_decay=float("inf")), "weight_decay must be a finite number >= 0, got inf"),
+    (dict(weight_decay=float("inf")), r"weight_decay must be a number in \[0, 1\], got inf"),
+    (dict(weight_decay=1e300), r"weight_decay must be a number in \[0, 1\], got 1e\+300"),
     (dict(lr="0.1"), "lr must be a finite number > 0, got '0.1'"),
     (dict(seed=2**70), r"seed must be an integer in \[0, 2\*\*63\), got 1180591620717411303424"),
     (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\), got -1"),
@@ -173,7 +174,7 @@ def test_cuda_without_a_gpu_is_refused_at_the_start(data, tmp_path):
 
 def test_bad_arguments_are_named(data, tmp_path):
     cases = [
-        (dict(run_dir=""), ValueError, "run_dir must name a folder, got ''"),
+        (dict(run_dir=""), ValueError, r"run_dir must name a folder \(not empty, no NUL character\), got ''"),
         (dict(run_dir=None), TypeError, "run_dir must be a path"),
         (dict(model=lambda x: x), TypeError, "model must be a torch.nn.Module, got function"),
         (dict(scheme="eat"), TypeError, r"scheme must be a Scheme \(build_scheme\(name, threats\)\), got str"),
@@ -243,3 +244,82 @@ def test_a_folder_style_dataset_is_checked_on_its_first_item(tmp_path):
 
     with pytest.raises(TypeError, match="dataset: x has dtype torch.float64"):
         train(make(), Items(), natural(), config(), tmp_path)
+
+
+# --- found by the third hostile round --------------------------------------------------------------------------------
+
+
+def test_outputs_overflowing_under_an_attack_are_reported_as_divergence(data, tmp_path):
+    from lpgeom.training.step import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match=r"training diverged: .*not finite.*keeps no checkpoint"):
+        train(make(), data, build_scheme("linf", fashion_mnist_threats(), n_iter=1), config(lr=1e30, log_every=100),
+              tmp_path)
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_a_resume_at_its_stop_does_no_further_step(data, tmp_path):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=2), tmp_path)
+    result = train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
+    assert result.global_step == 2 and not result.finished and int(load_latest(tmp_path)["global_step"]) == 2
+
+
+def test_workers_beyond_the_machine_are_refused(data, tmp_path):
+    import os
+
+    most = max(8, 4 * os.cpu_count())
+    with pytest.raises(ValueError, match=rf"workers {most + 1} is more than {most} \(4 per CPU"):
+        train(make(), data, natural(), config(workers=most + 1), tmp_path)
+
+
+def test_odd_run_dirs(data, tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match=r"run_dir .*link is a broken symbolic link \(to .*missing\)"):
+        train(make(), data, natural(), config(), tmp_path / "link")
+    with pytest.raises(ValueError, match="run_dir must name a folder .*no NUL"):
+        train(make(), data, natural(), config(), str(tmp_path / "a\0b"))
+    with pytest.raises(OSError, match="could not use the run dir .*: File name too long"):
+        train(make(), data, natural(), config(), tmp_path / ("a" * 300))
+    (tmp_path / "target").mkdir()
+    (tmp_path / "good-link").symlink_to(tmp_path / "target")
+    assert train(make(), data, natural(), config(), tmp_path / "good-link").finished
+    assert (tmp_path / "target" / "model.pt").exists()
+
+
+def test_temporary_files_of_a_killed_writer_are_removed(data, tmp_path):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
+    for name in (".last.pt.k1ll3d.tmp", ".model.pt.x.tmp", ".config.json.y.tmp", ".metrics.jsonl.z.tmp"):
+        (tmp_path / name).write_bytes(b"half a file")
+    (tmp_path / ".notes.txt.tmp").write_text("not ours")
+    assert train(make(), data, natural(), config(epochs=2), tmp_path).finished
+    assert sorted(p.name for p in tmp_path.glob(".*.tmp")) == [".notes.txt.tmp"]
+
+
+def test_metrics_that_are_not_text_are_named_and_a_torn_binary_tail_is_dropped(data, tmp_path):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1, log_every=1), tmp_path)
+    path = tmp_path / "metrics.jsonl"
+    good = path.read_bytes()
+    path.write_bytes(good + b'{"kind": "st\xff\xfe')  # a torn append ending in garbage
+    assert [r["global_step"] for r in read_metrics(tmp_path)] == [1]
+    assert train(make(), data, natural(), config(epochs=2, log_every=1), tmp_path).finished
+    path.write_bytes(b'{"kind": "step", "global_step": 1}\n\xff\n' + good)
+    with pytest.raises(ValueError, match=r"metrics\.jsonl line 2 is not text .* the file is damaged"):
+        read_metrics(tmp_path)
+
+
+def test_a_metrics_record_with_a_step_that_is_not_a_number_is_named(data, tmp_path):
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
+    with open(tmp_path / "metrics.jsonl", "a") as fh:
+        fh.write('{"kind": "step", "global_step": "7"}\n')
+    with pytest.raises(ValueError, match=r"metrics\.jsonl holds a record whose global_step is '7', not a number"):
+        train(make(), data, natural(), config(epochs=2), tmp_path)
+
+
+def test_resume_with_other_selection_threats_is_refused(data, tmp_path):
+    threats = fashion_mnist_threats()
+    others = type(threats)([b.with_eps(b.eps / 2) for b in threats])
+    select = dict(select="best", holdout=16)
+    train(make(), data, natural(), config(epochs=2, batch_size=32, stop_after_steps=1, **select), tmp_path,
+          select_threats=threats)
+    with pytest.raises(ValueError, match=r"another configuration.*select_threats\.L"):
+        train(make(), data, natural(), config(epochs=2, batch_size=32, **select), tmp_path, select_threats=others)
