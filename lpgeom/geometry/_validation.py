@@ -48,7 +48,7 @@ def _as_float(value: numbers.Real, name: str, accepted: str) -> float:
 
 
 def check_integer(value: object, name: str, low: int = 1, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound).
+    """``value`` as an int in ``[low, high]`` (``high=None``: up to 2**63 - 1, the int64 range).
 
     Raises
     ------
@@ -70,6 +70,8 @@ def check_integer(value: object, name: str, low: int = 1, high: int | None = Non
         raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
+    if value > MAX_DIMENSION:
+        raise ValueError(f"{name} must be {accepted} and at most 2**63 - 1 (int64), got {shown(value)}")
     return int(value)
 
 

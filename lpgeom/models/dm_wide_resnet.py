@@ -11,7 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..geometry import check_integer
 from .normalize import CIFAR10_MEAN, CIFAR10_STD
+from .wide_resnet import blocks_per_group
 
 __all__ = ["DMWideResNet"]
 
@@ -51,8 +53,9 @@ class DMWideResNet(nn.Module):
     Parameters
     ----------
     depth, width : int
-        ``depth = 6 n + 4``; WRN-70-16: ``depth=70, width=16``.
+        ``depth = 6 n + 4`` with ``n >= 1``, ``width >= 1``; WRN-70-16: ``depth=70, width=16``.
     num_classes : int
+        At least 2.
     activation : {"silu", "relu"}
 
     Shapes
@@ -62,13 +65,13 @@ class DMWideResNet(nn.Module):
 
     def __init__(self, depth: int = 70, width: int = 16, num_classes: int = 10, activation: str = "silu") -> None:
         super().__init__()
-        if (depth - 4) % 6:
-            raise ValueError(f"depth must be 6n + 4, got {depth}")
+        n = blocks_per_group(depth)
+        width = check_integer(width, "width", 1)
+        num_classes = check_integer(num_classes, "num_classes", 2)
         acts = {"silu": nn.SiLU, "relu": nn.ReLU}
-        if activation not in acts:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(acts)}")
+        if not isinstance(activation, str) or activation not in acts:
+            raise ValueError(f"activation must be one of {', '.join(map(repr, acts))}, got {activation!r}")
         act = acts[activation]
-        n = (depth - 4) // 6
         ch = [16, 16 * width, 32 * width, 64 * width]
         self.register_buffer("mean", torch.tensor(CIFAR10_MEAN).reshape(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CIFAR10_STD).reshape(1, 3, 1, 1), persistent=False)

@@ -1,9 +1,21 @@
-"""Build models by name: a registry of builders (no if/elif chains)."""
+"""Build models by name: a registry of builders (no if/elif chains).
+
+:func:`build_model` checks the name and the options against the builder's signature, then
+builds the model once on the ``meta`` device (no memory, no initialisation) to count its
+parameters: a model whose float32 weights would not fit in this machine's memory is refused
+in one sentence before anything is allocated.
+"""
 from __future__ import annotations
 
+import difflib
+import inspect
+import os
 from collections.abc import Callable
 
+import torch
 from torch import nn
+
+from ..geometry import check_integer
 
 from .dm_wide_resnet import DMWideResNet
 from .normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
@@ -18,6 +30,9 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     """Decorator adding a builder ``f(num_classes, **kw) -> nn.Module`` under ``name``."""
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a model name must be a non-empty string, got {name!r}")
 
     def add(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _BUILDERS:
@@ -101,7 +116,7 @@ def build_model(name: str, num_classes: int | None = None, **kwargs) -> nn.Modul
         ``"wrn-28-10"``, ``"wrn-34-20"``, ``"wrn-70-16"`` (Gowal et al.), ``"wrn-28-10-dm"``, ``"resnet50"``,
         ``"efficientnet_lite0"``.
     num_classes : int, optional
-        Defaults to the architecture's usual dataset (10, or 1000 for ImageNet models).
+        An integer >= 2; defaults to the architecture's usual dataset (10, or 1000 for ImageNet models).
     **kwargs
         Architecture options (e.g. ``width`` for the small CNN, ``activation`` for the PreAct ResNet).
 
@@ -109,14 +124,42 @@ def build_model(name: str, num_classes: int | None = None, **kwargs) -> nn.Modul
     -------
     torch.nn.Module
         Takes inputs in [0, 1]; any normalisation is its first layer.
+
+    Raises
+    ------
+    TypeError
+        ``name`` not a string, ``num_classes`` not an integer, or an option of the wrong kind.
+    ValueError
+        An unknown name (the message lists the known ones) or option, an option out of range,
+        or a model whose weights would not fit in this machine's memory.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"the model name must be a string, got {name!r} ({type(name).__name__})")
     if name not in _BUILDERS:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(_BUILDERS))}")
+        close = difflib.get_close_matches(name.strip().lower().replace("-", "_"), _BUILDERS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint}; known models: {', '.join(sorted(_BUILDERS))}")
     if num_classes is not None:
-        if int(num_classes) < 2:
-            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-        kwargs["num_classes"] = int(num_classes)
+        kwargs["num_classes"] = check_integer(num_classes, "num_classes", 2)
+    builder = _BUILDERS[name]
+    accepted = list(inspect.signature(builder).parameters)
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"model {name!r} takes no option {', '.join(map(repr, unknown))}; it accepts: "
+                         f"{', '.join(accepted)}")
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        n_parameters = sum(p.numel() for p in builder(**kwargs).parameters())
+    _check_fits_in_memory(name, n_parameters)
+    return builder(**kwargs)
+
+
+def _check_fits_in_memory(name: str, n_parameters: int) -> None:
+    """Refuse a model whose float32 weights exceed the machine's physical memory (when it is known)."""
     try:
-        return _BUILDERS[name](**kwargs)
-    except TypeError as err:
-        raise ValueError(f"bad options for model {name!r}: {err}") from None
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare with
+        return
+    if 4 * n_parameters > memory:
+        raise ValueError(f"model {name!r} with these options has {n_parameters:,} parameters "
+                         f"({4 * n_parameters / 2**30:,.1f} GiB of float32 weights), more than this machine's "
+                         f"{memory / 2**30:,.1f} GiB of memory; check its width, image size and number of classes")

@@ -13,14 +13,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..geometry import check_integer
+
 __all__ = ["ResNet18", "ResNet50", "PreActResNet18", "activation"]
 
 
 def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     """``"relu"`` or ``"softplus"`` (beta = 1)."""
     table = {"relu": F.relu, "softplus": F.softplus}
-    if name not in table:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(table)}")
+    if not isinstance(name, str) or name not in table:
+        raise ValueError(f"activation must be one of {', '.join(map(repr, table))}, got {name!r}")
     return table[name]
 
 
@@ -96,6 +98,7 @@ class ResNet50(nn.Module):
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
+        num_classes = check_integer(num_classes, "num_classes", 2)
         self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         layers, cin = [], 64
@@ -132,6 +135,7 @@ class ResNet18(nn.Module):
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
+        num_classes = check_integer(num_classes, "num_classes", 2)
         self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.layer1, self.layer2, self.layer3, self.layer4 = _stages(_Block)
@@ -159,6 +163,7 @@ class PreActResNet18(nn.Module):
 
     def __init__(self, num_classes: int = 10, activation_name: str = "softplus") -> None:
         super().__init__()
+        num_classes = check_integer(num_classes, "num_classes", 2)
         act = activation(activation_name)
         self.act = act
         self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..geometry import check_integer
+
 __all__ = ["SmallCNN"]
 
 
@@ -13,11 +15,13 @@ class SmallCNN(nn.Module):
     Parameters
     ----------
     num_classes : int
+        At least 2.
     in_channels : int
+        At least 1.
     width : int
-        Channels of the first conv layer (the second has twice as many).
+        Channels of the first conv layer (the second has twice as many), at least 1.
     image_size : int
-        Height = width of the input.
+        Height = width of the input, a positive multiple of 4.
 
     Shapes
     ------
@@ -26,8 +30,13 @@ class SmallCNN(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32, image_size: int = 28) -> None:
         super().__init__()
+        num_classes = check_integer(num_classes, "num_classes", 2)
+        in_channels = check_integer(in_channels, "in_channels", 1)
+        width = check_integer(width, "width", 1)
+        image_size = check_integer(image_size, "image_size", 4)
         if image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4, got {image_size}")
+            raise ValueError(f"image_size must be a positive multiple of 4, got {image_size}")
+        self.in_channels, self.image_size = in_channels, image_size
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -38,4 +47,8 @@ class SmallCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        expected = (self.in_channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:  # shapes only: no synchronisation
+            raise ValueError(f"SmallCNN expects images of shape (B, {expected[0]}, {expected[1]}, {expected[2]}), "
+                             f"got shape {tuple(x.shape)}")
         return self.classifier(self.features(x))

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["WideResNet"]
+from ..geometry import check_integer
+
+__all__ = ["WideResNet", "blocks_per_group"]
 
 
 class _WideBlock(nn.Module):
@@ -40,15 +42,25 @@ class _NetworkBlock(nn.Module):
         return self.layer(x)
 
 
+def blocks_per_group(depth: int) -> int:
+    """``n`` of a depth ``6 n + 4`` with ``n >= 1``, or one clear error."""
+    depth = check_integer(depth, "depth", 10)
+    if (depth - 4) % 6:
+        raise ValueError(f"depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, 34, ...), got {depth}")
+    return (depth - 4) // 6
+
+
 class WideResNet(nn.Module):
     """WideResNet for 32x32 inputs.
 
     Parameters
     ----------
     depth : int
-        ``6 n + 4`` (28, 34, 70...).
+        ``6 n + 4`` with ``n >= 1`` (10, 16, 28, 34, 70...).
     widen_factor : int
+        At least 1.
     num_classes : int
+        At least 2.
 
     Shapes
     ------
@@ -57,9 +69,9 @@ class WideResNet(nn.Module):
 
     def __init__(self, depth: int = 28, widen_factor: int = 10, num_classes: int = 10) -> None:
         super().__init__()
-        if (depth - 4) % 6:
-            raise ValueError(f"WideResNet depth must be 6n + 4, got {depth}")
-        n = (depth - 4) // 6
+        n = blocks_per_group(depth)
+        widen_factor = check_integer(widen_factor, "widen_factor", 1)
+        num_classes = check_integer(num_classes, "num_classes", 2)
         widths = [16, 16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
         self.block1 = _NetworkBlock(n, widths[0], widths[1], 1)
