@@ -7,8 +7,8 @@ import warnings
 from typing import get_args
 
 from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, check_output_path,
-                      dataset_of, load_dataset, load_model, non_negative_int, positive_int, read_json_object,
-                      resolve_device, threats_from_args)
+                      dataset_of, load_dataset, load_model, positive_int, read_json_object, resolve_device,
+                      seed_value, threats_from_args)
 
 DEFAULT_N_POINTS = 1000
 DEFAULT_BATCH_SIZE = 500
@@ -33,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n-points", type=positive_int, help=f"first N test points (default {DEFAULT_N_POINTS}, as the paper)")
     p.add_argument("--n-iter", type=positive_int, help="attack iterations (default 100 for autoattack, 20 for apgd)")
     p.add_argument("--batch-size", type=positive_int, help=f"default {DEFAULT_BATCH_SIZE}")
-    p.add_argument("--seed", type=non_negative_int, help="default 0")
+    p.add_argument("--seed", type=seed_value, help="seeds every attack: an integer in [0, 2**63) (default 0)")
     p.add_argument("--out", type=pathlib.Path, help="write the report as JSON (and CSV next to it)")
     add_data_options(p, n_train=False)
     add_threat_options(p)
@@ -43,6 +43,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _run_config(run_dir: pathlib.Path) -> dict:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"--run-dir {run_dir} is a file, not a training run's folder")
     if not run_dir.is_dir():
         raise FileNotFoundError(f"--run-dir {run_dir}: no such folder")
     if not (run_dir / "config.json").is_file():
@@ -61,6 +63,21 @@ def _from_run(args: argparse.Namespace, config: dict) -> str | None:
     if args.dataset is None and dataset is not None:
         args.dataset = dataset
     return args.arch or arch
+
+
+def _check_robustbench_options(args: argparse.Namespace) -> None:
+    """Refuse --robustbench-threat / --model-dir where no RobustBench model is loaded (they would be ignored)."""
+    given = [flag for flag, value in (("--robustbench-threat", args.robustbench_threat), ("--model-dir", args.model_dir))
+             if value is not None]
+    if not given:
+        return
+    from ..models import PRETRAINED
+
+    checkpoint = args.checkpoint
+    if checkpoint is None or checkpoint in PRETRAINED or checkpoint.endswith(".pt") or pathlib.Path(checkpoint).exists():
+        source = f"--run-dir {args.run_dir}" if checkpoint is None else f"--checkpoint {checkpoint}"
+        verb = "applies" if len(given) == 1 else "apply"
+        raise ValueError(f"{' and '.join(given)} {verb} to RobustBench model names only, not to {source}")
 
 
 def _base(dataset: str) -> str:
@@ -93,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
         if args.out.with_suffix(".csv") == args.out:
             raise ValueError(f"--out {args.out}: the CSV is written next to the JSON report with the suffix .csv; "
                              "give a name ending in .json")
+        check_output_path(args.out.with_suffix(".csv"), "--out (its CSV)")
+    if checkpoint is not None and not checkpoint.strip():
+        raise ValueError("--checkpoint is empty: give a .pt file, a RobustBench name or a shipped pretrained model")
+    _check_robustbench_options(args)
     if args.run_dir is not None:
         arch = _from_run(args, _run_config(args.run_dir))
         checkpoint = str(args.run_dir / "model.pt")

@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import pathlib
 import sys
+import tempfile
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Literal, get_args
 
 __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
-           "fraction", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
+           "fraction", "seed_value", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
            "add_device_options", "resolve_device", "threats_from_args", "load_dataset", "load_model", "model_architecture",
            "dataset_of", "command_line", "read_json_object", "check_output_path", "config_file_arguments"]
 
@@ -61,6 +61,7 @@ non_negative_int = _number_type("an integer >= 0", lambda v: v >= 0, int)
 positive_float = _number_type("a finite number > 0", lambda v: math.isfinite(v) and v > 0, float)
 non_negative_float = _number_type("a finite number >= 0", lambda v: math.isfinite(v) and v >= 0, float)
 fraction = _number_type("a fraction of training in (0, 1)", lambda v: 0 < v < 1, float)
+seed_value = _number_type("a seed (an integer in [0, 2**63))", lambda v: 0 <= v < 2**63, int)
 
 
 def positive_radius(text: str) -> float:
@@ -94,7 +95,7 @@ def add_threat_options(p: argparse.ArgumentParser) -> None:
 
 def add_device_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("device")
-    g.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available, else cpu)")
+    g.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: cuda if available, else cpu)")
 
 
 def resolve_device(name: str | None) -> str:
@@ -103,7 +104,8 @@ def resolve_device(name: str | None) -> str:
     Raises
     ------
     ValueError
-        If ``name`` is not a device torch knows, or names CUDA on a machine without it.
+        If ``name`` is not a device torch knows, not one lpgeom runs on (cpu, cuda, mps), or one
+        this machine lacks.
     """
     import torch
 
@@ -111,8 +113,12 @@ def resolve_device(name: str | None) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
-    except RuntimeError:
+    except (RuntimeError, ValueError):
         raise ValueError(f"--device {name!r} is not a device; give cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"--device {name}: lpgeom runs on cpu, cuda or cuda:N (and mps), not on {device.type}")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {name}: MPS is not available on this machine; give cpu")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"--device {name}: CUDA is not available on this machine; give cpu")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
@@ -280,17 +286,24 @@ def check_output_path(path: pathlib.Path, flag: str) -> pathlib.Path:
     NotADirectoryError
         If a folder on its way is a file.
     ValueError
-        If the nearest existing folder on its way is not writable.
+        If ``path`` exists but is not a regular file (writing would replace a device node), or
+        no file can be created in the nearest existing folder on its way.
     """
     if path.is_dir():
         raise IsADirectoryError(f"{flag} {path} is a folder: give a file name, e.g. {path / 'report.json'}")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{flag} {path} exists and is not a regular file (a device, a pipe or a socket): "
+                         "give the name of a file")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
         raise NotADirectoryError(f"{flag} {path}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"{flag} {path}: the folder {folder} is not writable")
+    try:  # the truth about writing there (permissions, read-only or virtual file systems), at no cost
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"{flag} {path}: cannot create files in {folder} ({err.strerror or err})") from None
     return path
 
 

@@ -74,7 +74,8 @@ class RobustnessReport:
         return out
 
     def to_json(self, path: str | os.PathLike, per_point: bool = True) -> pathlib.Path:
-        path = pathlib.Path(path)
+        """Write the report as JSON (atomically; ``ValueError`` for a path that is not a regular file)."""
+        path = _regular_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         return atomic_write_text(path, json.dumps(self.to_dict(per_point=per_point), indent=2))
 
@@ -85,7 +86,8 @@ class RobustnessReport:
         return cls(**data, per_point=flags)
 
     def to_csv(self, path: str | os.PathLike) -> pathlib.Path:
-        return atomic_write_text(path, self.to_frame().to_csv())
+        """Write the table as CSV (atomically; ``ValueError`` for a path that is not a regular file)."""
+        return atomic_write_text(_regular_file(path), self.to_frame().to_csv())
 
     def _targets_note(self) -> str:
         return "" if self.n_target_classes is None else f", {self.n_target_classes} target classes"
@@ -96,3 +98,13 @@ class RobustnessReport:
         warn = "".join(f"<li>{w}</li>" for w in self.warnings)
         return (f"{html}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations{self._targets_note()}), eps {eps}, "
                 f"seed {self.seed}, {self.seconds:.1f} s</small>" + (f"<ul style='color:#b00'>{warn}</ul>" if warn else ""))
+
+
+def _regular_file(path: str | os.PathLike) -> pathlib.Path:
+    """``path``, unless it exists as something other than a regular file (replacing it would destroy a folder,
+    a device node or a pipe)."""
+    path = pathlib.Path(path)
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, a pipe or a socket)"
+        raise ValueError(f"cannot write the report to {path}: it is {kind}")
+    return path

@@ -109,3 +109,55 @@ def test_read_json_object_is_the_one_reader_of_config_and_run_files(tmp_path):
 def test_a_config_file_that_is_a_folder_gets_one_line(tmp_path, capsys):
     err = refused(["train", "--config", tmp_path, "--run-dir", tmp_path / "run"], capsys)
     assert "a folder, not a JSON file" in err
+
+
+def test_an_out_path_that_is_a_pipe_or_device_is_refused_and_left_alone(tmp_path, capsys):
+    """Writing atomically replaces the target: as root, ``--out /dev/full`` replaced the device node by a file."""
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    err = refused(["eval", "--checkpoint", tmp_path / "none.pt", "--out", fifo, *FAST], capsys)
+    assert "exists and is not a regular file" in err and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    os.mkfifo(tmp_path / "r.csv")
+    err = refused(["eval", "--checkpoint", tmp_path / "none.pt", "--out", tmp_path / "r.json", *FAST], capsys)
+    assert "--out (its CSV)" in err and stat.S_ISFIFO(os.stat(tmp_path / "r.csv").st_mode)
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_an_out_folder_where_no_file_can_be_created_is_refused_before_the_evaluation(tmp_path, capsys):
+    err = refused(["eval", "--checkpoint", tmp_path / "none.pt", "--out", "/proc/lpgeom-test/r.json", *FAST], capsys)
+    assert "cannot create files in /proc" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--checkpoint", ""], "--checkpoint is empty"),
+    (["--checkpoint", "{run}/model.pt", "--robustbench-threat", "L2"], "--robustbench-threat applies to RobustBench model names only"),
+    (["--run-dir", "{run}", "--model-dir", "models"], "--model-dir applies to RobustBench model names only, not to --run-dir"),
+    (["--run-dir", "{run}/config.json"], "is a file, not a training run's folder"),
+    (["--run-dir", "{run}", "--seed", str(2**70)], "argument --seed: '1180591620717411303424' is not a seed"),
+    (["--run-dir", "{run}", "--seed=-1"], "argument --seed: '-1' is not a seed"),
+    (["--run-dir", "{run}", "--device", "meta"], "--device meta: lpgeom runs on cpu, cuda or cuda:N"),
+    pytest.param(["--run-dir", "{run}", "--device", "mps"], "MPS is not available",
+                 marks=pytest.mark.skipif(__import__("torch").backends.mps.is_available(), reason="has MPS")),
+])
+def test_options_that_would_be_ignored_or_cannot_work_are_refused(tmp_path, capsys, argv, message):
+    run = fake_run(tmp_path)
+    err = refused(["eval", *[a.format(run=run) for a in argv], *FAST], capsys)
+    assert message in err
+
+
+def test_the_report_refuses_to_replace_a_pipe(tmp_path):
+    import os
+
+    from lpgeom.evaluation import RobustnessReport
+
+    report = RobustnessReport(model="m", n_points=1, clean_accuracy=1.0, robust_accuracy={"L2": 1.0}, union_accuracy=1.0,
+                              eps={"L2": 0.5}, method="apgd", n_iter=1, seed=0, seconds=0.0)
+    os.mkfifo(tmp_path / "r.json")
+    for write in (report.to_json, report.to_csv):
+        with pytest.raises(ValueError, match="not a regular file"):
+            write(tmp_path / "r.json")
+    with pytest.raises(ValueError, match="it is a folder"):
+        report.to_json(tmp_path)
