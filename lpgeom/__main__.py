@@ -5,7 +5,8 @@ Each command lives in its own module under :mod:`lpgeom.cli` and provides
 
 Exit codes: 0 success; 1 a check failed or the machine failed (disk full, read-only
 folder); 2 bad input (an option's value, conflicting options, missing or unreadable files,
-a run dir another process is writing), reported as one line on stderr, never a traceback.
+a run dir another process is writing), reported as one line on stderr, never a traceback;
+130 interrupted (Ctrl-C), one line saying how to resume a training run.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ COMMANDS: dict[str, str] = {
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+RESUMABLE = ("train", "finetune")
 
 
 class UsageError(Exception):
@@ -32,7 +35,13 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are raised as :class:`UsageError` (one line), not printed with the usage."""
+    """ArgumentParser whose errors are raised as :class:`UsageError` (one line), not printed with the usage.
+
+    The top-level parser keeps each command's parser in ``command_parsers`` (``--config`` values
+    are checked against the command's options).
+    """
+
+    command_parsers: dict[str, argparse.ArgumentParser]
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}")
@@ -44,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="lpgeom: robustness against several l_p threat models at once (Croce & Hein, 2022).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in COMMANDS.values():
-        importlib.import_module(module_name).add_parser(sub)
+    parser.command_parsers = {name: importlib.import_module(module_name).add_parser(sub)
+                              for name, module_name in COMMANDS.items()}
     return parser
 
 
@@ -57,7 +66,8 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
         return args
     from .cli.options import config_file_arguments
 
-    return parser.parse_args([argv[0], *config_file_arguments(pathlib.Path(config), args), *argv[1:]])
+    command = getattr(parser, "command_parsers", {}).get(args.command)
+    return parser.parse_args([argv[0], *config_file_arguments(pathlib.Path(config), args, command), *argv[1:]])
 
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
@@ -78,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # the machine: disk full, read-only folder
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return EXIT_FAILURE
+    except KeyboardInterrupt:
+        command = next((a for a in argv if a in COMMANDS), None)
+        hint = ("; run the same command again to resume from the last checkpoint" if command in RESUMABLE else "")
+        print(f"interrupted (Ctrl-C){hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

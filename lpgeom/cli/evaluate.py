@@ -11,6 +11,7 @@ from .options import (RobustBenchThreat, add_data_options, add_device_options, a
                       seed_value, threats_from_args)
 
 DEFAULT_N_POINTS = 1000
+RUN_FILES = ("model.pt", "last.pt", "metrics.jsonl")  # a folder holding one of these is a training run
 DEFAULT_BATCH_SIZE = 500
 
 
@@ -34,7 +35,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n-iter", type=positive_int, help="attack iterations (default 100 for autoattack, 20 for apgd)")
     p.add_argument("--batch-size", type=positive_int, help=f"default {DEFAULT_BATCH_SIZE}")
     p.add_argument("--seed", type=seed_value, help="seeds every attack: an integer in [0, 2**63) (default 0)")
-    p.add_argument("--out", type=pathlib.Path, help="write the report as JSON (and CSV next to it)")
+    p.add_argument("--out", type=pathlib.Path,
+                   help="write the report to this .json file (and the table to the .csv next to it); an existing "
+                        "file is replaced only with --overwrite")
+    p.add_argument("--overwrite", action=argparse.BooleanOptionalAction,
+                   help="replace an existing --out report and its CSV")
     add_data_options(p, n_train=False)
     add_threat_options(p)
     add_device_options(p)
@@ -80,6 +85,23 @@ def _check_robustbench_options(args: argparse.Namespace) -> None:
         raise ValueError(f"{' and '.join(given)} {verb} to RobustBench model names only, not to {source}")
 
 
+def _check_out(out: pathlib.Path, overwrite: bool) -> None:
+    """Refuse an --out that is not a new .json file (or, with --overwrite, an old report): never a run's own file."""
+    check_output_path(out, "--out")
+    if out.suffix.lower() != ".json":
+        raise ValueError(f"--out {out}: give a name ending in .json (the report is JSON, its table goes to the .csv "
+                         "next to it)")
+    csv = out.with_suffix(".csv")
+    check_output_path(csv, "--out (its CSV)")
+    if out.name == "config.json" and any((out.parent / name).exists() for name in RUN_FILES):
+        raise ValueError(f"--out {out} is the record of the training run in {out.parent}: give another name")
+    existing = [str(path) for path in (out, csv) if path.exists()]
+    if existing and not overwrite:
+        verb = "already exists" if len(existing) == 1 else "already exist"
+        raise ValueError(f"--out {out}: {' and '.join(existing)} {verb}; give another name, or --overwrite to "
+                         "replace the old report")
+
+
 def _base(dataset: str) -> str:
     return str(dataset).removesuffix("-samples")
 
@@ -106,11 +128,9 @@ def run(args: argparse.Namespace) -> int:
 
     checkpoint, arch = args.checkpoint, args.arch
     if args.out is not None:
-        check_output_path(args.out, "--out")
-        if args.out.with_suffix(".csv") == args.out:
-            raise ValueError(f"--out {args.out}: the CSV is written next to the JSON report with the suffix .csv; "
-                             "give a name ending in .json")
-        check_output_path(args.out.with_suffix(".csv"), "--out (its CSV)")
+        _check_out(args.out, bool(args.overwrite))
+    elif args.overwrite is not None:
+        raise ValueError("--overwrite applies to the --out report only; give --out")
     if checkpoint is not None and not checkpoint.strip():
         raise ValueError("--checkpoint is empty: give a .pt file, a RobustBench name or a shipped pretrained model")
     _check_robustbench_options(args)

@@ -255,10 +255,14 @@ def read_json_object(path: pathlib.Path, flag: str) -> dict:
     """
     if path.is_dir():
         raise IsADirectoryError(f"{flag} {path}: a folder, not a JSON file")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{flag} {path} is not a regular file (a device, a pipe or a socket): give a JSON file")
     if not path.is_file():
         raise FileNotFoundError(f"{flag} {path}: no such file")
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as err:
+        raise ValueError(f"{flag} {path}: the key {err.args[0]!r} appears more than once (which value is meant?)") from None
     except UnicodeDecodeError as err:
         raise ValueError(f"{flag} {path} is not valid JSON: not UTF-8 text (byte {err.start})") from None
     except json.JSONDecodeError as err:
@@ -270,6 +274,18 @@ def read_json_object(path: pathlib.Path, flag: str) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"{flag} {path} must hold a JSON object, got a JSON {_json_kind(value)}")
     return value
+
+
+class _DuplicateKey(Exception):
+    """A JSON object names a key twice (``json`` would silently keep the last value)."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    duplicate = next((key for key in keys if keys.count(key) > 1), None)
+    if duplicate is not None:
+        raise _DuplicateKey(duplicate)
+    return dict(pairs)
 
 
 def _json_kind(value: object) -> str:
@@ -307,7 +323,8 @@ def check_output_path(path: pathlib.Path, flag: str) -> pathlib.Path:
     return path
 
 
-def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list[str]:
+def config_file_arguments(path: pathlib.Path, known: argparse.Namespace,
+                          parser: argparse.ArgumentParser | None = None) -> list[str]:
     """The options of a JSON ``--config`` file as command-line arguments (placed before the real ones, which win).
 
     Keys are option names with ``_`` or ``-`` (``"batch_size"``); booleans become ``--flag`` /
@@ -316,9 +333,14 @@ def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list
     Raises
     ------
     ValueError
-        If the file is missing, not a JSON object, or names an option the command lacks.
+        If the file is missing, not a JSON object, names an option the command lacks, or gives an
+        option a value of the wrong JSON type (checked against ``parser``'s options when given:
+        an on/off option takes true/false, a one-value option a number or a string, a list
+        option a list of them).
     """
     options = read_json_object(path, "--config")
+    # argparse has no public view of an option's arity; its action list has been stable since Python 3.2
+    actions = {action.dest: action for action in parser._actions} if parser is not None else {}
     argv: list[str] = []
     for key, value in options.items():
         dest = str(key).replace("-", "_")
@@ -327,6 +349,10 @@ def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list
         flag = "--" + dest.replace("_", "-")
         if value is None:
             continue
+        if parser is not None:
+            _check_config_value(path, key, value, actions.get(dest))
+        if value is False and dest in actions and not isinstance(actions[dest], argparse.BooleanOptionalAction):
+            continue  # a store_true option without a --no- form: false leaves it unset
         if isinstance(value, bool):
             argv.append(flag if value else "--no-" + dest.replace("_", "-"))
         elif isinstance(value, list):
@@ -334,3 +360,20 @@ def config_file_arguments(path: pathlib.Path, known: argparse.Namespace) -> list
         else:
             argv += [flag, str(value)]
     return argv
+
+
+def _check_config_value(path: pathlib.Path, key: str, value: object, action: argparse.Action | None) -> None:
+    """One sentence naming the file and the key when ``value``'s JSON type cannot fill ``action``."""
+    if action is None:
+        return
+    scalar = (str, int, float)
+    if action.nargs == 0:  # --flag / --no-flag
+        if not isinstance(value, bool):
+            raise ValueError(f"--config {path}: {key!r} is an on/off option; give true or false, got {json.dumps(value)}")
+    elif action.nargs in (None, "?"):
+        if isinstance(value, bool) or not isinstance(value, scalar):
+            raise ValueError(f"--config {path}: {key!r} takes one value (a number or a string), got {json.dumps(value)}")
+    else:
+        values = value if isinstance(value, list) else [value]
+        if not values or any(isinstance(v, bool) or not isinstance(v, scalar) for v in values):
+            raise ValueError(f"--config {path}: {key!r} takes a list of numbers or strings, got {json.dumps(value)}")

@@ -161,3 +161,23 @@ def test_the_report_refuses_to_replace_a_pipe(tmp_path):
             write(tmp_path / "r.json")
     with pytest.raises(ValueError, match="it is a folder"):
         report.to_json(tmp_path)
+
+
+def test_out_never_replaces_a_runs_files_or_an_old_report_without_overwrite(tmp_path, capsys):
+    run = fake_run(tmp_path, dataset="fashion_mnist-samples")
+    weights = (run / "model.pt").read_bytes()
+    config = (run / "config.json").read_text()
+    args = ["eval", "--run-dir", run, "--n-points", "2", *FAST]
+    assert "give a name ending in .json" in refused([*args, "--out", run / "model.pt"], capsys)
+    assert "give a name ending in .json" in refused([*args, "--out", run / "metrics.jsonl"], capsys)
+    assert "is the record of the training run" in refused([*args, "--out", run / "config.json", "--overwrite"], capsys)
+    assert (run / "model.pt").read_bytes() == weights and (run / "config.json").read_text() == config
+    old = tmp_path / "old.json"
+    old.write_text('{"precious": true}')
+    assert f"{old} already exists; give another name, or --overwrite" in refused([*args, "--out", old], capsys)
+    (tmp_path / "new.csv").write_text("precious")
+    assert "new.csv already exists" in refused([*args, "--out", tmp_path / "new.json"], capsys)
+    assert old.read_text() == '{"precious": true}' and (tmp_path / "new.csv").read_text() == "precious"
+    assert "--overwrite applies to the --out report only" in refused([*args, "--overwrite"], capsys)
+    assert main([str(a) for a in [*args, "--out", old, "--overwrite"]]) == 0
+    assert json.loads(old.read_text())["n_points"] == 2

@@ -36,3 +36,18 @@ def test_unknown_command_names_the_choices(capsys):
 
 def test_parser_is_built_from_the_command_modules():
     assert build_parser().prog == "python -m lpgeom"
+
+
+@pytest.mark.parametrize("command, hint", [("eval", False), ("train", True)])
+def test_ctrl_c_is_one_line_and_exit_code_130(command, hint, monkeypatch, capsys):
+    import importlib
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(COMMANDS[command]), "run", interrupted)
+    argv = {"eval": ["eval", "--checkpoint", "x.pt"], "train": ["train", "--run-dir", "r"]}[command]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [err.strip()] and err.startswith("interrupted (Ctrl-C)")
+    assert ("resume from the last checkpoint" in err) == hint

@@ -77,3 +77,31 @@ def test_msd_is_the_papers_by_default():
 def test_conflicting_options_are_refused(argv, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         setup_of(*argv)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"resume": "no"}', "'resume' is an on/off option; give true or false, got \"no\""),
+    ('{"progress": "false"}', "'progress' is an on/off option; give true or false, got \"false\""),
+    ('{"n_train": true}', "'n_train' takes one value (a number or a string), got true"),
+    ('{"lr": [0.1, 0.2]}', "'lr' takes one value"),
+    ('{"lr": {"value": 0.1}}', "'lr' takes one value"),
+    ('{"milestones": [true]}', "'milestones' takes a list of numbers or strings"),
+    ('{"milestones": []}', "'milestones' takes a list of numbers or strings"),
+    ('{"epochs": 1, "epochs": 3}', "the key 'epochs' appears more than once"),
+])
+def test_config_values_of_the_wrong_json_type_name_the_file_and_the_key(tmp_path, capsys, content, message):
+    from lpgeom.__main__ import main
+
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(content)
+    assert main(["train", "--config", str(cfg), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"--config {cfg}" in err and message in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_config_that_is_a_device_is_not_called_missing(tmp_path, capsys):
+    from lpgeom.__main__ import main
+
+    assert main(["train", "--config", "/dev/null", "--run-dir", str(tmp_path / "run")]) == 2
+    assert "--config /dev/null is not a regular file" in capsys.readouterr().err
