@@ -109,7 +109,9 @@ def _gauge_of_rows(rows: Any, eps1: float, eps_inf: float) -> Any:
     """:func:`hull_gauge` of float64 rows (n, d) -> (n,), computed on rows scaled by a power of two."""
     eps1, eps_inf, d = check_radii(eps1, eps_inf, rows.shape[-1])
     check_finite(rows)
-    k, alpha = _split_ratio(eps1, eps_inf)  # k + 1 <= d in the non-degenerate regime
+    k, alpha = _split_ratio(eps1, eps_inf)
+    if k >= d:  # eps1/eps_inf within rounding below d, counted as d: the same knapsack with k = d - 1, alpha = 1
+        k, alpha = d - 1, 1.0
     scale = _power_of_two_scale(rows)
     if is_torch(rows):
         import torch

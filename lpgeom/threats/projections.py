@@ -8,6 +8,12 @@ shape and memory layout: a ``channels_last`` batch is flattened in its memory or
 view; the per-example sums do not depend on the order of coordinates) and comes back
 ``channels_last``, with no layout conversion on the way in or out.
 
+Arguments are checked without reading tensor values (that would synchronise a GPU): a
+number ``eps`` must be finite and >= 0, but a tensor ``eps`` and the centre ``x`` are not
+read on the host. Where their values make the projection undefined (a radius NaN or
+negative, a centre outside the box), those rows come back NaN, never as a point outside
+ball ∩ box. NaN in ``v`` gives NaN too.
+
 Backends. The l_1 and l_2 projections bisect with a few small operations per step; on a
 GPU, launching those kernels one by one costs more than the arithmetic. There the same
 routine passed through :func:`torch.compile` (fused kernels) gave the same points (to 1e-7)
@@ -112,6 +118,8 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     Returns
     -------
     torch.Tensor, shape (B, ...)
+        NaN rows where the projection is undefined (a tensor radius NaN or negative, ``x``
+        outside the box).
 
     Raises
     ------
@@ -127,7 +135,19 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     else:
         e = torch.full((), float(eps), dtype=v.dtype, device=v.device)  # a fill, not a host-to-device copy
     e = e.reshape(-1, *([1] * (v.ndim - 1))) if e.ndim else e
-    return torch.minimum(torch.maximum(v, x - e), x + e).clamp(0.0, 1.0)
+    z = torch.minimum(torch.maximum(v, x - e), x + e).clamp(0.0, 1.0)
+    order = memory_order(x)
+    undefined = _undefined_rows(to_rows(x, order), e.reshape(-1, 1) if e.ndim else e.reshape(1, 1))
+    return torch.where(undefined.reshape(-1, *([1] * (v.ndim - 1))), torch.nan, z)
+
+
+def _undefined_rows(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """(B, 1) bool: rows whose projection is undefined, a radius NaN or negative or a centre outside the box.
+
+    Such values can come only in a tensor ``eps`` or in ``x``, which are not read on the host
+    (that would synchronise a GPU): their rows come back NaN, never as a point outside ball ∩ box.
+    """
+    return torch.isnan(e) | (e < 0) | ((x < 0) | (x > 1)).any(dim=1, keepdim=True)
 
 
 def _l2_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
@@ -149,7 +169,8 @@ def _l2_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         lo = torch.where(ok, mid, lo)
         hi = torch.where(ok, hi, mid)
     t = torch.where(inside, torch.ones_like(lo), lo)
-    return (xf + torch.clamp(delta * t, lo_box, hi_box)).to(v.dtype)
+    z = xf + torch.clamp(delta * t, lo_box, hi_box)
+    return torch.where(_undefined_rows(xf, e), torch.nan, z).to(v.dtype)
 
 
 def _l1_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
@@ -202,7 +223,7 @@ def _l1_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     z = torch.addcmul(xf, torch.sign(delta), step)
     past = (z - xf).abs_() > step
     z = torch.where(past, torch.nextafter(z, xf), z)
-    return z.to(v.dtype)
+    return torch.where(_undefined_rows(xf, e), torch.nan, z).to(v.dtype)
 
 
 class _Projection:
@@ -263,7 +284,7 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Parameters
     ----------
     v, x : torch.Tensor, shape (B, ...)
-        Floating point, ``x`` inside the box (not checked: that would synchronise a GPU).
+        Floating point; ``x`` in the box (read on the device only: rows outside come back NaN).
     eps : float or torch.Tensor of shape () or (B,)
         At least 0 (a tensor's values are not checked).
     backend : {"auto", "eager", "compiled"}, optional
@@ -272,7 +293,8 @@ def project_l2_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Returns
     -------
     torch.Tensor, shape (B, ...)
-        In ``v``'s dtype and memory layout.
+        In ``v``'s dtype and memory layout; NaN rows where the projection is undefined (a
+        tensor radius NaN or negative, ``x`` outside the box).
 
     Raises
     ------
@@ -305,7 +327,7 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Parameters
     ----------
     v, x : torch.Tensor, shape (B, ...)
-        Floating point, ``x`` inside the box (not checked: that would synchronise a GPU).
+        Floating point; ``x`` in the box (read on the device only: rows outside come back NaN).
     eps : float or torch.Tensor of shape () or (B,)
         At least 0 (a tensor's values are not checked).
     backend : {"auto", "eager", "compiled"}, optional
@@ -314,7 +336,8 @@ def project_l1_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor, 
     Returns
     -------
     torch.Tensor, shape (B, ...)
-        In ``v``'s dtype and memory layout.
+        In ``v``'s dtype and memory layout; NaN rows where the projection is undefined (a
+        tensor radius NaN or negative, ``x`` outside the box).
 
     Raises
     ------

@@ -269,3 +269,12 @@ def test_explicit_tolerance_judges_the_exact_values_of_float16_input():
     assert in_union(x, 6e4, 699, tol=0).tolist() == [False]
     assert in_union(x, 6e4, 699, tol=1e-4).tolist() == [False]
     assert in_hull(torch.from_numpy(x), 6e4, 699, tol=0).tolist() == [False]
+
+
+def test_ratio_within_rounding_below_d_gives_the_l1_gauge():
+    """eps1/eps_inf within 1e-12 below d is counted as d; was: gauge 0 (numpy), a raw RuntimeError (torch)."""
+    eps1, far = 3 * (1 - 1e-13), np.array([[100.0, 100.0, 100.0], [0.5, 0.5, 0.5]])
+    assert hull_gauge(far, eps1, 1.0) == pytest.approx([100.0, 0.5], rel=1e-12)  # ||x||_1 / eps1
+    assert hull_gauge(torch.from_numpy(far), eps1, 1.0).tolist() == pytest.approx([100.0, 0.5], rel=1e-12)
+    assert in_hull(far, eps1, 1.0).tolist() == [False, True]
+    assert verify_radius(eps1, 1.0, 2, 3).passed

@@ -233,3 +233,35 @@ def test_checks_do_not_synchronise(ball):
     with SyncCounter(forbid=True):
         project_l1_box(x + grad, x, torch.full((4,), 2.0))
         project_linf_box(x + grad, x, torch.full((4,), 0.1))
+
+
+# --- values the checks cannot read (they would synchronise): undefined rows come back NaN ----------
+
+@pytest.mark.parametrize("project", PROJECTIONS, ids=lambda f: f.__name__)
+def test_undefined_rows_come_back_nan_not_outside_the_ball(project):
+    """Was: l_1 returned the unprojected point for a NaN radius (||z - x||_1 = 23.6 for eps 1), and x = 1.5 gave
+    outputs up to 1.5 (outside the box)."""
+    v, x = _pair(b=4, d=64, seed=3)
+    v = x + torch.randn_like(x)
+    radii = torch.tensor([1.0, math.nan, -1.0, 1.0])
+    x_bad = x.clone()
+    x_bad[3, 5] = 1.5  # one centre outside the box
+    z = project(v, x_bad, radii)
+    assert torch.isnan(z[1:]).all(dim=1).tolist() == [True, True, True]
+    assert not torch.isnan(z[0]).any()
+    torch.testing.assert_close(z[0], project(v[:1], x[:1], 1.0)[0], atol=0, rtol=0)
+    assert torch.isnan(project(v, torch.full_like(x, -0.5), 1.0)).all()
+    assert torch.isnan(project(torch.full_like(v, math.nan), x, 1.0)).all()  # NaN in, NaN out
+
+
+def test_undefined_rows_keep_the_layout():
+    x = torch.rand(2, 3, 4, 4).contiguous(memory_format=torch.channels_last)
+    for project in PROJECTIONS:
+        z = project(x + 0.1, x, torch.tensor([0.5, math.nan]))
+        assert z.is_contiguous(memory_format=torch.channels_last) and torch.isnan(z[1]).all()
+
+
+def test_a_string_p_beyond_the_float_range_is_refused():
+    with pytest.raises(ValueError, match=r"p must be a number >= 1 or 'inf', got '1e400', beyond the float range"):
+        LpBall("1e400", 0.1)  # was: silently the l_inf ball
+    assert LpBall("+inf", 0.1).name == "Linf" and LpBall("Infinity", 0.1).name == "Linf"
