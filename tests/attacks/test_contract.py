@@ -180,6 +180,8 @@ def _new_bad_inputs(model, x, y):
         ("float64 images, float32 model", model, x.double(), y, TypeError, r"x.to\(torch.float32\)"),
         ("one channel for a three-channel model", model, x[:, :1], y, ValueError, "1 channels .* expects 3"),
         ("5-d images", model, x[..., None], y, ValueError, "5 dimensions"),
+        ("a 0-d image", model, x[0, 0, 0, 0], y, ValueError, "at least 2 dimensions"),
+        ("1-d images", model, x[:, 0, 0, 0], y, ValueError, "at least 2 dimensions"),
         ("images on the meta device", model, x.to("meta"), y.to("meta"), ValueError, "meta device"),
         ("labels on another device", model, x, y.to("meta"), ValueError, "y is on meta but x is on cpu"),
         ("0-d labels", model, x[:1], y[0], ValueError, r"y must have shape \(1,\)"),

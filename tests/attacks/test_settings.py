@@ -122,3 +122,10 @@ def test_a_generator_on_another_device_is_refused(tiny, attack):
 
 def test_lpball_is_what_the_factory_returns():
     assert isinstance(LpBall(2, 0.5), L2Ball)  # BadRuleBall above relies on subclassing the registered class
+
+
+@pytest.mark.parametrize("make", [lambda b: APGD(b), lambda b: PGD(b), lambda b: MSD(ThreatUnion([b]))])
+def test_a_radius_beyond_float32_is_refused(make):
+    """Attacks step in float32: eps = 1e39 overflowed to inf inside the projection (raw RuntimeError)."""
+    with pytest.raises(ValueError, match="radius eps = 1e\\+39 exceeds float32's range"):
+        make(L2Ball(1e39))
