@@ -49,7 +49,7 @@ def tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
 
 def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The data order of an epoch: a permutation of ``range(n)`` seeded by (seed, epoch), shape (n,)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return torch.randperm(n, generator=torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64))
 
 
 def is_in_memory(dataset: Dataset) -> bool:

@@ -260,10 +260,12 @@ def _restore_config_json(run_dir: pathlib.Path, record: dict, strict: bool) -> N
 def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
     if saved is None:
         raise ValueError(f"{run_dir / LAST} was written by an older lpgeom without a run fingerprint, so it cannot be "
-                         "checked against this run; use a new run dir or resume=False")
+                         "checked against this run; use a new run dir, or overwrite=True (CLI: --overwrite) to "
+                         "replace it")
     differences = fingerprint_differences(saved, now)
     if differences:
-        raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir or resume=False. "
+        raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir, or overwrite=True (CLI: "
+                         "--overwrite) to replace it. "
                          f"Differences: " + "; ".join(differences))
 
 
@@ -531,7 +533,7 @@ def _with_extra(x: torch.Tensor, y: torch.Tensor, extra: Dataset, config: TrainC
                 dist_info: DistInfo) -> tuple[torch.Tensor, torch.Tensor]:
     """Append the step's extra examples (seeded by (seed, step); this rank's share under DDP)."""
     pick = torch.randint(len(extra), (config.batch_size - config.batch_size // 2,),
-                         generator=torch.Generator().manual_seed(config.seed * 7_919 + global_step))
+                         generator=torch.Generator().manual_seed((config.seed * 7_919 + global_step) % 2**64))
     if dist_info.enabled:
         pick = pick[dist_info.rank::dist_info.world_size]
     if getattr(extra, "tensors", None) is not None:

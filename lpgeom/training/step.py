@@ -59,8 +59,8 @@ class StepSettings:
 
 
 def step_generator(seed: int, global_step: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """The generator of a step's random choices, seeded by (seed, global step)."""
-    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + global_step)
+    """The generator of a step's random choices, seeded by (seed, global step) (modulo 2**64: any seed < 2**63)."""
+    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + global_step) % 2**64)
 
 
 def training_step(net: nn.Module, model: nn.Module, optimizer: torch.optim.Optimizer, scheme, x: torch.Tensor,

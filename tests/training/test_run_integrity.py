@@ -323,3 +323,10 @@ def test_resume_with_other_selection_threats_is_refused(data, tmp_path):
           select_threats=threats)
     with pytest.raises(ValueError, match=r"another configuration.*select_threats\.L"):
         train(make(), data, natural(), config(epochs=2, batch_size=32, **select), tmp_path, select_threats=others)
+
+
+def test_the_largest_seed_trains(data, tmp_path):
+    extra = TensorDataset(data.tensors[0][:16], data.tensors[1][:16])
+    result = train(make(), data, build_scheme("eat", fashion_mnist_threats(), n_iter=1),
+                   config(seed=2**63 - 1, augment=True, batch_size=32, stop_after_steps=2), tmp_path, extra=extra)
+    assert result.global_step == 2
