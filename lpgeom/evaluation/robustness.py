@@ -264,6 +264,8 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         For inputs or options that cannot be evaluated (one sentence naming the argument).
     """
     n_iter = validate_evaluation_options(method, METHODS, n_iter, DEFAULT_ITERATIONS, batch_size, seed, n_target_classes)
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (the model's name in the table), got {type(name).__name__}")
     balls = list(threats) if isinstance(threats, Iterable) and not isinstance(threats, (str, bytes)) else None
     if not balls or not all(isinstance(b, LpBall) for b in balls):
         raise TypeError(f"threats must be a ThreatUnion or a non-empty list of LpBall, got {threats!r}")

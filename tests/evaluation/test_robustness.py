@@ -182,6 +182,7 @@ def test_standard_autoattack_decides_robustness_by_running_the_model_on_points_i
     ({"threats": "Linf"}, TypeError, "threats must be a ThreatUnion"),
     ({"threats": [LpBall("inf", 0.1), LpBall("inf", 0.2)]}, ValueError, "each norm once"),
     ({"model": lambda x: x}, TypeError, "model must be a torch.nn.Module"),
+    ({"name": None}, TypeError, "name must be a str"),
 ])
 def test_bad_options_and_dtypes_get_one_clear_error(trained_linear, kwargs, error, message):
     model, x, y = trained_linear
