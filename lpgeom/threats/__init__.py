@@ -1,5 +1,5 @@
 """Threat models: l_p balls intersected with the [0, 1] box, their unions and presets."""
-from .balls import L1Ball, L2Ball, LinfBall, LpBall
+from .balls import MAX_ITERATIONS, L1Ball, L2Ball, LinfBall, LpBall
 from .projections import (PROJECTION_BACKENDS, get_projection_backend, project_l1_box, project_l2_box,
                           project_linf_box, set_projection_backend)
 from .rules import SMOOTH_APGD, SPARSE_APGD, APGDRule
@@ -11,6 +11,7 @@ __all__ = [
     "L1Ball",
     "L2Ball",
     "LinfBall",
+    "MAX_ITERATIONS",
     "APGDRule",
     "SMOOTH_APGD",
     "SPARSE_APGD",

@@ -18,7 +18,7 @@ import torch
 from ..attacks import MSD, PGD, SLIDE
 from ..threats import L1Ball, LpBall, ThreatUnion
 from .registry import register_scheme
-from .schemes import AttackSteps, Scheme, cross_entropy, robust_error, run_attack
+from .schemes import AttackSteps, Scheme, check_attack, cross_entropy, robust_error, run_attack
 from .stats import StepStats
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ class _AllNorms(Scheme):
             raise ValueError(f"{type(self).__name__} needs a ThreatUnion, got {threats!r}")
         self.threats = threats
         self.steps = AttackSteps.of(n_iter) if attacks is None else None  # None: attacks given by the caller
-        self.attacks = tuple(attacks) if attacks else tuple(baseline_attack(b, self.steps.for_ball(b)) for b in threats)
+        self.attacks = (tuple(check_attack(a, f"attacks[{i}]") for i, a in enumerate(attacks)) if attacks
+                        else tuple(baseline_attack(b, self.steps.for_ball(b)) for b in threats))
         if len(self.attacks) != len(threats):
             raise ValueError(f"{len(self.attacks)} attacks given for {len(threats)} balls ({', '.join(threats.names)})")
 
@@ -112,7 +113,7 @@ class MSDAT(Scheme):
             raise ValueError(f"MSDAT needs a ThreatUnion, got {threats!r}")
         self.threats = threats
         self.n_iter, self.l1_step = (n_iter, l1_step) if attack is None else (None, None)  # None: attack given
-        self.attack = attack or MSD(threats, n_iter=n_iter, l1_step=l1_step)
+        self.attack = MSD(threats, n_iter=n_iter, l1_step=l1_step) if attack is None else check_attack(attack)
 
     def training_loss(self, model, x, y, ctx):
         result = run_attack(self.attack, ctx, x, y)

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Literal
 import torch
 
 from ..attacks import APGD
-from ..threats import LpBall, ThreatUnion
+from ..geometry import check_integer, check_real
+from ..threats import MAX_ITERATIONS, LpBall, ThreatUnion
 from .baselines import baseline_attack
 from .registry import register_scheme
-from .schemes import (AttackSteps, Scheme, SingleNormAT, StepContext, SwitchAt, all_reduce_sum, cross_entropy,
-                      robust_error, run_attack)
+from .schemes import (AttackSteps, Scheme, SingleNormAT, StepContext, SwitchAt, all_reduce_sum, check_attack,
+                      cross_entropy, robust_error, run_attack)
 from .stats import StepStats
 
 if TYPE_CHECKING:
@@ -45,14 +46,23 @@ class EATCalibration:
     Attributes
     ----------
     every : int
-        Measure at every step whose global step is a multiple of this (step 0 included).
+        Measure at every step whose global step is a multiple of this (step 0 included), >= 1.
     n_points : int
-        Examples measured: the first ``n_points`` of that step's batch (fewer if the batch is smaller).
+        Examples measured: the first ``n_points`` of that step's batch (fewer if the batch is smaller), >= 1.
     n_iter : int
-        Steps of the measuring attack, ``APGD(ball, n_iter, random_start=random_start)`` per norm.
+        Steps of the measuring attack, ``APGD(ball, n_iter, random_start=random_start)`` per norm, in [1, 1e9].
     random_start : bool
     attacks : mapping of ball name to Attack, optional
-        Measuring attacks replacing the default APGD for the balls they name.
+        Measuring attacks replacing the default APGD for the balls they name (names checked
+        against the union by :class:`EAT`).
+
+    Raises
+    ------
+    TypeError
+        A count that is not an integer, ``random_start`` not a bool, ``attacks`` not a
+        mapping of ball names to callables.
+    ValueError
+        A count out of range.
     """
 
     every: int = 200
@@ -63,9 +73,16 @@ class EATCalibration:
 
     def __post_init__(self):
         for name in ("every", "n_points", "n_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"EATCalibration {name} must be an integer >= 1, got {value!r}")
+            high = MAX_ITERATIONS if name == "n_iter" else None
+            object.__setattr__(self, name, check_integer(getattr(self, name), f"EATCalibration {name}", 1, high))
+        if not isinstance(self.random_start, bool):
+            raise TypeError(f"EATCalibration random_start must be True or False, got {self.random_start!r}")
+        if self.attacks is not None:
+            if not isinstance(self.attacks, Mapping):
+                raise TypeError(f"EATCalibration attacks must map ball names to attacks, got "
+                                f"{type(self.attacks).__name__}")
+            for name, attack in self.attacks.items():
+                check_attack(attack, f"EATCalibration attacks[{name!r}]")
 
     def attack(self, ball: LpBall) -> Attack:
         """The measuring attack for ``ball``."""
@@ -108,9 +125,13 @@ class EAT(Scheme):
 
     Raises
     ------
+    TypeError
+        Attacks that are not callable, a ``p_floor`` that is not a number or a mapping of
+        numbers, a ``calibration`` that is not an EATCalibration.
     ValueError
         For a threats argument that is not a ThreatUnion, a wrong number of attacks, an
-        unknown sampling, floors outside [0, 1] or summing above 1.
+        unknown sampling, floors outside [0, 1] or summing above 1 (one number: at most
+        1/n for n norms), calibration attacks or floors named for balls not in the union.
     """
 
     name = "E-AT"
@@ -126,11 +147,16 @@ class EAT(Scheme):
             raise ValueError("calibration sets the probabilities of adaptive sampling; sampling='uniform' takes none")
         if calibration is not None and not isinstance(calibration, EATCalibration):
             raise ValueError(f"calibration must be an EATCalibration, got {calibration!r}")
+        if calibration is not None and calibration.attacks:
+            unknown = sorted(set(calibration.attacks) - set(threats.names))
+            if unknown:
+                raise ValueError(f"calibration attacks name {unknown}, not balls of this union "
+                                 f"({', '.join(threats.names)})")
         self.threats, self.balls, self.sampling, self.calibration = threats, tuple(threats), sampling, calibration
         self.steps = AttackSteps.of(n_iter) if attacks is None else None  # None: attacks given by the caller
         if attacks is None:
             attacks = [APGD(ball, n_iter=self.steps.for_ball(ball)) for ball in self.balls]
-        self.attacks = tuple(attacks)
+        self.attacks = tuple(check_attack(a, f"attacks[{i}]") for i, a in enumerate(attacks))
         if len(self.attacks) != len(self.balls):
             raise ValueError(f"{len(self.attacks)} attacks given for {len(self.balls)} balls ({', '.join(threats.names)})")
         self.floor = self._floors(p_floor)
@@ -140,15 +166,17 @@ class EAT(Scheme):
         self._calibration_attacks = tuple(calibration.attack(b) for b in self.balls) if calibration else ()
 
     def _floors(self, p_floor: float | Mapping[str, float]) -> torch.Tensor:
+        n = len(self.balls)
         if isinstance(p_floor, Mapping):
-            unknown = sorted(set(p_floor) - set(self.threats.names))
+            unknown = sorted(set(p_floor) - set(self.threats.names), key=str)
             if unknown:
                 raise ValueError(f"p_floor names {unknown}, not balls of this union ({', '.join(self.threats.names)})")
-            floor = [float(p_floor.get(b.name, 0.0)) for b in self.balls]
+            floor = [check_real(p_floor.get(b.name, 0.0), f"p_floor[{b.name!r}]", 0.0, 1.0) for b in self.balls]
+            if sum(floor) > 1.0 + 1e-12:
+                raise ValueError(f"the floors of p_floor must sum to at most 1, got {p_floor!r} (sum {sum(floor):g})")
         else:
-            floor = [float(p_floor)] * len(self.balls)
-        if not all(0.0 <= f <= 1.0 for f in floor) or sum(floor) > 1.0 + 1e-12:
-            raise ValueError(f"p_floor must be in [0, 1] per norm with a sum of at most 1, got {p_floor!r}")
+            floor = [check_real(p_floor, "p_floor", 0.0, 1.0 / n + 1e-12)] * n
+            floor = [min(f, 1.0 / n) for f in floor]
         return torch.tensor(floor, dtype=torch.float64)
 
     def _error_probabilities(self) -> torch.Tensor:
@@ -219,16 +247,40 @@ class EAT(Scheme):
         return state
 
     def load_state_dict(self, state):
+        """Restore the counts (and calibrated errors); a state that cannot come from a run is refused.
+
+        Raises
+        ------
+        TypeError
+            Entries that are not tensors.
+        ValueError
+            Other keys, shapes that do not fit the union, counts that are negative, not finite
+            or with more robust points than seen, calibrated errors outside [0, 1] (NaN: not
+            measured yet).
+        """
+        name = type(self).__name__
         expected = {"counts", "calibrated"} if self.calibration is not None else {"counts"}
         if set(state) != expected:
-            raise ValueError(f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}")
-        counts = state["counts"].to(torch.float64)
+            raise ValueError(f"{name} state needs keys {sorted(expected)}, got {sorted(state)}")
+        for key in expected:
+            if not isinstance(state[key], torch.Tensor):
+                raise TypeError(f"{name} state[{key!r}] must be a tensor, got {type(state[key]).__name__}")
+        counts = state["counts"].detach().to("cpu", torch.float64)
         if counts.shape != self.counts.shape:
-            raise ValueError(f"{type(self).__name__} counts of shape {tuple(counts.shape)} do not fit "
+            raise ValueError(f"{name} counts of shape {tuple(counts.shape)} do not fit "
                              f"{len(self.balls)} balls (expected {tuple(self.counts.shape)})")
-        self.counts = counts.clone()
+        if not (torch.isfinite(counts).all() and (counts >= 0).all() and (counts[:, 0] <= counts[:, 1]).all()):
+            raise ValueError(f"{name} counts must be finite, >= 0, with robust <= seen per ball, got {counts.tolist()}")
+        calibrated = None
         if self.calibration is not None:
-            self.calibrated = state["calibrated"].to(torch.float64).cpu().clone()
+            calibrated = state["calibrated"].detach().to("cpu", torch.float64)
+            measured = calibrated[~torch.isnan(calibrated)]
+            if calibrated.shape != self.calibrated.shape or not ((measured >= 0) & (measured <= 1)).all():
+                raise ValueError(f"{name} calibrated errors must be {len(self.balls)} values in [0, 1] (NaN: not "
+                                 f"measured yet), got {calibrated.tolist()}")
+        self.counts = counts.clone()
+        if calibrated is not None:
+            self.calibrated = calibrated.clone()
 
     def describe(self):
         out = {"scheme": self.name, **{f"eps_{b.name}": b.eps for b in self.balls}}
@@ -266,13 +318,13 @@ def _paper_pair(threats: ThreatUnion) -> ThreatUnion:
     return ThreatUnion([threats["L1"], threats["Linf"]])
 
 
-@register_scheme("eat", label="E-AT (l_1 + l_inf)", cost="single")
+@register_scheme("eat", label="E-AT (l_1 + l_inf)", cost="single", norms=("L1", "Linf"))
 def _eat(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None,
          p_floor: float | Mapping[str, float] = 0.0) -> Scheme:
     return EAT(_paper_pair(threats), n_iter=AttackSteps.of(n_iter, l1_steps), p_floor=p_floor)
 
 
-@register_scheme("eat-calibrated", label="E-AT, calibrated sampling", cost="single")
+@register_scheme("eat-calibrated", label="E-AT, calibrated sampling", cost="single", norms=("L1", "Linf"))
 def _eat_calibrated(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None,
                     p_floor: float | Mapping[str, float] = 0.0,
                     calibration: EATCalibration | None = None) -> Scheme:
@@ -291,7 +343,7 @@ def _sat(threats: ThreatUnion, n_iter: int = 10) -> Scheme:
     return SAT(threats, n_iter=n_iter)
 
 
-@register_scheme("l2-eat", label="l_2-init. E-AT", cost="single")
+@register_scheme("l2-eat", label="l_2-init. E-AT", cost="single", norms=("L2", "L1", "Linf"))
 def _l2_eat(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None,
             switch_epoch: int | None = None) -> Scheme:
     if switch_epoch is None:

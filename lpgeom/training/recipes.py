@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..geometry import check_integer, check_real
+from ..threats import MAX_ITERATIONS
 from .loop import TrainConfig
 from .registry import scheme_spec
 
@@ -41,6 +43,13 @@ class Recipe:
         Attack steps for the l_1 ball if different (ImageNet: 15).
     switch_fraction : float, optional
         Where l_2-init. E-AT hands over to E-AT, as a fraction of the epochs (45 / 80).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A field of the wrong kind or out of range (checked when a recipe is made or
+        :meth:`replace` d): an unknown kind, counts below 1, a learning rate that is not
+        finite and positive, milestones not increasing in (0, 1), a fraction outside (0, 1).
     """
 
     kind: RecipeKind
@@ -55,6 +64,27 @@ class Recipe:
     l1_steps: int | None = None
     switch_fraction: float | None = None
 
+    def __post_init__(self):
+        if self.kind not in ("scratch", "finetune"):
+            raise ValueError(f"recipe kind must be 'scratch' or 'finetune', got {self.kind!r}")
+        if not isinstance(self.dataset, str):
+            raise TypeError(f"recipe dataset must be a string, got {self.dataset!r}")
+        for name in ("epochs", "batch_size"):
+            check_integer(getattr(self, name), name, 1)
+        for name in ("n_iter",) + (("l1_steps",) if self.l1_steps is not None else ()):
+            check_integer(getattr(self, name), name, 1, MAX_ITERATIONS)
+        check_real(self.lr, "lr", 0.0, low_open=True)
+        check_real(self.weight_decay, "weight_decay", 0.0)
+        if not isinstance(self.augment, bool):
+            raise TypeError(f"augment must be True or False, got {self.augment!r}")
+        if not isinstance(self.milestones, tuple):
+            raise TypeError(f"milestones must be a tuple of fractions of training, got {self.milestones!r}")
+        marks = [check_real(m, "milestones", 0.0, 1.0, low_open=True, high_open=True) for m in self.milestones]
+        if marks != sorted(set(marks)):
+            raise ValueError(f"milestones must be increasing fractions of training, got {self.milestones!r}")
+        if self.switch_fraction is not None:
+            check_real(self.switch_fraction, "switch_fraction", 0.0, 1.0, low_open=True, high_open=True)
+
     def replace(self, **changes) -> Recipe:
         """A copy with some numbers changed (``None`` values leave a field as it is)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -66,10 +96,11 @@ class Recipe:
         return TrainConfig(**{**base, **overrides})
 
     def switch_epoch(self, epochs: int | None = None) -> int | None:
-        """Epoch where l_2-init. E-AT switches, for a run of ``epochs`` (default: the recipe's): 45 of 80."""
+        """Epoch where l_2-init. E-AT switches, for a run of ``epochs`` (default: the recipe's; an integer >= 1): 45 of 80."""
+        epochs = self.epochs if epochs is None else check_integer(epochs, "epochs", 1)
         if self.switch_fraction is None:
             return None
-        return round(self.switch_fraction * (epochs or self.epochs))
+        return round(self.switch_fraction * epochs)
 
     def scheme_settings(self, name: str, epochs: int | None = None) -> dict:
         """The recipe's settings (``n_iter``, ``l1_steps``, ``switch_epoch``) that scheme ``name`` accepts."""
@@ -99,7 +130,13 @@ def paper_recipe(kind: RecipeKind, dataset: str = "cifar10", large_model: bool =
     ------
     ValueError
         For an unknown kind.
+    TypeError
+        A dataset that is not a string, ``large_model`` not a bool.
     """
+    if not isinstance(dataset, str):
+        raise TypeError(f"dataset must be a string ('cifar10', 'imagenet', ...), got {dataset!r}")
+    if not isinstance(large_model, bool):
+        raise TypeError(f"large_model must be True or False, got {large_model!r}")
     augment = dataset == "cifar10"
     if kind == "scratch":
         return Recipe("scratch", dataset, epochs=80, batch_size=128, lr=0.05, milestones=(70 / 80,),

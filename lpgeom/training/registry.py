@@ -9,7 +9,10 @@ registry. A builder takes the threat models and keyword settings and returns a
         ...
 
 The keyword parameters of the builder are the settings the scheme accepts; anything else
-passed to :func:`build_scheme` is refused by name.
+passed to :func:`build_scheme` is refused by name. ``norms`` names the balls the scheme
+needs in the union (``("L1", "Linf")`` for E-AT); a union without one of them is refused
+in one sentence before the builder runs, as is a ``threats`` argument that is not a
+:class:`~lpgeom.threats.ThreatUnion` (a list of balls, say).
 """
 from __future__ import annotations
 
@@ -19,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..threats import LpBall, ThreatUnion
+
 if TYPE_CHECKING:  # annotations only: the schemes import this module to register themselves
-    from ..threats import ThreatUnion
     from .schemes import Scheme
 
 __all__ = ["SchemeCost", "SchemeSpec", "register_scheme", "build_scheme", "scheme_spec", "scheme_names",
@@ -59,6 +63,8 @@ class SchemeSpec:
         ``builder(threats, **settings) -> Scheme``.
     settings : tuple of str
         The keyword settings the builder accepts.
+    norms : tuple of str
+        Names of the balls the scheme needs in the union (empty: any union).
     """
 
     name: str
@@ -66,15 +72,26 @@ class SchemeSpec:
     cost: SchemeCost
     builder: Builder
     settings: tuple[str, ...]
+    norms: tuple[str, ...] = ()
 
     def build(self, threats: ThreatUnion, **settings) -> Scheme:
         """The scheme for ``threats``; settings whose value is None are left at the builder's default.
 
         Raises
         ------
+        TypeError
+            If ``threats`` is not a ThreatUnion.
         ValueError
-            If a setting is not one the scheme accepts.
+            If the union lacks a ball the scheme needs, or a setting is not one the scheme accepts.
         """
+        if not isinstance(threats, ThreatUnion):
+            raise TypeError(f"scheme {self.name!r} needs threats as a ThreatUnion (e.g. ThreatUnion([LpBall(1, 12), "
+                            f"LpBall('inf', 8/255)]) or cifar10_threats()), got {type(threats).__name__}")
+        missing = [n for n in self.norms if n not in threats]
+        if missing:
+            balls = "ball" if len(self.norms) == 1 else "balls"
+            raise ValueError(f"scheme {self.name!r} trains against the {' and '.join(self.norms)} {balls}; this union "
+                             f"has no {' and no '.join(missing)} ball (it has {', '.join(threats.names)})")
         given = {k: v for k, v in settings.items() if v is not None}
         unknown = sorted(set(given) - set(self.settings))
         if unknown:
@@ -87,7 +104,16 @@ class SchemeSpec:
 _REGISTRY: dict[str, SchemeSpec] = {}
 
 
-def register_scheme(name: str, *, label: str, cost: SchemeCost | str) -> Callable[[Builder], Builder]:
+def _is_ball_name(name: object) -> bool:
+    """Whether ``name`` is a ball's name as ``ball.name`` spells it (``"L1"``, ``"L2"``, ``"Linf"``, ``"L3.5"``)."""
+    try:
+        return isinstance(name, str) and LpBall(name, 1.0).name == name
+    except ValueError:
+        return False
+
+
+def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tuple[str, ...] = ()
+                    ) -> Callable[[Builder], Builder]:
     """Decorator registering ``builder(threats, **settings) -> Scheme`` under ``name``.
 
     Parameters
@@ -98,14 +124,22 @@ def register_scheme(name: str, *, label: str, cost: SchemeCost | str) -> Callabl
         Name in tables and figures.
     cost : SchemeCost or {"none", "single", "all-norms"}
         Attacks per training step.
+    norms : tuple of str
+        The balls the scheme needs in the union, by name (``("L1", "Linf")``).
 
     Raises
     ------
     ValueError
-        If ``name`` is taken or not lower-case, or ``cost`` is not a cost class.
+        If ``name`` is taken or not a lower-case string, ``label`` not a non-empty string,
+        ``cost`` not a cost class, or ``norms`` not ball names.
     """
-    if not name or name != name.lower():
-        raise ValueError(f"scheme names are non-empty and lower-case, got {name!r}")
+    if not isinstance(name, str) or not name or name != name.lower():
+        raise ValueError(f"scheme names are non-empty lower-case strings, got {name!r}")
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"the label of scheme {name!r} must be a non-empty string, got {label!r}")
+    if isinstance(norms, str) or not all(_is_ball_name(n) for n in norms):
+        raise ValueError(f"norms of scheme {name!r} must be a tuple of ball names as ball.name spells them "
+                         f"('L1', 'L2', 'Linf', ...), got {norms!r}")
     if name in _REGISTRY:
         raise ValueError(f"a scheme named {name!r} is already registered")
     try:
@@ -117,7 +151,7 @@ def register_scheme(name: str, *, label: str, cost: SchemeCost | str) -> Callabl
     def decorate(builder: Builder) -> Builder:
         params = list(inspect.signature(builder).parameters.values())[1:]  # the first one takes the threats
         settings = tuple(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-        _REGISTRY[name] = SchemeSpec(name, label, cost_class, builder, settings)
+        _REGISTRY[name] = SchemeSpec(name, label, cost_class, builder, settings, tuple(norms))
         return builder
 
     return decorate
@@ -141,7 +175,10 @@ def scheme_spec(name: str) -> SchemeSpec:
     ValueError
         If no scheme has that name; the message lists the registered ones.
     """
-    key = name.lower() if isinstance(name, str) else name
+    if not isinstance(name, str):
+        raise TypeError(f"a scheme name must be a string, got {name!r} ({type(name).__name__}); choose one of "
+                        f"{', '.join(_REGISTRY)}")
+    key = name.strip().lower()
     if key not in _REGISTRY:
         raise ValueError(f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)}")
     return _REGISTRY[key]
@@ -165,7 +202,10 @@ def build_scheme(name: str, threats: ThreatUnion, **settings) -> Scheme:
 
     Raises
     ------
+    TypeError
+        A name that is not a string, ``threats`` that is not a ThreatUnion.
     ValueError
-        For an unknown name or a setting the scheme does not accept.
+        For an unknown name, a union without a ball the scheme needs, or a setting the
+        scheme does not accept or that is out of range.
     """
     return scheme_spec(name).build(threats, **settings)

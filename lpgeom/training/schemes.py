@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..attacks import APGD, AttackResult
-from ..threats import LpBall, ThreatUnion
+from ..geometry import check_integer
+from ..threats import MAX_ITERATIONS, LpBall, ThreatUnion
 from .registry import register_scheme
 from .stats import StepStats
 
@@ -30,9 +31,28 @@ if TYPE_CHECKING:
     from ..attacks import Attack
 
 __all__ = ["Scheme", "StepContext", "NaturalTraining", "SingleNormAT", "SwitchAt", "all_reduce_sum", "cross_entropy",
-           "robust_error", "AttackSteps", "run_attack"]
+           "robust_error", "AttackSteps", "run_attack", "check_attack"]
 
 _L1_NAME = LpBall(1, 1.0).name  # the key of l1_steps in AttackSteps.per_norm
+
+
+def _check_steps(steps: object, name: str) -> int:
+    return check_integer(steps, name, 1, MAX_ITERATIONS)
+
+
+def _ball_name(name: str) -> str | None:
+    try:
+        return LpBall(name, 1.0).name
+    except ValueError:
+        return None
+
+
+def check_attack(attack: object, name: str = "attack") -> object:
+    """``attack`` if it is callable as an attack (``attack(model, x, y, generator=...)``), else one clear TypeError."""
+    if not callable(attack):
+        raise TypeError(f"{name} must be an attack (a callable attack(model, x, y, generator=...)), got "
+                        f"{attack!r} ({type(attack).__name__})")
+    return attack
 
 
 
@@ -102,10 +122,16 @@ class AttackSteps:
     per_norm: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
-        for name, steps in {"default": self.default, **self.per_norm}.items():
-            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-                raise ValueError(f"attack steps must be integers >= 1, got {steps!r} for {name}")
-        object.__setattr__(self, "per_norm", dict(self.per_norm))
+        object.__setattr__(self, "default", _check_steps(self.default, "n_iter"))
+        if not isinstance(self.per_norm, Mapping):
+            raise TypeError(f"per_norm must map ball names to attack steps, got {type(self.per_norm).__name__}")
+        per_norm = {}
+        for name, steps in self.per_norm.items():
+            if not isinstance(name, str) or _ball_name(name) != name:
+                raise ValueError(f"per_norm keys must be ball names as ball.name spells them ('L1', 'L2', 'Linf', "
+                                 f"...), got {name!r}")
+            per_norm[name] = _check_steps(steps, "l1_steps" if name == _L1_NAME else f"attack steps for {name}")
+        object.__setattr__(self, "per_norm", per_norm)
 
     @classmethod
     def of(cls, n_iter: int | AttackSteps, l1_steps: int | None = None) -> AttackSteps:
@@ -182,7 +208,7 @@ class SingleNormAT(Scheme):
         if not isinstance(ball, LpBall):
             raise ValueError(f"SingleNormAT trains against an LpBall, got {ball!r}")
         self.ball, self.n_iter = ball, n_iter if attack is None else None  # None: attack given by the caller
-        self.attack = attack or APGD(ball, n_iter=n_iter)
+        self.attack = APGD(ball, n_iter=n_iter) if attack is None else check_attack(attack)
         self.name = f"{ball.name}-AT"
 
     def training_loss(self, model, x, y, ctx):
@@ -198,8 +224,10 @@ class SwitchAt(Scheme):
     """Use ``first`` before ``epoch`` and ``then`` from it on (the paper's l_2-init then E-AT)."""
 
     def __init__(self, first: Scheme, then: Scheme, epoch: int) -> None:
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise ValueError(f"switch epoch must be an integer >= 0, got {epoch!r}")
+        for name, scheme in (("first", first), ("then", then)):
+            if not isinstance(scheme, Scheme):
+                raise TypeError(f"SwitchAt's {name} must be a Scheme, got {scheme!r} ({type(scheme).__name__})")
+        epoch = check_integer(epoch, "switch_epoch", 0)
         self.first, self.then, self.epoch = first, then, epoch
         self.name = f"{first.name}->{then.name}@{epoch}"
 
@@ -233,6 +261,6 @@ def _single(ball_name: str):
     return build
 
 
-register_scheme("linf", label="l_inf-AT", cost="single")(_single("Linf"))
-register_scheme("l2", label="l_2-AT", cost="single")(_single("L2"))
-register_scheme("l1", label="l_1-AT", cost="single")(_single("L1"))
+register_scheme("linf", label="l_inf-AT", cost="single", norms=("Linf",))(_single("Linf"))
+register_scheme("l2", label="l_2-AT", cost="single", norms=("L2",))(_single("L2"))
+register_scheme("l1", label="l_1-AT", cost="single", norms=("L1",))(_single("L1"))

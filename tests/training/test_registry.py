@@ -66,3 +66,141 @@ def test_recipes_build_configs_and_schemes():
     assert "@45" in scratch.build_scheme("l2-eat", cifar10_threats()).name
     assert scratch.build_scheme("linf", cifar10_threats(), n_iter=3).attack.n_iter == 3  # overrides win
     assert scratch.replace(lr=0.1, epochs=None).lr == 0.1 and scratch.replace(epochs=None).epochs == 80
+
+
+# --- hostile settings (issue 13): one sentence naming the setting, never a raw error or a silent scheme ----
+
+BIG = 10**400
+
+
+@pytest.mark.parametrize("name, missing", [("linf", "Linf"), ("l1", "L1"), ("eat", "L1 and no Linf"),
+                                           ("eat-calibrated", "L1 and no Linf"), ("l2-eat", "L1 and no Linf")])
+def test_a_union_without_the_balls_a_scheme_needs_is_refused(name, missing):
+    from lpgeom.threats import LpBall, ThreatUnion
+
+    only_l2 = ThreatUnion([LpBall(2, 0.5)])
+    with pytest.raises(ValueError, match=rf"scheme {name!r} trains against the .* this union has no {missing} ball "
+                                         r"\(it has L2\)"):
+        build_scheme(name, only_l2, switch_epoch=3 if name == "l2-eat" else None)  # was: a raw KeyError
+
+
+@pytest.mark.parametrize("threats", [list(cifar10_threats()), None, cifar10_threats()["L1"]])
+@pytest.mark.parametrize("name", ["natural", "linf", "eat", "max", "msd", "sat"])
+def test_threats_must_be_a_union(name, threats):
+    with pytest.raises(TypeError, match=rf"scheme {name!r} needs threats as a ThreatUnion .*cifar10_threats\(\)"):
+        build_scheme(name, threats)  # was: "list indices must be integers", "'NoneType' object is not subscriptable"
+
+
+@pytest.mark.parametrize("name", [None, 3, ["eat"]])
+def test_scheme_names_must_be_strings(name):
+    with pytest.raises(TypeError, match="a scheme name must be a string, got .*; choose one of natural"):
+        build_scheme(name, cifar10_threats())  # was: unhashable type: 'list' for a list
+
+
+@pytest.mark.parametrize("settings, error, message", [
+    ({"p_floor": "0.3"}, TypeError, r"p_floor must be a finite number in \[0, 0.5\], got '0.3' \(str\)"),  # was: taken
+    ({"p_floor": BIG}, ValueError, "p_floor must be a finite number in .*beyond the float range"),  # OverflowError
+    ({"p_floor": True}, TypeError, r"got True \(bool\)"),
+    ({"p_floor": {"L1": True}}, TypeError, r"p_floor\['L1'\] must be a finite number in \[0, 1\], got True"),  # was 1.0
+    ({"p_floor": {"L1": "a"}}, TypeError, r"p_floor\['L1'\] must be .*got 'a' \(str\)"),  # was: float()'s message
+    ({"p_floor": [0.3]}, TypeError, r"got \[0.3\] \(list\)"),
+    ({"n_iter": True}, TypeError, r"n_iter must be an integer in \[1, 1000000000\], got True \(bool\)"),
+    ({"l1_steps": 2.5}, TypeError, r"l1_steps must be an integer in \[1, 1000000000\], got 2.5 \(float\)"),
+    ({"n_iter": BIG}, ValueError, r"n_iter must be an integer in \[1, 1000000000\]"),
+])
+def test_eat_settings_are_checked(settings, error, message):
+    with pytest.raises(error, match=message):
+        build_scheme("eat", cifar10_threats(), **settings)
+
+
+def test_numpy_integers_are_counts():
+    import numpy as np
+
+    assert build_scheme("eat", cifar10_threats(), n_iter=np.int64(3)).steps.default == 3  # was: refused
+
+
+def test_switch_epoch_is_checked():
+    with pytest.raises(TypeError, match=r"switch_epoch must be an integer >= 0, got True \(bool\)"):
+        build_scheme("l2-eat", cifar10_threats(), switch_epoch=True)
+    with pytest.raises(ValueError, match=r"switch_epoch must be an integer >= 0 and at most 2\*\*63 - 1"):
+        build_scheme("l2-eat", cifar10_threats(), switch_epoch=BIG)  # was: accepted
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"random_start": "yes"}, TypeError, "EATCalibration random_start must be True or False, got 'yes'"),  # was: taken
+    ({"n_iter": BIG}, ValueError, r"EATCalibration n_iter must be an integer in \[1, 1000000000\]"),  # was: taken
+    ({"attacks": {"L1": 3}}, TypeError, r"EATCalibration attacks\['L1'\] must be an attack"),  # was: taken
+    ({"attacks": [1]}, TypeError, "EATCalibration attacks must map ball names to attacks, got list"),
+    ({"every": True}, TypeError, r"EATCalibration every must be an integer >= 1, got True \(bool\)"),
+])
+def test_calibration_options_are_checked(options, error, message):
+    from lpgeom.training import EATCalibration
+
+    with pytest.raises(error, match=message):
+        EATCalibration(**options)
+
+
+def test_attacks_given_to_schemes_must_be_attacks():
+    from lpgeom.training import EAT, EATCalibration, SwitchAt
+    from lpgeom.training.baselines import MaxAT
+    from lpgeom.training.schemes import NaturalTraining
+
+    t = cifar10_threats()
+    with pytest.raises(TypeError, match=r"attacks\[0\] must be an attack .*got 1 \(int\)"):
+        EAT(t, attacks=[1, 2, 3])  # was: accepted, failing at the first training step
+    with pytest.raises(TypeError, match=r"attacks\[0\] must be an attack"):
+        MaxAT(t, attacks=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"calibration attacks name \['L7'\], not balls of this union"):
+        EAT(t, calibration=EATCalibration(attacks={"L7": lambda *a, **k: None}))  # was: silently unused
+    with pytest.raises(TypeError, match=r"SwitchAt's first must be a Scheme, got 3 \(int\)"):
+        SwitchAt(3, NaturalTraining(), 1)  # was: AttributeError
+
+
+@pytest.mark.parametrize("counts, message", [
+    ([[float("nan")] * 2] * 3, "EAT counts must be finite, >= 0, with robust <= seen per ball"),
+    ([[-1.0, -1.0]] * 3, "EAT counts must be finite"),
+    ([[5.0, 1.0], [0, 0], [0, 0]], "robust <= seen"),  # was: loaded, probabilities from a negative error
+])
+def test_a_scheme_state_that_no_run_can_make_is_refused(counts, message):
+    import torch
+
+    from lpgeom.training import EAT
+
+    with pytest.raises(ValueError, match=message):
+        EAT(cifar10_threats()).load_state_dict({"counts": torch.tensor(counts, dtype=torch.float64)})
+    with pytest.raises(TypeError, match=r"EAT state\['counts'\] must be a tensor, got list"):
+        EAT(cifar10_threats()).load_state_dict({"counts": counts})  # was: AttributeError
+
+
+def test_attack_steps_keys_are_ball_names():
+    from lpgeom.training.schemes import AttackSteps
+
+    with pytest.raises(ValueError, match="per_norm keys must be ball names as ball.name spells them"):
+        AttackSteps(5, {1: 3})  # was: accepted and never used
+    with pytest.raises(TypeError, match="per_norm must map ball names to attack steps, got list"):
+        AttackSteps(5, [3])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: paper_recipe("finetune", None), TypeError, "dataset must be a string"),  # was: the CIFAR-10 numbers
+    (lambda: paper_recipe("finetune", "cifar10", large_model="yes"), TypeError, "large_model must be True or False"),
+    (lambda: paper_recipe("scratch").switch_epoch(-5), ValueError, "epochs must be an integer >= 1, got -5"),  # was -3
+    (lambda: paper_recipe("scratch").switch_epoch(True), TypeError, r"got True \(bool\)"),  # was: 1
+    (lambda: paper_recipe("scratch").replace(lr=float("nan")), ValueError, "lr must be a finite number > 0"),  # was nan
+    (lambda: paper_recipe("scratch").replace(milestones=(0.9, 0.1)), ValueError, "milestones must be increasing"),
+])
+def test_recipes_check_their_numbers(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": 3, "label": "x", "cost": "none"}, "scheme names are non-empty lower-case strings, got 3"),
+    ({"name": "zz", "label": None, "cost": "none"}, "the label of scheme 'zz' must be a non-empty string"),
+    ({"name": "zz", "label": "x", "cost": "none", "norms": ("L7x",)}, "norms of scheme 'zz' must be a tuple of ball"),
+    ({"name": "zz", "label": "x", "cost": "none", "norms": "L1"}, "norms of scheme 'zz' must be a tuple"),
+])
+def test_register_scheme_checks_its_arguments(kwargs, message):
+    name = kwargs.pop("name")
+    with pytest.raises(ValueError, match=message):
+        register_scheme(name, **kwargs)

@@ -125,8 +125,10 @@ def test_p_floor_bounds_the_probabilities():
     assert scheme.describe()["p_floor"] == {"L1": 0.3, "Linf": 0.0}
     with pytest.raises(ValueError, match="p_floor names"):
         EAT(PAIR, p_floor={"L2": 0.1})
-    with pytest.raises(ValueError, match="sum of at most 1"):
-        EAT(PAIR, p_floor=0.6)
+    with pytest.raises(ValueError, match=r"p_floor must be a finite number in \[0, 0.5\], got 0.6"):
+        EAT(PAIR, p_floor=0.6)  # one number for 2 norms: at most 1/2
+    with pytest.raises(ValueError, match="the floors of p_floor must sum to at most 1"):
+        EAT(PAIR, p_floor={"L1": 0.6, "Linf": 0.6})
 
 
 def calibrated_scheme(every=3):
@@ -177,7 +179,7 @@ def test_switch_changes_scheme_at_the_epoch():
     x, y = batch()
     assert scheme.training_loss(MODEL, x, y, ctx(epoch=1, model=MODEL))[1].phase == "natural"
     assert scheme.training_loss(MODEL, x, y, ctx(epoch=2, model=MODEL))[1].phase == "Linf-AT"
-    with pytest.raises(ValueError, match="switch epoch must be an integer >= 0"):
+    with pytest.raises(ValueError, match="switch_epoch must be an integer >= 0, got -1"):
         SwitchAt(NaturalTraining(), NaturalTraining(), epoch=-1)
 
 
@@ -221,7 +223,7 @@ def test_attack_steps():
     steps = AttackSteps.of(5, l1_steps=15)
     assert [steps.for_ball(b) for b in cifar10_threats()] == [5, 5, 15]
     assert AttackSteps.of(10).describe() == 10 and steps.describe() == {"default": 5, "L1": 15}
-    with pytest.raises(ValueError, match="integers >= 1"):
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 1000000000\], got 0"):
         AttackSteps(0)
 
 
@@ -244,7 +246,7 @@ def test_build_scheme_names_and_errors():
         build_scheme("max", t, switch_epoch=3)
     with pytest.raises(ValueError, match="scheme 'msd' takes no setting 'l1_steps'"):
         build_scheme("msd", t, l1_steps=3)
-    with pytest.raises(ValueError, match="attack steps must be integers >= 1"):
+    with pytest.raises(ValueError, match=r"n_iter must be an integer in \[1, 1000000000\], got 0"):
         build_scheme("eat", t, n_iter=0)
 
 
