@@ -81,6 +81,9 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
         raise ValueError(f"eps_grid must hold finite positive radii, got {list(eps_grid)}")
     validate_evaluation_options("apgd", ("apgd",), n_iter, {"apgd": n_iter}, 1, seed, None)
     validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[0])])
+    parameter = next(model.parameters(), None)
+    if parameter is not None:  # the model's device, as evaluate_robustness does
+        x, y = x.to(parameter.device), y.to(parameter.device)
     y = y.long()
     accuracy = []
     with eval_mode(model):

@@ -70,6 +70,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     """
     from pyautoattack import AutoAttack
 
+    validate_evaluation_inputs(model, x, y, [ball])  # a public entry too: pyautoattack's own errors are raw
     adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
     with torch.no_grad():

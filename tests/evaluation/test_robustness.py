@@ -362,3 +362,13 @@ def test_low_precision_points_are_not_mistaken_for_points_outside_the_ball(train
         report = evaluate_robustness(low, x.to(dtype), y, SMALL, method="apgd", n_iter=5)
     assert not any("left ball" in str(w.message) for w in caught), [str(w.message) for w in caught]
     assert not any("left ball" in w for w in report.warnings)
+
+
+def test_the_public_autoattack_helpers_check_their_inputs(trained_linear):
+    from lpgeom.evaluation import autoattack_points
+
+    model, x, y = trained_linear
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        autoattack_points(model, x * 2, y, LpBall("inf", 0.1), n_iter=1)
+    with pytest.raises(TypeError, match="torch.float64 but the model's parameters are torch.float32"):
+        autoattack_points(model, x.double(), y, LpBall("inf", 0.1), n_iter=1)
