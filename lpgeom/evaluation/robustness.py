@@ -83,7 +83,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
                          f"{n_classes - 1} other classes can be targets")
     targets = min(n_target_classes or ball.autoattack_target_classes, n_classes - 1)
     adversary.apgd_targeted.n_target_classes = targets
-    adversary.fab.n_target_classes = targets
+    adversary.fab.n_target_classes = min(adversary.fab.n_target_classes, n_classes - 1)  # standard: 9, every norm
     for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
         attack.n_iter = n_iter
     adversary.square.n_queries = SQUARE_QUERIES_PER_ITERATION * n_iter

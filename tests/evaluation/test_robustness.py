@@ -372,3 +372,21 @@ def test_the_public_autoattack_helpers_check_their_inputs(trained_linear):
         autoattack_points(model, x * 2, y, LpBall("inf", 0.1), n_iter=1)
     with pytest.raises(TypeError, match="torch.float64 but the model's parameters are torch.float32"):
         autoattack_points(model, x.double(), y, LpBall("inf", 0.1), n_iter=1)
+
+
+def test_standard_autoattack_keeps_its_target_counts_on_a_ten_class_model(trained_linear, monkeypatch):
+    """Capping the targets at K - 1 changes nothing for 10 classes: FAB-T keeps 9 targets for l_1 too, APGD-T 5."""
+    import pyautoattack
+
+    seen = {}
+
+    def spy(self, x, y, **kwargs):  # records the settings, attacks nothing
+        seen[self.norm] = (self.apgd_targeted.n_target_classes, self.fab.n_target_classes)
+        return x, None
+
+    monkeypatch.setattr(pyautoattack.AutoAttack, "run_standard_evaluation", spy)
+    model, x, y = trained_linear
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluate_robustness(model, x[:2], y[:2], SMALL, method="autoattack-standard", n_iter=1)
+    assert seen == {"Linf": (9, 9), "L2": (9, 9), "L1": (5, 9)}
