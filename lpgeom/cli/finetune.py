@@ -77,7 +77,7 @@ def check_checkpoint_options(args: argparse.Namespace) -> None:
         what = kind if kind != "robustbench" else "a RobustBench model"
         raise ValueError(f"--arch {args.arch} does not apply to --checkpoint {checkpoint} ({what}, whose architecture "
                          "is fixed); leave it out")
-    if kind == "a weights file":
+    if kind == "a weights file" and args.run_dir is not None:
         source, run_dir = pathlib.Path(checkpoint).resolve(), pathlib.Path(args.run_dir).resolve()
         if run_dir in source.parents:
             raise ValueError(f"--checkpoint {checkpoint} lies inside --run-dir {args.run_dir}: give the fine-tuned run "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -55,10 +56,10 @@ def seed_value(text: str) -> int:
 
 
 def folder_path(text: str) -> str:
-    """A folder path for ``--run-dir``: not empty (argparse type)."""
+    """A folder path for ``--run-dir``: not empty; ``~`` expanded (a ``--config`` file's value reaches no shell)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not a folder path: name the run's folder")
-    return text
+    return os.path.expanduser(text)
 
 
 def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
@@ -77,8 +78,9 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
                    help="random crop + flip (default: on for CIFAR-10)")
     g.add_argument("--seed", type=seed_value,
                    help="seeds initial weights, data order, every draw: an integer in [0, 2**63) (default 0)")
-    g.add_argument("--run-dir", type=folder_path, required=True,
-                   help="folder for config.json, metrics.jsonl, checkpoints, model.pt")
+    g.add_argument("--run-dir", type=folder_path,
+                   help="folder for config.json, metrics.jsonl, checkpoints, model.pt (required: on the command line "
+                        "or as run_dir in --config)")
     g.add_argument("--resume", action=argparse.BooleanOptionalAction,
                    help="continue from --run-dir's checkpoint if present (default: yes); --no-resume is refused "
                         "where --run-dir holds a run")
@@ -165,6 +167,8 @@ def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: Reci
     if (args.select == "best") != (args.holdout is not None):
         raise ValueError("--select best needs --holdout N (training examples held out to pick the best epoch), and "
                          f"--holdout needs --select best; got --select {args.select} and --holdout {args.holdout}")
+    if args.run_dir is None:
+        raise ValueError("--run-dir is required (the run's folder), on the command line or as run_dir in --config")
     if args.overwrite and args.resume:
         raise ValueError("--overwrite starts afresh and --resume continues the run in --run-dir: give one of them")
     threats = threats_from_args(args)

@@ -74,6 +74,7 @@ def split_digest(obj: Any) -> tuple[Any, str | None]:
 
 def _in_run_folder(path: pathlib.Path) -> bool:
     """Whether ``path`` is one of the weights files of an lpgeom training run (which always carry a digest)."""
+    path = path.resolve()  # a link to a run's file is that file
     return path.name in RUN_CHECKPOINT_NAMES and any((path.parent / m).exists() for m in _RUN_MARKERS)
 
 
@@ -102,12 +103,14 @@ def read_weights(path: str | os.PathLike, map_location: str | torch.device = "cp
     Raises
     ------
     FileNotFoundError
-        If the file does not exist.
+        If the file does not exist (``IsADirectoryError`` if it is a folder).
     CheckpointError
         If the file is corrupt or truncated, does not match its digest, carries none where
         one is required, or holds no state dict.
     """
     path = pathlib.Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"checkpoint {path} is a folder; give a weights file (e.g. {path / 'model.pt'})")
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.checkpoints import DIGEST_KEY, CheckpointError, split_digest, state_digest
-from ..utils.files import atomic_torch_save
+from ..utils.files import atomic_torch_save, os_error
 
 __all__ = ["save_checkpoint", "load_latest", "CheckpointPolicy", "LAST", "PREVIOUS", "DIGEST_KEY"]
 
@@ -45,7 +45,7 @@ def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> pathlib.Path:
         try:
             os.replace(last, folder / PREVIOUS)
         except OSError as err:
-            raise OSError(err.errno, f"could not move {last} to {folder / PREVIOUS}: {err.strerror}") from err
+            raise os_error(err.errno, f"could not move {last} to {folder / PREVIOUS}: {err.strerror}") from err
     return atomic_torch_save(payload, last)
 
 

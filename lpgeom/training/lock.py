@@ -13,6 +13,8 @@ import os
 import pathlib
 import warnings
 
+from ..utils.files import os_error
+
 __all__ = ["RunLock", "RunLockedError", "LOCK_NAME"]
 
 LOCK_NAME = ".lock"
@@ -63,7 +65,7 @@ class RunLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise OSError(err.errno, f"could not create the lock file {self.path}: {err.strerror}") from err
+            raise os_error(err.errno, f"could not create the lock file {self.path}: {err.strerror}") from err
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:

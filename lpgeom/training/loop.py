@@ -30,7 +30,7 @@ from torch.utils.data import Dataset
 
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
 from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
-from ..utils.files import atomic_write_json, remove_stale_temporaries
+from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
@@ -198,7 +198,7 @@ def _prepare_run_dir(run_dir: pathlib.Path) -> None:
     try:
         exists, link = run_dir.exists(), run_dir.is_symlink()
     except OSError as err:  # e.g. a name too long for the file system
-        raise OSError(f"could not use the run dir {run_dir}: {err.strerror or err}") from err
+        raise os_error(err.errno, f"could not use the run dir {run_dir}: {err.strerror or err}") from err
     if link and not exists:
         raise FileNotFoundError(f"run_dir {run_dir} is a broken symbolic link (to {os.readlink(run_dir)}); create "
                                 "its target folder or pass another folder")
@@ -207,8 +207,7 @@ def _prepare_run_dir(run_dir: pathlib.Path) -> None:
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        kind = NotADirectoryError if isinstance(err, NotADirectoryError) else OSError
-        raise kind(f"could not create the run dir {run_dir}: {err.strerror or err}") from err
+        raise os_error(err.errno, f"could not create the run dir {run_dir}: {err.strerror or err}") from err
 
 
 def _refuse_replacing(run_dir: pathlib.Path) -> None:

@@ -15,7 +15,7 @@ import os
 import pathlib
 import time
 
-from ..utils.files import atomic_write_text
+from ..utils.files import atomic_write_text, os_error
 from .stats import StatsTotals, StepStats
 
 __all__ = ["MetricsLog", "read_metrics", "RunLog", "METRICS_NAME"]
@@ -78,17 +78,23 @@ class MetricsLog:
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line)
         except OSError as err:
-            raise OSError(err.errno or errno.EIO, f"could not append to {self.path}: {err.strerror or err}") from err
+            raise os_error(err.errno or errno.EIO, f"could not append to {self.path}: {err.strerror or err}") from err
+
+    def _refuse_folder(self) -> None:
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path} is a folder, not the run's metrics log: remove or rename it")
 
     def clear(self) -> None:
         """Start an empty log (a fresh run)."""
         if self.enabled:
+            self._refuse_folder()
             self.path.unlink(missing_ok=True)
 
     def truncate_after(self, global_step: int) -> None:
         """On resume: keep the records up to ``global_step`` (later ones will be written again) and drop a torn line."""
         if not self.enabled or not self.path.exists():
             return
+        self._refuse_folder()
         records = _parse(self.path, _read_text(self.path))
         for record in records:
             step = record.get("global_step", 0)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save", "atomic_writer",
-           "remove_stale_temporaries"]
+           "remove_stale_temporaries", "os_error"]
 
 _CAUSES = {
     errno.ENOSPC: "the disk is full",
@@ -32,6 +32,14 @@ _CAUSES = {
     errno.EISDIR: "the path is a folder",
     errno.EEXIST: "a file stands where a parent folder of the path should be",
 }
+
+
+def os_error(code: int | None, message: str) -> OSError:
+    """An OSError of the subclass ``code`` selects (``IsADirectoryError`` for EISDIR, ...) whose text is ``message``
+    alone (no ``[Errno N]`` prefix); ``.errno`` is ``code``."""
+    error = type(OSError(code, ""))(message) if code else OSError(message)
+    error.errno = code
+    return error
 
 
 def _cause(err: BaseException) -> str:
@@ -98,8 +106,7 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]
                 os.unlink(tmp)
         if not isinstance(err, Exception):  # KeyboardInterrupt, SystemExit: cleaned up, passed on
             raise
-        raise OSError(getattr(err, "errno", None) or errno.EIO,
-                      f"could not write {dest}: {_cause(err)}") from err
+        raise os_error(getattr(err, "errno", None) or errno.EIO, f"could not write {dest}: {_cause(err)}") from err
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:

@@ -96,6 +96,9 @@ BAD_INPUT = [
      "--checkpoint {tmp}/run/model.pt lies inside --run-dir {tmp}/run"),
     (["train", "--arch", "preact_resnet18", "--run-dir", "X", *small("--scheme", "linf")],
      "dataset: x has 1 channels"),
+    (["train", *small()], "--run-dir is required (the run's folder), on the command line or as run_dir in --config"),
+    (["finetune", "--checkpoint", "{empty}", "--run-dir", "X", *small()],
+     "checkpoint {empty} is a folder; give a weights file"),
 ]
 
 
@@ -197,3 +200,11 @@ def test_a_diverged_run_exits_1_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and len(err.strip().splitlines()) == 1 and "error: training diverged:" in err
     assert not (tmp_path / "run" / "model.pt").exists()
+
+
+def test_run_dir_from_a_config_file_with_a_tilde(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"run_dir": "~/runs/a"}))
+    assert main(["train", "--scheme", "linf", "--config", str(cfg), *small()]) == 0, capsys.readouterr().err
+    assert (tmp_path / "runs" / "a" / "model.pt").is_file()

@@ -330,3 +330,15 @@ def test_the_largest_seed_trains(data, tmp_path):
     result = train(make(), data, build_scheme("eat", fashion_mnist_threats(), n_iter=1),
                    config(seed=2**63 - 1, augment=True, batch_size=32, stop_after_steps=2), tmp_path, extra=extra)
     assert result.global_step == 2
+
+
+def test_files_of_the_run_that_are_folders_are_named_without_errno_noise(data, tmp_path):
+    (tmp_path / "a" / "metrics.jsonl").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=r"^\S*metrics\.jsonl is a folder, not the run's metrics log"):
+        train(make(), data, natural(), config(), tmp_path / "a")
+    (tmp_path / "b" / ".lock").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=r"^could not create the lock file \S*\.lock: Is a directory$"):
+        train(make(), data, natural(), config(), tmp_path / "b")
+    (tmp_path / "c" / "config.json").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=r"^could not write \S*config\.json: the path is a folder$"):
+        train(make(), data, natural(), config(), tmp_path / "c")
