@@ -3,9 +3,10 @@
 Search order for the four gzipped IDX files (the files torchvision's ``FashionMNIST``
 reads from ``<root>/FashionMNIST/raw/``):
 
-1. ``root`` if given (either holding the files, or ``root/FashionMNIST/raw``);
-2. ``$LPGEOM_DATA_DIR`` (same two layouts);
-3. ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist`` package);
+1. ``root`` if given (either holding the files, or ``root/FashionMNIST/raw``), and only
+   there: a ``root`` without the files is an error, never a silent fall-back to another copy;
+2. otherwise ``$LPGEOM_DATA_DIR`` (same two layouts);
+3. otherwise ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist`` package);
 4. with ``download=True``: torchvision downloads into ``root`` (or ``$LPGEOM_DATA_DIR``, or
    ``~/.cache/lpgeom``).
 """
@@ -37,6 +38,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         If the magic number or the size does not match the IDX format.
     """
     path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"IDX file {path} " + ("is a folder, not a file" if path.is_dir() else "does not exist"))
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         data = fh.read()
@@ -52,12 +55,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _candidates(root: str | os.PathLike | None) -> list[pathlib.Path]:
-    places = []
-    for base in (root, os.environ.get("LPGEOM_DATA_DIR")):
-        if base:
-            places += [pathlib.Path(base), pathlib.Path(base) / "FashionMNIST" / "raw"]
-    places.append(DEBIAN_DIR)
-    return places
+    """The folders searched: ``root``'s two layouts only when given, else the environment's and Debian's."""
+    if root is not None:
+        if not isinstance(root, (str, os.PathLike)) or not str(root):
+            raise TypeError(f"root must be a non-empty path (str or os.PathLike) or None, got {root!r}")
+        return [pathlib.Path(root), pathlib.Path(root) / "FashionMNIST" / "raw"]
+    env = os.environ.get("LPGEOM_DATA_DIR")
+    places = [pathlib.Path(env), pathlib.Path(env) / "FashionMNIST" / "raw"] if env else []
+    return places + [DEBIAN_DIR]
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
@@ -66,12 +71,17 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
     Raises
     ------
     FileNotFoundError
-        Naming every place searched and how to get the data.
+        Naming every place searched and how to get the data. A given ``root`` is the only
+        place searched: the caller asked for that copy.
     """
     places = _candidates(root)
     for place in places:
         if all((place / f).is_file() for pair in FILES.values() for f in pair):
             return place
+    if root is not None:
+        raise FileNotFoundError(f"Fashion-MNIST not found in root={str(root)!r} (searched " + ", ".join(str(p) for p in places)
+                                + f" for {', '.join(f for pair in FILES.values() for f in pair)}); pass the folder that "
+                                "holds them, root=None for the default copies, or download=True on a networked machine")
     raise FileNotFoundError(
         "Fashion-MNIST not found; searched: " + ", ".join(str(p) for p in places)
         + ". Install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) "

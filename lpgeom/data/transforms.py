@@ -26,6 +26,11 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4, flip: bool = True, gener
     -------
     torch.Tensor, shape (B, C, H, W)
     """
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"random_crop_flip needs a batch of images x of shape (B, C, H, W), got {shape}")
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"random_crop_flip padding must be an integer >= 0, got {padding!r}")
     b, _, h, w = x.shape
     padded = F.pad(x, (padding,) * 4)
     dx = torch.randint(0, 2 * padding + 1, (b,), generator=generator, device=x.device)

@@ -41,7 +41,7 @@ def test_fashion_mnist_missing_names_every_place(tmp_path, monkeypatch):
     monkeypatch.setattr(fm, "DEBIAN_DIR", tmp_path / "nowhere")
     monkeypatch.delenv("LPGEOM_DATA_DIR", raising=False)
     with pytest.raises(FileNotFoundError, match="searched: .*nowhere.*dataset-fashion-mnist"):
-        fashion_mnist(True, root=tmp_path / "empty")
+        fashion_mnist(True)
 
 
 def test_real_fashion_mnist_is_complete():
@@ -134,3 +134,31 @@ def test_random_crop_flip_is_seeded_and_keeps_content():
     b = random_crop_flip(x, padding=2, generator=torch.Generator().manual_seed(0))
     assert torch.equal(a, b) and a.shape == x.shape
     assert torch.equal(random_crop_flip(x, padding=0, flip=False), x)
+
+
+def test_fashion_mnist_root_without_the_files_is_an_error_not_another_copy(tmp_path):
+    """A root the caller names is the only place searched (it used to fall back to Debian's copy)."""
+    from lpgeom.data import fashion_mnist, read_idx
+
+    with pytest.raises(FileNotFoundError, match="not found in root"):
+        fashion_mnist(root=tmp_path)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(FileNotFoundError, match="not found in root"):
+        fashion_mnist(root=afile)
+    with pytest.raises(FileNotFoundError, match="is a folder"):
+        read_idx(tmp_path)
+
+
+def test_subset_and_augmentation_refuse_bad_arguments():
+    from lpgeom.data import random_crop_flip, subset
+
+    ds = torch.utils.data.TensorDataset(torch.rand(10, 1))
+    with pytest.raises(ValueError, match="seed"):
+        subset(ds, 3, seed=2**70)
+    with pytest.raises(ValueError, match="seed"):
+        subset(ds, 3, seed=-1)
+    with pytest.raises(ValueError, match="padding"):
+        random_crop_flip(torch.rand(2, 1, 8, 8), padding=-1)
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        random_crop_flip(torch.rand(1, 8, 8))
