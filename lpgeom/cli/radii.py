@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     for r in reports:
         p = "inf" if math.isinf(r.p) else f"{r.p:g}"
         gap = max(r.union_gap, r.hull_gap)
-        print(f"{p:>6} {r.union_closed:17.6f} {r.hull_closed:15.6f} {r.hull_closed / r.union_closed:10.3f} "
+        print(f"{p:>6} {_radius(r.union_closed):>17} {_radius(r.hull_closed):>15} {r.hull_closed / r.union_closed:10.3f} "
               f"{gap:13.1e}  {'ok' if r.passed else 'FAILED'}")
     if "eps2" in setting:
         l2 = next((r for r in reports if r.p == 2), None)
@@ -64,3 +64,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"the paper's l_2 radius {setting['eps2']:g} is {covered} the hull's inscribed l_2 ball "
                   f"({l2.hull_closed:.4f}); the union's is only {l2.union_closed:.4f}")
     return 0 if all(r.passed for r in reports) else 1
+
+
+def _radius(value: float) -> str:
+    """Six decimals for radii of ordinary size; scientific notation for very large or small ones (1e308, 1e-300)."""
+    return f"{value:.6f}" if 1e-4 <= abs(value) < 1e9 else f"{value:.6e}"

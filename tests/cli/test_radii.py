@@ -65,3 +65,11 @@ def test_huge_dimension_exits_2_with_one_line(d, message, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err), err
+
+
+@pytest.mark.parametrize("eps1, eps_inf, shown", [("1e308", "1e307", "2.294157e+307"), ("1e-300", "1e-301", "2.294157e-301")])
+def test_radii_of_any_size_print_readably(eps1, eps_inf, shown, capsys):
+    """Was: 309-digit numbers (1e308) or 0.000000 (1e-300) in the table."""
+    assert main(["radii", "--eps1", eps1, "--eps-inf", eps_inf, "--d", "20", "--p", "2"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert shown in row and len(row) < 100, row
