@@ -16,7 +16,7 @@ from .profiles import study_size
 from .provenance import CODE_REVISIONS
 from .study import load_result, unit_from_name
 from .seeds import compare_schemes, seed_summary
-from .tables import GROUP_SINCE, SCHEME_LABELS, group_revision, planned_units, results_frame, unit_label
+from .tables import GROUP_SINCE, SCHEME_LABELS, _results_folder, group_revision, planned_units, results_frame, unit_label
 
 __all__ = ["norm_shares_frame", "calibrated_histories", "calibrated_frame", "calibrated_comparisons", "NORMS"]
 
@@ -52,6 +52,7 @@ def norm_shares_frame(profile: str | None = None, results_dir: str | pathlib.Pat
     """
     import pandas as pd
 
+    results_dir = _results_folder(results_dir)
     size = study_size(profile)
     rows, found = [], None
     for revision in sorted(CODE_REVISIONS, reverse=True):
@@ -111,6 +112,7 @@ def calibrated_histories(profile: str | None = None, results_dir: str | pathlib.
     """
     import pandas as pd
 
+    results_dir = _results_folder(results_dir)
     size = study_size(profile)
     revision = group_revision("calibrated", size.name, results_dir) if revision is None else revision
     units = [u for u in planned_units("calibrated", size.name, revision or max(CODE_REVISIONS))

@@ -17,6 +17,8 @@ def load_paper_table(number: int):
 
     Raises
     ------
+    TypeError
+        If ``number`` is not an int (``True`` included).
     ValueError
         For a table the paper does not have.
     FileNotFoundError
@@ -24,6 +26,9 @@ def load_paper_table(number: int):
     """
     import pandas as pd
 
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"number must be an int (a table of the paper, {PAPER_TABLES[0]}-{PAPER_TABLES[-1]}), "
+                        f"got {number!r} of type {type(number).__name__}")
     if number not in PAPER_TABLES:
         raise ValueError(f"the paper has Tables {PAPER_TABLES[0]}-{PAPER_TABLES[-1]}, got {number}")
     path = PAPER_DIR / f"table{number}.csv"

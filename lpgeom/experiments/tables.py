@@ -43,6 +43,14 @@ TWO_APGDS = "APGD-CE + APGD-T"  # the paper's evaluation (pyautoattack's two APG
 FULL_AUTOATTACK = "full AutoAttack"  # + FAB-T and Square (scripts/full_autoattack_check.py)
 
 
+def _results_folder(results_dir: str | pathlib.Path) -> pathlib.Path:
+    """``results_dir`` as a Path, refused if it is not a folder (a missing folder would read as an empty table)."""
+    folder = pathlib.Path(results_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"results_dir must be a folder of recorded results, got {str(results_dir)!r} (not a folder)")
+    return folder
+
+
 def _revision_size(size: StudySize, revision: int) -> StudySize:
     return dataclasses.replace(size, **REVISION_PLANS.get(revision, {}))
 
@@ -200,6 +208,7 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
 
     from .attack_strength import full_autoattack_checks
 
+    results_dir = _results_folder(results_dir)
     size = study_size(profile)
     revision = shown_revision(group, size.name, results_dir) if revision is None else revision
     checks = full_autoattack_checks(size.name, checks_dir) if checks_dir is not None else {}
@@ -294,6 +303,7 @@ def study_tables(group: str, profile: str | None = None, results_dir: str | path
     """
     from .seeds import seed_summary
 
+    results_dir = _results_folder(results_dir)
     main = complete_revision(group, profile, results_dir)
     newest = group_revision(group, profile, results_dir)
     frames = [None if r is None else seed_summary(results_frame(group, profile, results_dir, r, checks_dir))
@@ -381,9 +391,20 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
 
 
 def benchmark_record(name: str = "training_cost") -> dict:
-    """A recorded benchmark (``data/benchmarks/<name>.json``, written by ``benchmarks/bench_<name>.py``)."""
-    import json
+    """A recorded benchmark (``data/benchmarks/<name>.json``, written by ``benchmarks/bench_<name>.py``).
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a plain name (letters, digits, ``_``, ``-``): no path outside ``data/benchmarks``.
+    FileNotFoundError
+        If the benchmark is not recorded.
+    """
+    import json
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"name must be a benchmark's name (letters, digits, '_', '-'), got {name!r}")
     path = RESULTS_DIR.parent / "benchmarks" / f"{name}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no recorded benchmark {path}; run python benchmarks/bench_{name}.py")

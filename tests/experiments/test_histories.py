@@ -71,4 +71,8 @@ def test_calibrated_histories_and_summary(tmp_path):
     tuned = calibrated_comparisons(calibrated_frame("cpu", tmp_path))[1]
     assert tuned.startswith("fine-tuned from l_inf-AT: union: l_inf-AT + FT E-AT, calibrated sampling (3 ep) 38.0 ± 2.8")
     assert "do not overlap (the one-seed run's spread taken as the other's)" in tuned and "higher by 12.0" in tuned
-    assert calibrated_comparisons(calibrated_frame("cpu", tmp_path / "none"))[0].startswith("from scratch: E-AT (l_1")
+    (tmp_path / "empty").mkdir()
+    assert calibrated_comparisons(calibrated_frame("cpu", tmp_path / "empty"))[0].startswith("from scratch: E-AT (l_1")
+    for reader in (calibrated_frame, calibrated_histories, norm_shares_frame):
+        with pytest.raises(FileNotFoundError, match="results_dir must be a folder"):
+            reader("cpu", tmp_path / "none")

@@ -28,3 +28,5 @@ def test_known_values_and_shapes():
     assert t6.iloc[0][["clean", "linf", "l2", "l1", "union"]].tolist() == t1.iloc[0][["clean", "linf", "l2", "l1", "union"]].tolist()
     with pytest.raises(ValueError, match="Tables 1-9"):
         load_paper_table(10)
+    with pytest.raises(TypeError, match="number must be an int .* got True of type bool"):
+        load_paper_table(True)
