@@ -380,6 +380,7 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
 
     Both from one code revision (``revision``; None: :func:`shown_revision` of ``"figure1"``).
     """
+    results_dir = _results_folder(results_dir)
     size = study_size(profile)
     revision = shown_revision("figure1", size.name, results_dir) if revision is None else revision
     out = {}

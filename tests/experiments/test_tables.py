@@ -179,10 +179,11 @@ def test_revision_note_says_the_code_and_the_seeds_per_row():
 
 
 def test_a_missing_results_folder_is_refused_not_read_as_an_empty_table(tmp_path):
-    from lpgeom.experiments import benchmark_record
+    from lpgeom.experiments import benchmark_record, l2_curves
 
     for call in (lambda: results_frame("table1", "cpu", tmp_path / "nonexistent"),
-                 lambda: study_tables("table1", "cpu", tmp_path / "nonexistent")):
+                 lambda: study_tables("table1", "cpu", tmp_path / "nonexistent"),
+                 lambda: l2_curves("cpu", tmp_path / "nonexistent")):
         with pytest.raises(FileNotFoundError, match="results_dir must be a folder of recorded results, got .*nonexistent"):
             call()
     assert len(results_frame("table1", "cpu", tmp_path)) == 0, "an existing folder with nothing recorded: an empty table"
