@@ -113,6 +113,8 @@ class MSD:
         ball_of_best = torch.full((x.shape[0],), -1, dtype=torch.long, device=x.device)
         view = (-1, *[1] * (x.ndim - 1))
         d, work = x[0].numel(), working_dtype(x)
+        channels_last = x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        layout = torch.channels_last if channels_last else torch.contiguous_format
         with eval_mode(model):
             x_cur = x
             loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None, check=True)
@@ -126,7 +128,8 @@ class MSD:
                     cand_loss = cross_entropy(model(candidates.flatten(0, 1)), y.repeat(len(balls)))
                     pick = cand_loss.reshape(len(balls), -1).argmax(0)  # (B,)
                     chosen += (pick[None, :] == ids[:, None]).sum(1)
-                    x_cur = candidates.gather(0, pick.reshape(1, *view).expand(1, *x.shape))[0]
+                    x_cur = candidates.gather(0, pick.reshape(1, *view).expand(1, *x.shape))[0].contiguous(
+                        memory_format=layout)  # the stack and gather lose a channels_last layout
                 loss, grad, logits = loss_and_grad(model, x_cur, y, cross_entropy, None, need_grad=k < self.n_iter - 1)
                 better = best.update(x_cur, loss, logits, y)
                 ball_of_best = torch.where(better, pick, ball_of_best)

@@ -221,5 +221,7 @@ def test_inputs_torch_accepts_give_the_same_result(tiny, attack_name, norm):
         assert torch.allclose(result.x_adv, plain.x_adv, atol=1e-6), what
         assert torch.equal(result.fooled, plain.fooled), what
         assert vx.grad is None, what
+    kept = ATTACKS[attack_name](ball, 3)(model, variants["channels_last"][0], y).x_adv
+    assert kept.is_contiguous(memory_format=torch.channels_last), "the batch's channels_last layout is kept"
     one = ATTACKS[attack_name](ball, 3)(model, x[:1], y[:1])
     assert one.x_adv.shape == x[:1].shape and ball.contains(one.x_adv, x[:1]).all()
