@@ -91,6 +91,8 @@ def start_clock() -> dt.datetime:
 
 def provenance(profile: str, seed: int | None, started: dt.datetime, command: str | None = None) -> dict:
     """A provenance record for a result finished now (``profile`` may name a benchmark)."""
+    if not isinstance(started, dt.datetime):
+        raise TypeError(f"provenance started must be a datetime.datetime (start_clock()), got {started!r}")
     ended = dt.datetime.now(dt.timezone.utc)
     return {"command": command or " ".join([os.path.basename(sys.executable), *sys.argv]), **code_state(),
             "commit_taken_at": "process start", "code_revision": CODE_REVISION, "seed": seed, "profile": profile, "versions": package_versions(),

@@ -47,6 +47,19 @@ class Unit:
     seed: int = 0
     init: str | None = None  # name of the unit whose model is the starting point
 
+    def __post_init__(self) -> None:
+        from ..training import scheme_names
+
+        if not isinstance(self.scheme, str) or self.scheme not in scheme_names():
+            raise ValueError(f"Unit scheme must be a registered scheme ({', '.join(scheme_names())}), got {self.scheme!r}")
+        for field, value, low, high in (("epochs", self.epochs, 1, 10**6), ("seed", self.seed, 0, 2**63 - 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"Unit {field} must be an integer in [{low}, {high}], got {value!r}")
+        if self.init is not None:
+            if not isinstance(self.init, str):
+                raise ValueError(f"Unit init must be None or a unit name, got {self.init!r}")
+            unit_from_name(self.init)  # the starting unit's name must be a unit name (raises ValueError)
+
     @property
     def name(self) -> str:
         base = f"{self.scheme}_e{self.epochs}_s{self.seed}"
@@ -59,7 +72,9 @@ def _scratch(size: StudySize, scheme: str, seed: int = 0) -> Unit:
 
 def plan(size: StudySize, groups: Iterable[str] = GROUPS) -> dict[str, list[Unit]]:
     """The units each group (table or figure analogue) needs, in dependency order."""
-    groups = list(groups)
+    groups = [groups] if isinstance(groups, str) else list(groups)
+    if not groups:
+        raise ValueError(f"plan needs at least one group of {', '.join(GROUPS)}, got none")
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         raise ValueError(f"unknown groups {unknown}; choose from {', '.join(GROUPS)}")
@@ -93,8 +108,11 @@ def revision_folder(profile: str, revision: int = CODE_REVISION) -> str:
     Raises
     ------
     ValueError
-        For a revision :data:`~lpgeom.experiments.provenance.CODE_REVISIONS` does not list.
+        For a revision :data:`~lpgeom.experiments.provenance.CODE_REVISIONS` does not list, or
+        a profile that is not a plain name (it becomes a folder name).
     """
+    if not isinstance(profile, str) or re.fullmatch(r"[A-Za-z0-9_-]+", profile) is None:
+        raise ValueError(f"profile must be a profile name (letters, digits, '_' or '-'), got {profile!r}")
     if revision not in CODE_REVISIONS:
         raise ValueError(f"revision must be one of {sorted(CODE_REVISIONS)}, got {revision!r}")
     return profile if revision == 1 else f"{profile}/r{revision}"

@@ -246,3 +246,31 @@ def test_history_keeps_the_per_norm_shares_and_calibrated_errors():
               "calibrated_rerr_L1": 0.7, "p_L1": 0.5, "lr": 0.1}
     kept = {k for k in logged if k in HISTORY_KEYS or k.startswith(HISTORY_PREFIXES)}
     assert kept == set(logged) - {"lr"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(scheme="../x", epochs=1), "registered scheme"),
+    (dict(scheme="eat", epochs=0), "epochs"),
+    (dict(scheme="eat", epochs=True), "epochs"),
+    (dict(scheme="eat", epochs=1, seed=-1), "seed"),
+    (dict(scheme="eat", epochs=3, init="linf"), "not a unit name"),
+])
+def test_unit_refuses_what_cannot_name_a_run(kwargs, match):
+    """A unit's name becomes a file name: a path, 0 epochs or an unparsable starting unit is refused."""
+    from lpgeom.experiments.study import Unit
+
+    with pytest.raises(ValueError, match=match):
+        Unit(**kwargs)
+
+
+def test_plan_profile_and_provenance_refuse_bad_arguments():
+    from lpgeom.experiments.provenance import provenance
+    from lpgeom.experiments.profiles import study_size
+    from lpgeom.experiments.study import Unit, load_result, plan
+
+    with pytest.raises(ValueError, match="at least one group"):
+        plan(study_size("smoke"), [])
+    with pytest.raises(ValueError, match="profile name"):
+        load_result("data/results", "../../..", Unit("eat", 1))
+    with pytest.raises(TypeError, match="datetime"):
+        provenance("cpu", None, "x")
