@@ -123,9 +123,10 @@ def parse_p(p: float | int | str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"p must be {accepted}, got {p!r}") from None
+            raise ValueError(f"p must be {accepted}, got {shown(p)}") from None
         if math.isinf(value) and value > 0 and "inf" not in text:  # '1e400': beyond the float range
-            raise ValueError(f"p must be {accepted}, got {p!r}, beyond the float range (for the l_inf ball pass 'inf')")
+            raise ValueError(f"p must be {accepted}, got {shown(p)}, beyond the float range (for the l_inf ball pass "
+                             f"'inf')")
     elif _is_real(p):
         value = _as_float(p, "p", accepted + " (for a huge p pass 'inf')")
     else:
