@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"missing {flag}: give --eps1, --eps-inf and --d, or a --preset")
     reports = [verify_radius(setting["eps1"], setting["eps_inf"], p, setting["d"]) for p in args.p]
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2, default=float))
+        print(json.dumps([_json_safe(r.to_dict()) for r in reports], indent=2, default=float, allow_nan=False))
         return 0 if all(r.passed for r in reports) else 1
     print(f"eps1 = {setting['eps1']:g}, eps_inf = {setting['eps_inf']:.6g}, d = {setting['d']}")
     print(f"{'p':>6} {'union (Prop 3.1)':>17} {'hull (Thm 3.1)':>15} {'hull/union':>10} {'max rel. gap':>13}  check")
@@ -69,3 +69,8 @@ def run(args: argparse.Namespace) -> int:
 def _radius(value: float) -> str:
     """Six decimals for radii of ordinary size; scientific notation for very large or small ones (1e308, 1e-300)."""
     return f"{value:.6f}" if 1e-4 <= abs(value) < 1e9 else f"{value:.6e}"
+
+
+def _json_safe(row: dict) -> dict:
+    """Infinite and NaN numbers as the strings "inf", "-inf", "nan": JSON has no Infinity (strict parsers refuse it)."""
+    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}

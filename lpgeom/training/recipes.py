@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from ..threats import ThreatUnion
     from .schemes import Scheme
 
-__all__ = ["Recipe", "RecipeKind", "paper_recipe", "finetune_recipe", "scratch_recipe"]
+__all__ = ["Recipe", "RecipeKind", "RECIPE_DATASETS", "paper_recipe", "finetune_recipe", "scratch_recipe"]
+
+RECIPE_DATASETS = ("cifar10", "imagenet", "fashion_mnist", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples")
+"""Dataset names the recipes know (``imagenet`` has its own fine-tuning numbers; the others take CIFAR-10's)."""
 
 RecipeKind = Literal["scratch", "finetune"]
 
@@ -121,20 +124,23 @@ def paper_recipe(kind: RecipeKind, dataset: str = "cifar10", large_model: bool =
     ----------
     kind : {"scratch", "finetune"}
     dataset : str
-        ``"imagenet"`` has its own fine-tuning recipe; ``"cifar10"`` turns augmentation on;
-        other datasets take the CIFAR-10 numbers without augmentation.
+        One of :data:`RECIPE_DATASETS`. ``"imagenet"`` has its own fine-tuning recipe;
+        ``"cifar10"`` turns augmentation on; the other datasets take the CIFAR-10 numbers
+        without augmentation.
     large_model : bool
         Fine-tuning lr 0.01 instead of 0.05 (the paper's larger networks).
 
     Raises
     ------
     ValueError
-        For an unknown kind.
+        For an unknown kind or dataset (a typo would otherwise get the CIFAR-10 numbers).
     TypeError
         A dataset that is not a string, ``large_model`` not a bool.
     """
     if not isinstance(dataset, str):
         raise TypeError(f"dataset must be a string ('cifar10', 'imagenet', ...), got {dataset!r}")
+    if dataset not in RECIPE_DATASETS:  # a typo would silently get the CIFAR-10 numbers
+        raise ValueError(f"dataset must be one of {', '.join(RECIPE_DATASETS)}, got {dataset!r}")
     if not isinstance(large_model, bool):
         raise TypeError(f"large_model must be True or False, got {large_model!r}")
     augment = dataset == "cifar10"
@@ -166,4 +172,4 @@ def scratch_recipe(epochs: int = 80, **overrides) -> TrainConfig:
 
     No augmentation unless ``augment=True`` is passed (the CLI and the study set it for CIFAR-10).
     """
-    return paper_recipe("scratch", "").train_config(epochs=epochs, **overrides)
+    return paper_recipe("scratch", "cifar10").train_config(**{"augment": False, "epochs": epochs, **overrides})

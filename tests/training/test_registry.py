@@ -204,3 +204,11 @@ def test_register_scheme_checks_its_arguments(kwargs, message):
     name = kwargs.pop("name")
     with pytest.raises(ValueError, match=message):
         register_scheme(name, **kwargs)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "cifar-10", "", "CIFAR10"])
+def test_an_unknown_dataset_gets_no_recipe(dataset):
+    """Was: the CIFAR-10 numbers for any name (a typo silently fine-tuned with CIFAR-10's lr and epochs)."""
+    with pytest.raises(ValueError, match="dataset must be one of cifar10, imagenet, fashion_mnist"):
+        finetune_recipe(dataset)
+    assert finetune_recipe("fashion_mnist").epochs == 3 and not scratch_recipe(5).augment
