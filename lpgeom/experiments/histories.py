@@ -75,7 +75,8 @@ def norm_shares_frame(profile: str | None = None, results_dir: str | pathlib.Pat
     frame.attrs["code_revision"] = found
     names = " and ".join(SCHEME_LABELS.get(s, s) for s in schemes)
     frame.attrs["source"] = (
-        f"{names}: per-norm shares of {frame.unit.nunique()} recorded runs, profile {size.name}, code revision {found}, "
+        f"{names}: per-norm shares of {frame.unit.nunique()} recorded run{'s' * (frame.unit.nunique() != 1)}, "
+        f"profile {size.name}, code revision {found}, "
         f"mean over the logged steps of each epoch" if rows else
         f"not recorded yet: no {names} record of profile {size.name} has per-norm shares (records keep them from "
         f"code revision 2 on; {len(_recorded_at(size.name, results_dir, schemes))} of "

@@ -32,6 +32,8 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
     ValueError
         If neither frame holds a recorded run.
     """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     runs = summary[summary["scheme"].isin(list(_COLORS))] if len(summary) else summary
@@ -69,6 +71,6 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
         if unique:
             ax.legend(unique.values(), unique.keys(), fontsize=6)
         ax.grid(alpha=0.3)
-    fig.suptitle(title or histories.attrs.get("source", ""), fontsize=8)
+    fig.suptitle(textwrap.fill(title or histories.attrs.get("source", ""), 160), fontsize=8)
     fig.tight_layout()
     return fig

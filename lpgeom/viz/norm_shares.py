@@ -27,12 +27,16 @@ def plot_norm_shares(frame, title: str = ""):
     ValueError
         If ``frame`` is empty (nothing recorded: say so in words, draw no placeholder).
     """
+    import textwrap
+
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not len(frame):
         raise ValueError(f"frame holds no recorded shares ({frame.attrs.get('source', 'empty')}); nothing to draw")
     models = list(dict.fromkeys(frame["model"]))
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.2), sharey=True, squeeze=False)
+    width = 4.2 * len(models)
+    fig, axes = plt.subplots(1, len(models), figsize=(width, 3.4), sharey=True, squeeze=False)
     for ax, model in zip(axes[0], models):
         rows = frame[frame["model"] == model]
         seeds = sorted(rows["seed"].unique())
@@ -46,10 +50,11 @@ def plot_norm_shares(frame, title: str = ""):
                 ax.fill_between(mean.index, per_epoch.min().values, per_epoch.max().values, color=color, alpha=0.2)
         ax.set_title(f"{model} (seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))})", fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("share of the norm")
-    fig.suptitle(title or frame.attrs.get("source", ""), fontsize=8)
+    fig.suptitle(textwrap.fill(title or frame.attrs.get("source", ""), int(13 * width)), fontsize=8)
     fig.tight_layout()
     return fig
