@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import pathlib
 
 DEFAULT_RUNS_DIR = "runs"
 
@@ -44,6 +46,25 @@ def selected_groups(only: str | None) -> list[str]:
     return groups
 
 
+def check_folder(flag: str, path: str | pathlib.Path) -> None:
+    """Refuse a folder option that names a file, lies under a file, or cannot be written (before any training).
+
+    Raises
+    ------
+    ValueError
+        Naming the flag, the path and what is wrong with it.
+    """
+    if not str(path).strip():
+        raise ValueError(f"{flag} {str(path)!r} is empty; give a folder")
+    path = pathlib.Path(path)
+    existing = next((p for p in (path, *path.parents) if p.exists()), pathlib.Path("."))
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under the file {existing}"
+        raise ValueError(f"{flag} {path} {where}; give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {path}: {existing} cannot be written; give a writable folder")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..experiments import plan, run_study, study_size
     from .options import command_line
@@ -54,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         for group, units in plan(size, groups).items():
             print(f"{group}: " + ", ".join(u.name for u in units))
         return 0
+    for flag, folder in (("--results-dir", args.results_dir), ("--runs-dir", args.runs_dir)):
+        if folder is not None:
+            check_folder(flag, folder)
     print(f"profile {size.name}: {size.dataset}, {size.arch}, n_train {size.n_train}, {size.epochs} epochs, "
           f"eval {size.eval_method} on {size.n_eval} points")
     from ..experiments.paper_tables import RESULTS_DIR

@@ -193,7 +193,8 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: st
     Raises
     ------
     CheckpointError
-        Missing or unexpected keys, or shape mismatches (the first few are listed).
+        Missing or unexpected keys, shape mismatches (the first few are listed), or NaN or
+        infinite values.
     """
     own = model.state_dict()
     missing = [k for k in own if k not in state]
@@ -209,6 +210,10 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: st
         if shapes:
             parts.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:2])})")
         raise CheckpointError(f"{source} is for another architecture than {type(model).__name__}: " + ", ".join(parts))
+    nonfinite = [k for k in own if state[k].is_floating_point() and not bool(torch.isfinite(state[k]).all())]
+    if nonfinite:
+        raise CheckpointError(f"{source} holds NaN or infinite values in {len(nonfinite)} tensor(s) (e.g. "
+                              f"{', '.join(nonfinite[:3])}): a model with them gives no usable output")
     model.load_state_dict(state, strict=True)
     return model
 

@@ -374,6 +374,11 @@ def _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_t
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("model has no trainable parameters (none requires_grad): unfreeze the layers to train")
+    if any(t.is_meta for t in model.state_dict().values()):
+        raise ValueError("model's weights are on the meta device (shapes without values): materialise them first "
+                         "(e.g. model.to_empty(device='cpu') then initialise or load weights)")
     if not callable(getattr(scheme, "training_loss", None)) or not callable(getattr(scheme, "describe", None)):
         raise TypeError(f"scheme must be a Scheme (build_scheme(name, threats)), got {type(scheme).__name__}")
     if not isinstance(config, TrainConfig):

@@ -115,8 +115,11 @@ def read_metrics(run_dir: str | os.PathLike, kind: str | None = None) -> list[di
     FileNotFoundError
         If the run has no metrics log.
     ValueError
-        If a line other than the last is not a JSON object (the file and line are named).
+        If a line other than the last is not a JSON object (the file and line are named), or
+        ``kind`` is not None, ``"step"`` or ``"epoch"``.
     """
+    if kind not in (None, "step", "epoch"):
+        raise ValueError(f"kind must be None, 'step' or 'epoch', got {kind!r}")
     path = pathlib.Path(run_dir) / METRICS_NAME
     if not path.exists():
         raise FileNotFoundError(f"no metrics log at {path}")

@@ -208,3 +208,14 @@ def test_run_dir_from_a_config_file_with_a_tilde(tmp_path, capsys, monkeypatch):
     cfg.write_text(json.dumps({"run_dir": "~/runs/a"}))
     assert main(["train", "--scheme", "linf", "--config", str(cfg), *small()]) == 0, capsys.readouterr().err
     assert (tmp_path / "runs" / "a" / "model.pt").is_file()
+
+
+@pytest.mark.parametrize("flag", ["--results-dir", "--runs-dir"])
+def test_reproduce_refuses_a_folder_option_that_is_no_folder_before_training(tmp_path, capsys, flag):
+    (tmp_path / "afile").write_text("x")
+    for value, message in ((str(tmp_path / "afile"), "is a file; give a folder"),
+                           (str(tmp_path / "afile" / "sub"), f"lies under the file {tmp_path / 'afile'}"),
+                           ("", "'' is empty; give a folder")):
+        assert main(["reproduce", "--only", "table1", flag, value]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and f"{flag} " in err and message in err

@@ -92,3 +92,13 @@ def test_file_replaced_by_another_intact_one_is_caught_by_the_sidecar(tmp_path):
     (tmp_path / "other.pt").replace(tmp_path / "model.pt")  # its own digest inside, the old one beside
     with pytest.raises(CheckpointError, match=r"does not match its digest in model\.pt\.sha256"):
         read_state_dict(tmp_path / "model.pt")
+
+
+def test_non_finite_weights_are_refused_on_loading():
+    from lpgeom.models import load_weights
+
+    state = build_model("small_cnn", width=4).state_dict()
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    bad = {**state, key: torch.full_like(state[key], float("nan"))}
+    with pytest.raises(CheckpointError, match=rf"w\.pt holds NaN or infinite values in 1 tensor\(s\) \(e\.g\. {key}\)"):
+        load_weights(build_model("small_cnn", width=4), bad, source="w.pt")

@@ -342,3 +342,19 @@ def test_files_of_the_run_that_are_folders_are_named_without_errno_noise(data, t
     (tmp_path / "c" / "config.json").mkdir(parents=True)
     with pytest.raises(IsADirectoryError, match=r"^could not write \S*config\.json: the path is a folder$"):
         train(make(), data, natural(), config(), tmp_path / "c")
+
+
+def test_frozen_and_meta_models_are_refused(data, tmp_path):
+    frozen = make()
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"model has no trainable parameters \(none requires_grad\)"):
+        train(frozen, data, natural(), config(), tmp_path)
+    with pytest.raises(ValueError, match="model's weights are on the meta device"):
+        train(make().to("meta"), data, natural(), config(), tmp_path)
+
+
+def test_read_metrics_refuses_an_unknown_kind(data, tmp_path):
+    train(make(), data, natural(), config(), tmp_path)
+    with pytest.raises(ValueError, match="kind must be None, 'step' or 'epoch', got 'epochs'"):
+        read_metrics(tmp_path, kind="epochs")
