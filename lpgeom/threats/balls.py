@@ -241,11 +241,15 @@ class LinfBall(LpBall, norm=math.inf):
         return grad.float().sign()
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """AutoAttack's start: ``x + eps * t / max|t|`` with ``t`` uniform in [-1, 1]^d, clipped to the box."""
+        """AutoAttack's start: ``x + eps * t / max|t|`` with ``t`` uniform in [-1, 1]^d, clipped to the box.
+
+        Clipped by :meth:`project`, which also undoes rounding past the radius (the plain
+        float32 sum left points 19% outside a radius of 1e-7).
+        """
         _check_start(x, generator)
         t = 2 * torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32) - 1
         t = t / _expand(_flat(t).abs().amax(1) + 1e-12, t)
-        return (x.float() + self.eps * t).clamp(0.0, 1.0).to(x.dtype)
+        return self.project((x.float() + self.eps * t).to(x.dtype), x)  # clipped to the box, rounding towards x
 
     def pgd_step_size(self, n_iter: int) -> float:
         """``eps / 4``, the paper's PGD baselines (``n_iter`` in [1, 1e9] is not used)."""
@@ -279,11 +283,15 @@ class L2Ball(LpBall, norm=2.0):
         return from_rows(flat / torch.linalg.vector_norm(flat, dim=1, keepdim=True).clamp_min(1e-12), grad.shape, order)
 
     def random_start(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """AutoAttack's start: ``x + eps * g / ||g||_2`` with ``g`` standard Gaussian, clipped to the box."""
+        """AutoAttack's start: ``x + eps * g / ||g||_2`` with ``g`` standard Gaussian, clipped to the box.
+
+        Clipped by :meth:`project` (the point is inside the ball, so that is the clipping),
+        which also undoes rounding past the radius.
+        """
         _check_start(x, generator)
         g = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
         g = g / _expand(torch.linalg.vector_norm(_flat(g), dim=1) + 1e-12, g)
-        return (x.float() + self.eps * g).clamp(0.0, 1.0).to(x.dtype)
+        return self.project((x.float() + self.eps * g).to(x.dtype), x)  # clipped to the box, rounding towards x
 
     def pgd_step_size(self, n_iter: int) -> float:
         """``eps / 3``, the paper's PGD baselines (``n_iter`` in [1, 1e9] is not used)."""
