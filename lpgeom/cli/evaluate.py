@@ -57,6 +57,20 @@ def _run_config(run_dir: pathlib.Path) -> dict:
     return read_json_object(run_dir / "config.json", "--run-dir")
 
 
+def _model_options(config: dict) -> dict:
+    """The run's architecture options (``config.json``'s ``model_options``; a study run recorded before they were
+    saved gets its profile's, e.g. the width-16 small CNN of the ``cpu`` profile)."""
+    options = config.get("model_options")
+    if options is None and isinstance(config.get("profile"), str) and "unit" in config:
+        from ..experiments.profiles import SIZES
+        from ..experiments.study import model_options
+
+        options = model_options(SIZES[config["profile"]]) if config["profile"] in SIZES else None
+    if options is not None and not isinstance(options, dict):
+        raise ValueError(f"the run's config.json has model_options {options!r}: expected an object")
+    return options or {}
+
+
 def _from_run(args: argparse.Namespace, config: dict) -> str | None:
     """The run's architecture and dataset, unless the command line names others (refused: the weights are the run's)."""
     arch, dataset = config.get("arch"), config.get("dataset")
@@ -126,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_robustness
     from ..threats import check_radii_fit
 
-    checkpoint, arch = args.checkpoint, args.arch
+    checkpoint, arch, options = args.checkpoint, args.arch, {}
     if args.out is not None:
         _check_out(args.out, bool(args.overwrite))
     elif args.overwrite is not None:
@@ -135,11 +149,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--checkpoint is empty: give a .pt file, a RobustBench name or a shipped pretrained model")
     _check_robustbench_options(args)
     if args.run_dir is not None:
-        arch = _from_run(args, _run_config(args.run_dir))
+        config = _run_config(args.run_dir)
+        arch, options = _from_run(args, config), _model_options(config)
         checkpoint = str(args.run_dir / "model.pt")
     device = resolve_device(args.device)
     threats = threats_from_args(args)
-    model = load_model(args, arch, checkpoint).to(device).eval()
+    model = load_model(args, arch, checkpoint, options).to(device).eval()
     dataset = load_dataset(args, train=False)
     n = _n_points(args, len(dataset))
     x, y = tensors(Subset(dataset, range(n)))

@@ -209,8 +209,10 @@ def model_architecture(args: argparse.Namespace, arch: str | None, checkpoint: s
     return arch or DEFAULT_ARCH[dataset_of(args)]
 
 
-def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | None):
+def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | None, options: dict | None = None):
     """Build the architecture and load weights: a file path, a RobustBench name, or a shipped pretrained model.
+
+    ``options``: the architecture's options (e.g. ``{"width": 16}`` for the small CNN), as a run recorded them.
 
     Raises
     ------
@@ -224,7 +226,7 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
 
     if checkpoint and checkpoint in models.PRETRAINED:
         return models.load_pretrained(checkpoint)
-    model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)])
+    model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)], **(options or {}))
     if checkpoint:
         path = pathlib.Path(checkpoint)
         if path.suffix != ".pt" and not path.exists():

@@ -61,8 +61,9 @@ def _candidates(root: str | os.PathLike | None) -> list[pathlib.Path]:
             raise TypeError(f"root must be a non-empty path (str or os.PathLike) or None, got {root!r}")
         return [pathlib.Path(root), pathlib.Path(root) / "FashionMNIST" / "raw"]
     env = os.environ.get("LPGEOM_DATA_DIR")
-    places = [pathlib.Path(env), pathlib.Path(env) / "FashionMNIST" / "raw"] if env else []
-    return places + [DEBIAN_DIR]
+    if env:  # the user pointed at a copy: only that one
+        return [pathlib.Path(env), pathlib.Path(env) / "FashionMNIST" / "raw"]
+    return [DEBIAN_DIR]
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
@@ -78,10 +79,12 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
     for place in places:
         if all((place / f).is_file() for pair in FILES.values() for f in pair):
             return place
-    if root is not None:
-        raise FileNotFoundError(f"Fashion-MNIST not found in root={str(root)!r} (searched " + ", ".join(str(p) for p in places)
-                                + f" for {', '.join(f for pair in FILES.values() for f in pair)}); pass the folder that "
-                                "holds them, root=None for the default copies, or download=True on a networked machine")
+    chosen = (f"root={str(root)!r}" if root is not None else
+              f"LPGEOM_DATA_DIR={os.environ['LPGEOM_DATA_DIR']!r}" if os.environ.get("LPGEOM_DATA_DIR") else None)
+    if chosen is not None:
+        raise FileNotFoundError(f"Fashion-MNIST not found in {chosen} (searched " + ", ".join(str(p) for p in places)
+                                + f" for {', '.join(f for pair in FILES.values() for f in pair)}); point it at the folder "
+                                "that holds them, or pass download=True on a networked machine")
     raise FileNotFoundError(
         "Fashion-MNIST not found; searched: " + ", ".join(str(p) for p in places)
         + ". Install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist) "

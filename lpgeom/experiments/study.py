@@ -204,11 +204,16 @@ def weights_digest(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+def model_options(size: StudySize) -> dict:
+    """The architecture options of the study's model (``build_model(size.arch, **model_options(size))``)."""
+    return {"width": size.width} if size.width else {}
+
+
 def new_model(size: StudySize) -> torch.nn.Module:
     """A freshly initialised model of the study's architecture and width (weights from the global RNG)."""
     from ..models import build_model
 
-    return build_model(size.arch, **({"width": size.width} if size.width else {}))
+    return build_model(size.arch, **model_options(size))
 
 
 def _starting_model(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: pathlib.Path, train_data,
@@ -284,7 +289,7 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,
                    describe={"unit": unit.name, "profile": size.name, "arch": size.arch, "dataset": size.dataset,
-                             "code_revision": CODE_REVISION})
+                             "model_options": model_options(size), "code_revision": CODE_REVISION})
     return model, result, time.perf_counter() - t, start
 
 

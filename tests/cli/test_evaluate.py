@@ -181,3 +181,17 @@ def test_out_never_replaces_a_runs_files_or_an_old_report_without_overwrite(tmp_
     assert "--overwrite applies to the --out report only" in refused([*args, "--overwrite"], capsys)
     assert main([str(a) for a in [*args, "--out", old, "--overwrite"]]) == 0
     assert json.loads(old.read_text())["n_points"] == 2
+
+
+@pytest.mark.parametrize("config", [
+    {"arch": "small_cnn", "dataset": "fashion_mnist", "model_options": {"width": 16}},
+    # a study run recorded before model_options were saved: its profile's width
+    {"arch": "small_cnn", "dataset": "fashion_mnist", "unit": "linf_e5_s0", "profile": "cpu"},
+])
+def test_a_run_of_another_width_is_built_at_its_width(tmp_path, config):
+    """A study run's width-16 small CNN is evaluated as such (eval built width 32 and refused the weights)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(config))
+    torch.save(build_model("small_cnn", width=16).state_dict(), run / "model.pt")
+    assert main(["eval", "--run-dir", str(run), "--dataset", "fashion_mnist-samples", "--n-points", "4", *FAST]) == 0

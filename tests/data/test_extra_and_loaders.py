@@ -162,3 +162,10 @@ def test_subset_and_augmentation_refuse_bad_arguments():
         random_crop_flip(torch.rand(2, 1, 8, 8), padding=-1)
     with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
         random_crop_flip(torch.rand(1, 8, 8))
+
+
+def test_lpgeom_data_dir_without_the_files_is_an_error_not_another_copy(tmp_path, monkeypatch):
+    """LPGEOM_DATA_DIR names the copy to use: pointing it at a folder without the files no longer falls back."""
+    monkeypatch.setenv("LPGEOM_DATA_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="not found in LPGEOM_DATA_DIR"):
+        fashion_mnist(False)
