@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..geometry import check_real
+
 __all__ = ["APGDRule", "SMOOTH_APGD", "SPARSE_APGD"]
 
 
@@ -36,6 +38,12 @@ class APGDRule:
     sparsity_train, sparsity_eval : float
         Initial fraction of coordinates in a step (sparse rules only) without and with a
         random start: 0.05 (the authors' training code) and 0.2 (AutoAttack).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``step_factor`` not a finite number > 0, ``momentum`` outside [0, 1], ``first_check``
+        or a sparsity outside (0, 1], a flag that is not a bool (one sentence naming it).
     """
 
     step_factor: float
@@ -45,6 +53,15 @@ class APGDRule:
     adaptive_sparsity: bool
     sparsity_train: float = 0.05
     sparsity_eval: float = 0.2
+
+    def __post_init__(self):
+        check_real(self.step_factor, "step_factor", 0.0, low_open=True)
+        check_real(self.momentum, "momentum", 0.0, 1.0)
+        for name in ("first_check", "sparsity_train", "sparsity_eval"):
+            check_real(getattr(self, name), name, 0.0, 1.0, low_open=True)
+        for name in ("shrinking_checks", "adaptive_sparsity"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     @property
     def new_step_weight(self) -> float:

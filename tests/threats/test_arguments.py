@@ -284,3 +284,20 @@ def test_float32_projections_and_starts_stay_inside_exactly(ball_type, eps):
         distance = torch.linalg.vector_norm(z.double() - x.double(), ord=ball.p, dim=1)
         assert (distance <= eps).all(), float((distance.max() - eps) / eps)
         assert z.min() >= 0 and z.max() <= 1
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"step_factor": -1.0}, ValueError, "step_factor must be a finite number > 0, got -1"),  # was: steps backwards
+    ({"momentum": 2.0}, ValueError, r"momentum must be a finite number in \[0, 1\], got 2"),
+    ({"first_check": 0.0}, ValueError, r"first_check must be a finite number in \(0, 1\], got 0"),  # was: never checks
+    ({"sparsity_train": 0.0}, ValueError, r"sparsity_train must be a finite number in \(0, 1\]"),
+    ({"sparsity_eval": float("nan")}, ValueError, "sparsity_eval must be a finite number"),
+    ({"shrinking_checks": "yes"}, TypeError, "shrinking_checks must be True or False, got 'yes'"),
+])
+def test_apgd_rules_check_their_settings(change, error, message):
+    import dataclasses
+
+    from lpgeom.threats import SMOOTH_APGD
+
+    with pytest.raises(error, match=message):
+        dataclasses.replace(SMOOTH_APGD, **change)
