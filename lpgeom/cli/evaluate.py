@@ -164,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate_robustness(model, x, y, threats, method=args.method or "autoattack", n_iter=args.n_iter,
                                      batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=device,
                                      seed=args.seed or 0, name=checkpoint)
+    if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
+        report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "
+                               "these are the images it trained on, not held-out test images")
     print(report.to_frame().round(2).to_string())
     for w in report.warnings:
         print("warning:", w)

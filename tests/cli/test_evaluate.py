@@ -195,3 +195,11 @@ def test_a_run_of_another_width_is_built_at_its_width(tmp_path, config):
     (run / "config.json").write_text(json.dumps(config))
     torch.save(build_model("small_cnn", width=16).state_dict(), run / "model.pt")
     assert main(["eval", "--run-dir", str(run), "--dataset", "fashion_mnist-samples", "--n-points", "4", *FAST]) == 0
+
+
+def test_a_run_trained_on_the_samples_says_it_is_evaluated_on_its_training_images(tmp_path, capsys):
+    run = fake_run(tmp_path, dataset="fashion_mnist-samples")
+    out = tmp_path / "r.json"
+    assert main(["eval", "--run-dir", str(run), "--n-points", "4", "--out", str(out), *FAST]) == 0
+    assert "the images it trained on" in capsys.readouterr().out
+    assert any("the images it trained on" in w for w in json.loads(out.read_text())["warnings"])
