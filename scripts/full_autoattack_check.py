@@ -152,7 +152,8 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     if not torch.equal(clean, recorded_clean):
         problems.append(f"clean predictions differ from the record on {int((clean != recorded_clean).sum())} test points")
     base = {"unit": unit_name, "profile": "cpu", "n_points": len(x), "retrained": check, "model_sha256": digest,
-            "recorded_model_sha256": record.get("model_sha256")}
+            "recorded_model_sha256": record.get("model_sha256"),
+            "code_revision": record.get("provenance", {}).get("code_revision", 1)}  # the checked record's revision
     if problems:
         _write(CHECKS / f"cpu_{unit_name}.diverged.json", {**base, "problems": problems,
                "provenance": provenance("cpu", 0, started, command=" ".join(sys.argv))})
