@@ -251,6 +251,8 @@ def _l1_flat(v: torch.Tensor, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     z = torch.addcmul(xf, torch.sign(delta), step)
     past = (z - xf).abs_() > step
     z = torch.where(past, torch.nextafter(z, xf), z)
+    if v.dtype != work:  # bfloat16 / float16: rounding to v's dtype can carry coordinates past the step again
+        z = _no_farther(z.to(v.dtype), x.to(v.dtype), step)
     return torch.where(_undefined_rows(xf, e), torch.nan, z).to(v.dtype)
 
 

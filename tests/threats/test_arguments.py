@@ -301,3 +301,14 @@ def test_apgd_rules_check_their_settings(change, error, message):
 
     with pytest.raises(error, match=message):
         dataclasses.replace(SMOOTH_APGD, **change)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_l1_projection_stays_inside_exactly(dtype):
+    """Was: bfloat16 points up to ||z - x||_1 = 1.0037 for eps = 1 (rounding to bfloat16 after the float32 solve)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 3, 16, 16, generator=gen).to(dtype)
+    v = (x.float() + torch.randn(8, 3, 16, 16, generator=gen)).to(dtype)
+    z = project_l1_box(v, x, 1.0)
+    assert z.dtype == dtype
+    assert ((z.double() - x.double()).flatten(1).abs().sum(1) <= 1.0).all()
