@@ -33,7 +33,7 @@ from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write
 from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
-from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint
+from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
 from .inputs import check_training_data
 from .lock import RunLock
 from .metrics import METRICS_NAME, MetricsLog, RunLog
@@ -261,6 +261,10 @@ def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> N
         raise ValueError(f"{run_dir / LAST} was written by an older lpgeom without a run fingerprint, so it cannot be "
                          "checked against this run; use a new run dir, or overwrite=True (CLI: --overwrite) to "
                          "replace it")
+    unchecked = unchecked_fields(saved, now)
+    if unchecked:
+        warnings.warn(f"{run_dir / LAST} was written by an older lpgeom whose fingerprint lacks {', '.join(unchecked)}: "
+                      "the run resumes, but these cannot be checked against it", stacklevel=3)
     differences = fingerprint_differences(saved, now)
     if differences:
         raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir, or overwrite=True (CLI: "

@@ -358,3 +358,24 @@ def test_read_metrics_refuses_an_unknown_kind(data, tmp_path):
     train(make(), data, natural(), config(), tmp_path)
     with pytest.raises(ValueError, match="kind must be None, 'step' or 'epoch', got 'epochs'"):
         read_metrics(tmp_path, kind="epochs")
+
+
+def test_resume_on_data_whose_middle_images_changed_is_refused(data, tmp_path):
+    x, y = data.tensors
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
+    changed = x.clone()
+    changed[1:-1] = changed[1:-1].flip(0)  # first and last image and every label kept
+    with pytest.raises(ValueError, match=r"another configuration.*data\.content_sha256"):
+        train(make(), TensorDataset(changed, y), natural(), config(epochs=2), tmp_path)
+
+
+def test_a_checkpoint_from_before_a_fingerprint_field_resumes_with_a_warning(data, tmp_path):
+    from lpgeom.training import save_checkpoint
+
+    train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
+    state = load_latest(tmp_path)
+    del state["fingerprint"]["data"]["content_sha256"]
+    (tmp_path / "last.pt").unlink()
+    save_checkpoint(state, tmp_path)
+    with pytest.warns(UserWarning, match=r"fingerprint lacks data\.content_sha256: the run resumes"):
+        assert train(make(), data, natural(), config(epochs=2), tmp_path).finished
