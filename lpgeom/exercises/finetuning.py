@@ -11,7 +11,7 @@ import os
 import pathlib
 from collections.abc import Callable
 
-from .geometry import CheckResult
+from .geometry import CheckResult, checked_tolerance
 
 __all__ = ["check_finetune_lr", "check_largest_union_gain", "check_epoch_seconds", "check_robustbench_path",
            "check_hull_covers_l2"]
@@ -43,6 +43,9 @@ def check_largest_union_gain(answer: str, frame) -> CheckResult:
     ``frame`` is the recorded Table 6 analogue (:func:`lpgeom.experiments.results_frame`): rows
     ``"<start>"`` and ``"<start> + FT ..."``, a ``union`` column.
     """
+    if not hasattr(frame, "groupby") or not {"model", "union"} <= set(getattr(frame, "columns", ())):
+        raise TypeError(f"frame must be the recorded Table 6 analogue (a DataFrame with 'model' and 'union' columns), "
+                        f"got {type(frame).__name__}")
     rows = frame.groupby("model")["union"].mean()
     starts = [m for m in rows.index if "+ FT" not in m]
     gains = {s: rows[[m for m in rows.index if m.startswith(f"{s} + FT")]].mean() - rows[s] for s in starts}
@@ -61,6 +64,12 @@ def check_epoch_seconds(answer: float, n_images: int, batch_size: int, step_seco
 
     The last, smaller batch is a step too.
     """
+    for name, value in (("n_images", n_images), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, float)) or not 0 < step_seconds < math.inf:
+        raise ValueError(f"step_seconds must be a number > 0, got {step_seconds!r}")
+    rtol = checked_tolerance("rtol", rtol, 1e-2)
     want = math.ceil(n_images / batch_size) * step_seconds
     answer = float(answer)
     if n_images % batch_size and math.isclose(answer, n_images / batch_size * step_seconds, rel_tol=1e-6):
@@ -103,6 +112,7 @@ def check_hull_covers_l2(answer_radius: float, answer_covered: bool, eps1: float
     and whether it covers the l_2 threat model of radius ``eps2``."""
     from ..geometry import hull_radius, union_radius
 
+    rtol = checked_tolerance("rtol", rtol, 1e-2)
     want = hull_radius(eps1, eps_inf, 2, d)
     if not math.isclose(float(answer_radius), want, rel_tol=rtol):
         if math.isclose(float(answer_radius), union_radius(eps1, eps_inf, 2, d), rel_tol=rtol):

@@ -35,12 +35,22 @@ class CheckResult:
         return self.passed
 
 
+def checked_tolerance(name: str, value: float, largest: float) -> float:
+    """``value`` if it is a real number in (0, largest], else ``ValueError``: a checker with a loose
+    tolerance would certify wrong answers (rtol = 1 passes almost anything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= largest:
+        raise ValueError(f"{name} must be a number in (0, {largest:g}] (a looser tolerance would pass wrong answers), "
+                         f"got {value!r}")
+    return float(value)
+
+
 def _report(result: CheckResult) -> CheckResult:
     return result  # shown by the notebook as the cell's result (its repr is the verdict)
 
 
 def check_union_radius(answer: Callable[[float, float, float, int], float], rtol: float = 1e-6) -> CheckResult:
-    """Check a function ``answer(eps1, eps_inf, p, d)`` against Proposition 3.1."""
+    """Check a function ``answer(eps1, eps_inf, p, d)`` against Proposition 3.1 (``rtol`` at most 1e-3)."""
+    rtol = checked_tolerance("rtol", rtol, 1e-3)
     for eps1, eps_inf, p, d in SETTINGS:
         try:
             got = float(answer(eps1, eps_inf, p, d))
@@ -62,12 +72,17 @@ def check_union_radius(answer: Callable[[float, float, float, int], float], rtol
 
 
 def check_hull_gauge(answer: Callable[[np.ndarray, float, float], float], seed: int = 0, rtol: float = 1e-6) -> CheckResult:
-    """Check a function ``answer(x, eps1, eps_inf)`` returning the hull gauge of one point ``x`` (shape (d,))."""
+    """Check a function ``answer(x, eps1, eps_inf)`` returning the hull gauge of one point ``x`` (shape (d,)).
+
+    The answer gets a copy of ``x`` (an answer that changes its argument in place is judged on the
+    point it was given); ``rtol`` at most 1e-3.
+    """
+    rtol = checked_tolerance("rtol", rtol, 1e-3)
     rng = np.random.default_rng(seed)
     for eps1, eps_inf, _, d in SETTINGS[:3] + SETTINGS[4:]:
         x = rng.standard_normal(d) * eps_inf
         try:
-            got = float(answer(x, eps1, eps_inf))
+            got = float(answer(x.copy(), eps1, eps_inf))
         except Exception as err:
             return _report(CheckResult(False, f"your function raised {type(err).__name__}: {err} (d={d})"))
         want = float(hull_gauge(x, eps1, eps_inf))
@@ -97,7 +112,8 @@ def minimal_eps1_for_l2_cover(eps_inf: float, eps2: float, d: int) -> float:
 
 
 def check_eps1_for_l2_cover(answer: float, eps_inf: float, eps2: float, d: int, slack: float = 0.01) -> CheckResult:
-    """Check that ``answer`` is (within ``slack``, relative) the smallest eps1 whose hull covers B_2(eps2)."""
+    """Check that ``answer`` is (within ``slack``, relative, at most 0.5) the smallest eps1 whose hull covers B_2(eps2)."""
+    slack = checked_tolerance("slack", slack, 0.5)
     best = minimal_eps1_for_l2_cover(eps_inf, eps2, d)
     answer = float(answer)
     if not (eps_inf < answer < d * eps_inf):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
-from .geometry import CheckResult
+from .geometry import CheckResult, checked_tolerance
 
 __all__ = ["check_hull_vertices_2d", "check_worst_case_margin", "check_theorem_3_1", "check_best_p_for_gain", "best_p_for_gain"]
 
@@ -119,7 +119,8 @@ def best_p_for_gain(eps1: float, eps_inf: float, d: int) -> float:
 
 def check_best_p_for_gain(answer: float, eps1: float = 12.0, eps_inf: float = 8 / 255, d: int = 3072,
                           rtol: float = 0.02) -> CheckResult:
-    """Check that ``answer`` is (within ``rtol`` in the gain) the p where the hull gains most over the union."""
+    """Check that ``answer`` is (within ``rtol`` in the gain, at most 0.1) the p where the hull gains most over the union."""
+    rtol = checked_tolerance("rtol", rtol, 0.1)
     try:
         p = float(answer)
     except (TypeError, ValueError):
@@ -131,5 +132,5 @@ def check_best_p_for_gain(answer: float, eps1: float = 12.0, eps_inf: float = 8 
     best_gain = hull_radius(eps1, eps_inf, best, d) / union_radius(eps1, eps_inf, best, d)
     if gain < best_gain * (1 - rtol):
         direction = "larger" if best > p else "smaller"
-        return CheckResult(False, f"at p={p:g} the gain is {gain:.3g}; a {direction} p gains more than 2% more")
-    return CheckResult(True, f"p={p:g} gives a gain of {gain:.3g}, within 2% of the largest")
+        return CheckResult(False, f"at p={p:g} the gain is {gain:.3g}; a {direction} p gains more than {rtol:.0%} more")
+    return CheckResult(True, f"p={p:g} gives a gain of {gain:.3g}, within {rtol:.0%} of the largest")

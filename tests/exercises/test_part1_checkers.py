@@ -73,3 +73,41 @@ def test_crashing_answers_are_reported():
     assert "ZeroDivisionError" in check_theorem_3_1(lambda *a: 1 / 0).message
     assert "ZeroDivisionError" in check_lp_norm(lambda *a: 1 / 0).message
     assert "shape" in check_linf_box_projection(lambda z, x, e: z[0]).message
+
+
+def test_a_checker_judges_the_point_it_gave_not_one_the_answer_changed_in_place():
+    """An answer that doubles x in place and returns the gauge of the doubled point is wrong (it passed)."""
+    import numpy as np
+
+    from lpgeom import hull_gauge
+    from lpgeom.exercises import check_hull_gauge
+
+    def twice_the_gauge(x, eps1, eps_inf):
+        x *= 2
+        return float(hull_gauge(np.asarray(x), eps1, eps_inf))
+
+    assert not check_hull_gauge(twice_the_gauge).passed
+    assert check_hull_gauge(lambda x, e1, ei: float(hull_gauge(x, e1, ei))).passed
+
+
+@pytest.mark.parametrize("call", [
+    lambda ex: ex.check_union_radius(lambda *a: 0.0, rtol=1.0),
+    lambda ex: ex.check_union_radius(lambda *a: 0.0, rtol=float("nan")),
+    lambda ex: ex.check_hull_gauge(lambda *a: 0.0, rtol=True),
+    lambda ex: ex.check_eps1_for_l2_cover(1.0, 8 / 255, 0.5, 3072, slack=-1),
+    lambda ex: ex.check_best_p_for_gain(2.0, rtol=10),
+    lambda ex: ex.check_epoch_seconds(1.0, 1000, 0, 0.1),
+    lambda ex: ex.check_epoch_seconds(1.0, 1000, 10, 0.1, rtol=0.5),
+])
+def test_checkers_refuse_tolerances_that_would_pass_wrong_answers_and_impossible_settings(call):
+    import lpgeom.exercises as ex
+
+    with pytest.raises(ValueError):
+        call(ex)
+
+
+def test_check_largest_union_gain_needs_the_table():
+    import lpgeom.exercises as ex
+
+    with pytest.raises(TypeError, match="Table 6"):
+        ex.check_largest_union_gain("foo", None)
