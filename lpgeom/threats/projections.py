@@ -116,7 +116,8 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     -------
     torch.Tensor, shape (B, ...)
         NaN rows where the projection is undefined (a tensor radius NaN or negative, ``x``
-        outside the box).
+        outside the box). The radius is rounded down to ``v``'s dtype; rounding ``x +- eps``
+        can still pass it by half an ulp of ``x`` (at most 3e-8 in float32).
 
     Raises
     ------
@@ -129,11 +130,9 @@ def project_linf_box(v: torch.Tensor, x: torch.Tensor, eps: float | torch.Tensor
     eps = _check_inputs(v, x, eps)
     e = _radius_in(eps, v.dtype, v.device)
     e = e.reshape(-1, *([1] * (v.ndim - 1))) if e.ndim else e
+    # the radius is rounded down to v's dtype; x +- eps rounded to nearest can still pass it by half an ulp of x
+    # (at most 3e-8 in float32): a float64 check per coordinate cost 10x the projection on the CPU
     z = torch.minimum(torch.maximum(v, x - e), x + e).clamp(0.0, 1.0)
-    exact = eps.to(device=v.device, dtype=torch.float64) if isinstance(eps, torch.Tensor) else float(eps)
-    if isinstance(exact, torch.Tensor):
-        exact = exact.reshape(-1, *([1] * (v.ndim - 1))) if exact.ndim else exact
-    z = _no_farther(z, x.to(v.dtype), exact)  # x + eps rounded can pass the radius by half an ulp of x
     order = memory_order(x)
     undefined = _undefined_rows(to_rows(x, order), e.reshape(-1, 1) if e.ndim else e.reshape(1, 1))
     return torch.where(undefined.reshape(-1, *([1] * (v.ndim - 1))), torch.nan, z)
