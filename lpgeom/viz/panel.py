@@ -80,6 +80,13 @@ def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: i
     """
     import ipywidgets as W
 
+    if p not in P_CHOICES:
+        raise ValueError(f"p must be one of the panel's norms {', '.join(f'{v:g}' for v in P_CHOICES)}, got {p!r}")
+    if d not in D_CHOICES or isinstance(d, bool):
+        raise ValueError(f"d must be one of the panel's dimensions {', '.join(map(str, D_CHOICES))}, got {d!r}")
+    for name, value, low, high in (("eps1", eps1, 0.1, 1000), ("eps_inf", eps_inf, 0.001, 10)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError(f"{name} must be a number in [{low:g}, {high:g}] (the slider's range), got {value!r}")
     style = {"description_width": "70px"}
     preset = W.Dropdown(options=["(sliders)", *PRESETS], value="(sliders)", description="preset", style=style)
     s_eps1 = W.FloatLogSlider(value=eps1, base=10, min=-1, max=3, step=0.001, description="eps1", style=style,

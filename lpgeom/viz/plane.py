@@ -33,13 +33,19 @@ def lp_ball_boundary(p: float | str, radius: float, n: int = 721) -> tuple[np.nd
     xs, ys : numpy.ndarray, shape (n,)
     """
     p = parse_p(p)
+    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating, np.integer)) \
+            or not 0 <= radius < math.inf:
+        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2 (points of a closed curve), got {n!r}")
     theta = np.linspace(0, 2 * np.pi, n)
     c, s = np.cos(theta), np.sin(theta)
     # the corners of l_1 and l_inf balls are hit exactly by including the axis/diagonal angles
+    big = np.maximum(np.abs(c), np.abs(s))
     if math.isinf(p):
-        norm = np.maximum(np.abs(c), np.abs(s))
-    else:
-        norm = (np.abs(c) ** p + np.abs(s) ** p) ** (1 / p)
+        norm = big
+    else:  # scaled by the larger coordinate: |c|^p + |s|^p underflows to 0 for large p
+        norm = big * ((np.abs(c) / big) ** p + (np.abs(s) / big) ** p) ** (1 / p)
     return radius * c / norm, radius * s / norm
 
 
@@ -71,6 +77,8 @@ def draw_sets(ax, eps1: float, eps_inf: float, p: float | str = 2, panel: str = 
     dict
         The radii drawn: ``{"union": r_U, "hull": r_C}``.
     """
+    if not callable(getattr(ax, "plot", None)) or not callable(getattr(ax, "fill", None)):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. plt.subplots()[1]), got {type(ax).__name__}")
     if panel not in PANELS:
         raise ValueError(f"panel must be one of {PANELS}, got {panel!r}")
     eps1, eps_inf, _ = check_radii(eps1, eps_inf, 2)
@@ -117,6 +125,9 @@ def plot_union_and_hull(eps1: float = 1.5, eps_inf: float = 1.0, p: float | str 
     -------
     matplotlib.figure.Figure
     """
+    panels = tuple(panels) if not isinstance(panels, str) else (panels,)
+    if not panels or any(panel not in PANELS for panel in panels):
+        raise ValueError(f"panels must be one or more of {', '.join(PANELS)}, got {panels!r}")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.6), squeeze=False)

@@ -236,6 +236,9 @@ def plane_slider_figure(eps1: float = 1.5, eps_inf: float = 1.0, ps: tuple[float
         The two balls and the hull (fixed), the largest l_p balls inside the union and the
         hull (changing per frame), and the frame's check line.
     """
+    ps = tuple(ps)
+    if not ps:
+        raise ValueError("ps must hold at least one norm p (one slider step each), got none")
     import plotly.graph_objects as go
 
     eps1, eps_inf, _ = check_radii(eps1, eps_inf, 2)

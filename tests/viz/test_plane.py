@@ -49,3 +49,33 @@ def test_bad_panel_and_degenerate_radii():
     with pytest.raises(ValueError, match="contained in B_1"):
         draw_sets(ax, 2.5, 1.0, 2)  # 2.5 >= d * eps_inf = 2
     plt.close(fig)
+
+
+def test_lp_ball_boundary_stays_finite_for_huge_p_and_refuses_bad_radii():
+    """|c|^p + |s|^p underflowed to 0 for p >= 1e4: the boundary had infinite coordinates."""
+    import numpy as np
+
+    from lpgeom.viz import lp_ball_boundary
+
+    for p in (1e3, 1e4, 1e6):
+        xs, ys = lp_ball_boundary(p, 1.0)
+        assert np.isfinite(xs).all() and np.isfinite(ys).all()
+        assert abs(np.abs(np.concatenate([xs, ys])).max() - 1) < 1e-9
+    for radius in (-1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="radius"):
+            lp_ball_boundary(2, radius)
+    with pytest.raises(ValueError, match="n must be"):
+        lp_ball_boundary(2, 1.0, n=0)
+
+
+def test_figure_builders_refuse_what_they_cannot_draw():
+    from lpgeom.viz import draw_sets, geometry_panel, plane_slider_figure, plot_union_and_hull
+
+    with pytest.raises(ValueError, match="dimensions"):
+        geometry_panel(d=1)
+    with pytest.raises(ValueError, match="at least one norm"):
+        plane_slider_figure(ps=())
+    with pytest.raises(TypeError, match="matplotlib Axes"):
+        draw_sets(None, 1.5, 1.0, 2)
+    with pytest.raises(ValueError, match="panels"):
+        plot_union_and_hull(panels=())
