@@ -57,7 +57,11 @@ def check_positive(value: object, name: str) -> float:
     """``value`` as a finite float > 0 (a step size, a radius-like setting)."""
     if not _is_real(value):
         raise TypeError(f"{name} must be a finite number > 0, got {_show(value)} ({type(value).__name__})")
-    if not (math.isfinite(value) and value > 0):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        finite = False
+    if not (finite and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {_show(value)}")
     return float(value)
 

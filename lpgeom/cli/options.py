@@ -54,6 +54,8 @@ def parse_number(text: str) -> float:
         return float(Fraction(cleaned)) if "/" in cleaned else float(cleaned)
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a number or fraction: {text!r} (examples: 12, 0.5, 8/255)") from None
+    except OverflowError:  # a fraction whose value is beyond the float range
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is beyond the float range (about 1.8e308)") from None
 
 
 positive_int = _number_type("an integer >= 1", lambda v: v >= 1, int)

@@ -30,3 +30,10 @@ def test_targeted_dlr_checks_its_targets_and_agrees_with_the_formula():
 def test_checkpoint_schedule_refuses_what_gives_no_schedule(kwargs):
     with pytest.raises(ValueError, match="checkpoint_schedule"):
         checkpoint_schedule(**kwargs)
+
+
+def test_settings_refuse_integers_beyond_the_float_range_in_one_sentence():
+    from lpgeom.attacks.settings import check_positive
+
+    with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
+        check_positive(10**400, "step_size")

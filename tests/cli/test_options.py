@@ -105,3 +105,12 @@ def test_a_config_that_is_a_device_is_not_called_missing(tmp_path, capsys):
 
     assert main(["train", "--config", "/dev/null", "--run-dir", str(tmp_path / "run")]) == 2
     assert "--config /dev/null is not a regular file" in capsys.readouterr().err
+
+
+def test_a_fraction_beyond_the_float_range_is_an_argument_error():
+    import argparse
+
+    from lpgeom.cli.options import parse_number
+
+    with pytest.raises(argparse.ArgumentTypeError, match="beyond the float range"):
+        parse_number(f"{10**400}/3")
