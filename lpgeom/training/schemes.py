@@ -254,13 +254,20 @@ def _natural(threats: ThreatUnion) -> Scheme:
 
 
 def _single(ball_name: str):
-    def build(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None) -> Scheme:
+    """The builder of single-norm AT against ``ball_name`` (its one setting: the attack steps)."""
+    def build(threats: ThreatUnion, n_iter: int = 10) -> Scheme:
         ball = threats[ball_name]
-        return SingleNormAT(ball, n_iter=AttackSteps.of(n_iter, l1_steps).for_ball(ball))
+        return SingleNormAT(ball, n_iter=AttackSteps.of(n_iter).for_ball(ball))
 
     return build
 
 
+def _single_l1(threats: ThreatUnion, n_iter: int = 10, l1_steps: int | None = None) -> Scheme:
+    """l_1-AT: its attack may take its own number of steps (``l1_steps``, the recipes' l_1 setting)."""
+    ball = threats["L1"]
+    return SingleNormAT(ball, n_iter=AttackSteps.of(n_iter, l1_steps).for_ball(ball))
+
+
 register_scheme("linf", label="l_inf-AT", cost="single", norms=("Linf",))(_single("Linf"))
 register_scheme("l2", label="l_2-AT", cost="single", norms=("L2",))(_single("L2"))
-register_scheme("l1", label="l_1-AT", cost="single", norms=("L1",))(_single("L1"))
+register_scheme("l1", label="l_1-AT", cost="single", norms=("L1",))(_single_l1)

@@ -212,3 +212,15 @@ def test_an_unknown_dataset_gets_no_recipe(dataset):
     with pytest.raises(ValueError, match="dataset must be one of cifar10, imagenet, fashion_mnist"):
         finetune_recipe(dataset)
     assert finetune_recipe("fashion_mnist").epochs == 3 and not scratch_recipe(5).augment
+
+
+def test_only_schemes_with_an_l1_attack_take_l1_steps():
+    """l_inf-AT and l_2-AT have no l_1 attack: --l1-steps for them was accepted and ignored."""
+    from lpgeom.threats import cifar10_threats
+    from lpgeom.training import build_scheme, scheme_spec
+
+    assert "l1_steps" not in scheme_spec("linf").settings and "l1_steps" not in scheme_spec("l2").settings
+    assert "l1_steps" in scheme_spec("l1").settings and "l1_steps" in scheme_spec("eat").settings
+    with pytest.raises(ValueError, match="l1_steps"):
+        build_scheme("linf", cifar10_threats(), l1_steps=3)
+    assert build_scheme("l1", cifar10_threats(), n_iter=10, l1_steps=3).describe()

@@ -236,7 +236,8 @@ def test_build_scheme_names_and_errors():
     assert isinstance(eat, EAT) and eat.threats.names == ("L1", "Linf") and [a.n_iter for a in eat.attacks] == [15, 5]
     assert build_scheme("eat-all", t).threats.names == ("Linf", "L2", "L1")
     assert build_scheme("l1", t, n_iter=5, l1_steps=15).attack.n_iter == 15
-    assert build_scheme("linf", t, n_iter=5, l1_steps=15).attack.n_iter == 5
+    with pytest.raises(ValueError, match="l1_steps"):  # l_inf-AT has no l_1 attack: refused, not ignored
+        build_scheme("linf", t, n_iter=5, l1_steps=15)
     assert build_scheme("max", t, switch_epoch=None).describe()["scheme"] == "MAX"  # None: not given
     with pytest.raises(ValueError, match="unknown scheme 'trades'"):
         build_scheme("trades", t)
