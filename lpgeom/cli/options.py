@@ -377,6 +377,9 @@ def _check_config_value(path: pathlib.Path, key: str, value: object, action: arg
     elif action.nargs in (None, "?"):
         if isinstance(value, bool) or not isinstance(value, scalar):
             raise ValueError(f"--config {path}: {key!r} takes one value (a number or a string), got {json.dumps(value)}")
+        if action.type in (None, pathlib.Path) or getattr(action.type, "__name__", "").endswith("path"):
+            if not isinstance(value, str):  # a path (or free text): {"run_dir": 5} would train into ./5
+                raise ValueError(f"--config {path}: {key!r} takes a string, got {json.dumps(value)}")
     else:
         values = value if isinstance(value, list) else [value]
         if not values or any(isinstance(v, bool) or not isinstance(v, scalar) for v in values):

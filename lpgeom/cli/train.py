@@ -59,7 +59,10 @@ def folder_path(text: str) -> str:
     """A folder path for ``--run-dir``: not empty; ``~`` expanded (a ``--config`` file's value reaches no shell)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not a folder path: name the run's folder")
-    return os.path.expanduser(text)
+    expanded = os.path.expanduser(text)
+    if expanded.startswith("~"):  # ~user of no such user: expanduser leaves it, a literal '~user' folder would appear
+        raise argparse.ArgumentTypeError(f"{text!r}: no home folder for {text.split('/')[0]!r}; give the path in full")
+    return expanded
 
 
 def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:

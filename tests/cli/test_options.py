@@ -114,3 +114,21 @@ def test_a_fraction_beyond_the_float_range_is_an_argument_error():
 
     with pytest.raises(argparse.ArgumentTypeError, match="beyond the float range"):
         parse_number(f"{10**400}/3")
+
+
+def test_a_config_path_given_as_a_number_is_refused_naming_the_key(tmp_path, capsys):
+    """{"run_dir": 5} trained into ./5 relative to the current folder."""
+    from lpgeom.__main__ import main
+
+    config = tmp_path / "c.json"
+    config.write_text('{"run_dir": 5}')
+    assert main(["train", "--config", str(config), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "'run_dir' takes a string" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_run_dir_under_an_unknown_users_home_is_refused(tmp_path, capsys):
+    from lpgeom.__main__ import main
+
+    assert main(["train", "--run-dir", "~nosuchuser_lpgeom/x", "--epochs", "1"]) == 2
+    assert "no home folder" in capsys.readouterr().err
