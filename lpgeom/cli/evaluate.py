@@ -164,6 +164,11 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate_robustness(model, x, y, threats, method=args.method or "autoattack", n_iter=args.n_iter,
                                      batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=device,
                                      seed=args.seed or 0, name=checkpoint)
+    if checkpoint and pathlib.Path(checkpoint).is_file():  # the provenance of the evaluated weights
+        from ..models import read_weights
+
+        weights = read_weights(checkpoint)
+        report.weights = {"file": str(checkpoint), "sha256": weights.digest, "verified": weights.verified}
     if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
         report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "
                                "these are the images it trained on, not held-out test images")

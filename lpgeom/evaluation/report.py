@@ -37,6 +37,10 @@ class RobustnessReport:
         attacked (clean-correct) points after each attack (``"apgd-ce"``, ``"apgd-t"``,
         ``"fab-t"``, ``"square"``): which attack broke how much. The per-point flags are
         decided by lpgeom, not by these.
+    weights : dict
+        What was evaluated, where known (filled by ``lpgeom eval``): ``"file"``, ``"sha256"``
+        (digest of the weights as read) and ``"verified"`` (the file carried lpgeom's digest
+        and matched it; False for a file from elsewhere, whose integrity is unknown).
     """
 
     model: str
@@ -53,6 +57,7 @@ class RobustnessReport:
     per_point: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
     n_target_classes: int | None = None
     attack_log: dict[str, dict[str, float]] = field(default_factory=dict)
+    weights: dict[str, object] = field(default_factory=dict)
 
     def row(self) -> dict:
         """One row in percent, columns as in the paper's tables: clean, each norm, union."""

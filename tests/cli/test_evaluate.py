@@ -203,3 +203,13 @@ def test_a_run_trained_on_the_samples_says_it_is_evaluated_on_its_training_image
     assert main(["eval", "--run-dir", str(run), "--n-points", "4", "--out", str(out), *FAST]) == 0
     assert "the images it trained on" in capsys.readouterr().out
     assert any("the images it trained on" in w for w in json.loads(out.read_text())["warnings"])
+
+
+def test_the_report_names_the_weights_it_evaluated(tmp_path):
+    """Which file, its digest, and whether lpgeom's own digest verified it (False for a foreign file)."""
+    run = fake_run(tmp_path)
+    out = tmp_path / "r.json"
+    assert main(["eval", "--run-dir", str(run), "--dataset", "fashion_mnist-samples", "--n-points", "4",
+                 "--out", str(out), *FAST]) == 0
+    weights = json.loads(out.read_text())["weights"]
+    assert weights["file"] == str(run / "model.pt") and len(weights["sha256"]) == 64 and weights["verified"] is False
