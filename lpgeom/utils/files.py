@@ -15,6 +15,7 @@ import glob
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -141,8 +142,21 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> pathlib.Path:
     import torch
 
     with atomic_writer(path, "wb") as fh:
-        torch.save(obj, fh)
+        try:
+            torch.save(obj, fh)
+        except RuntimeError as err:  # torch's zip writer reports a failed write as "unexpected pos ..."
+            if _disk_full(pathlib.Path(path).parent):
+                raise os_error(errno.ENOSPC, "no space left on the device") from err
+            raise
     return pathlib.Path(path)
+
+
+def _disk_full(folder: pathlib.Path, margin: int = 1 << 20) -> bool:
+    """Whether ``folder``'s file system has less than ``margin`` bytes free (checked while the failed file still exists)."""
+    try:
+        return shutil.disk_usage(folder).free < margin
+    except OSError:
+        return False
 
 
 def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) -> list[pathlib.Path]:

@@ -106,3 +106,28 @@ def test_temp_file_lives_in_the_destination_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "replace", spy)
     atomic_write_text(tmp_path / "d" / "f.txt", "x")
     assert seen == [(str(tmp_path / "d"), str(tmp_path / "d"))]
+
+
+def test_a_checkpoint_that_fills_the_disk_says_so(tmp_path, monkeypatch):
+    """torch's zip writer turns a failed write into 'unexpected pos ...': the message said nothing of the disk."""
+    import collections
+    import errno
+
+    import torch
+
+    from lpgeom.utils import files
+
+    def failing_save(obj, fh):
+        fh.write(b"partial")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 1767872 vs 1767760")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda folder: usage(10, 10, 0))
+    with pytest.raises(OSError, match="the disk is full") as err:
+        files.atomic_torch_save({"w": 1}, tmp_path / "last.pt")
+    assert err.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []  # no temporary file left
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda folder: usage(10, 0, 1 << 30))
+    with pytest.raises(OSError, match="unexpected pos"):  # room left: torch's own failure, not a full disk
+        files.atomic_torch_save({"w": 1}, tmp_path / "last.pt")
