@@ -30,6 +30,9 @@ fra31/robust-finetuning); the per-norm settings are read from the ball (``ball.a
 
 Deliberate differences from the reference:
 
+- the radius is rounded down to the batch's dtype where rounding to nearest would enlarge
+  it (float32(3/255) lies above 3/255): l_inf iterates can differ from AutoAttack's by one
+  float32 ulp, with the same losses and verdicts (tests/attacks/test_apgd_equivalence.py);
 - the l_2 step is projected EXACTLY onto ball ∩ box (AutoAttack rescales onto the ball
   and then clips, a feasible point that is not the closest one);
 - restarts and target classes run on the whole batch (AutoAttack runs them only on the

@@ -1,7 +1,7 @@
 """lpgeom's APGD follows AutoAttack's reference step by step (pyautoattack's ``APGDAttack``).
 
 At equal seeds on the CPU both draw the same random start, so the trajectories can be
-compared directly: l_inf bit for bit, l_1 up to the last bits of the two exact projections,
+compared directly: l_inf up to one float32 ulp (its losses bit for bit), l_1 up to the last bits of the two exact projections,
 l_2 up to lpgeom's exact l_2 ∩ box projection (AutoAttack rescales and clips).
 A larger comparison on 1000 points of models that mask gradients is
 ``benchmarks/bench_apgd_equivalence.py``.
@@ -27,7 +27,9 @@ def reference_run(model, x, y, ball, n_iter, seed, random_start):
 @pytest.mark.parametrize("random_start", [False, True])
 @pytest.mark.parametrize("seed", [0, 3])
 def test_linf_trajectory_is_the_reference(tiny, random_start, seed):
-    """Bit for bit from x; from a random start up to one float32 ulp of the start (eps * t / max|t|)."""
+    """From x: the same losses and verdicts bit for bit, iterates within one float32 ulp (lpgeom rounds the
+    radius down to float32 so that eps's own rounding never enlarges the ball); from a random start up to
+    one float32 ulp of the start (eps * t / max|t|)."""
     model, x, y = tiny
     ball = LpBall("inf", 3 / 255)
     x_best, robust, loss_best = reference_run(model, x, y, ball, 20, seed, random_start)
@@ -36,7 +38,8 @@ def test_linf_trajectory_is_the_reference(tiny, random_start, seed):
         torch.testing.assert_close(ours.x_adv, x_best, atol=1e-7, rtol=0)
         torch.testing.assert_close(ours.loss, loss_best, atol=1e-6, rtol=0)
     else:
-        assert torch.equal(ours.x_adv, x_best) and torch.equal(ours.loss, loss_best)
+        torch.testing.assert_close(ours.x_adv, x_best, atol=6e-8, rtol=0)
+        assert torch.equal(ours.loss, loss_best)
     assert torch.equal(~ours.fooled, robust)
 
 

@@ -79,7 +79,8 @@ class BadRuleBall(L2Ball):
 
 
 def test_an_apgd_rule_out_of_range_is_refused_naming_the_settings():
-    with pytest.raises(ValueError, match=r"L2 ball's APGD rule has momentum 1.5 .*first_check 0.0"):
+    """The rule refuses itself when built (APGDRule checks its fields), before any APGD uses it."""
+    with pytest.raises(ValueError, match=r"momentum must be a finite number in \[0, 1\], got 1.5"):
         APGD(BadRuleBall(0.5))
 
 
