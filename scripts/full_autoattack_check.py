@@ -43,8 +43,34 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _record(unit_name: str) -> dict:
-    return json.loads((ROOT / "data" / "results" / "cpu" / f"{unit_name}.json").read_text())
+def _folder(revision: int) -> str:
+    """Where a revision's records, checks and scratch files live below their roots (as the study keeps them)."""
+    return "cpu" if revision == 1 else f"cpu/r{revision}"
+
+
+def _record(unit_name: str, revision: int = 1) -> dict:
+    return json.loads((ROOT / "data" / "results" / _folder(revision) / f"{unit_name}.json").read_text())
+
+
+def _checks(revision: int) -> pathlib.Path:
+    return CHECKS if revision == 1 else CHECKS / f"r{revision}"
+
+
+def _study_weights(unit_name: str, revision: int) -> pathlib.Path:
+    """The weights the study itself wrote for a record of code revision >= 2 (kept in its run folder)."""
+    return ROOT / "runs" / _folder(revision) / unit_name / "model.pt"
+
+
+def found(unit_name: str, revision: int) -> int:
+    """Use the study's own weights of a revision >= 2 record (no retraining): verified by digest, then clean predictions."""
+    record, path = _record(unit_name, revision), _study_weights(unit_name, revision)
+    out = {"unit": unit_name, "source": "the study's own run folder (not retrained)", "record_commit":
+           record["provenance"]["commit"], "record_dirty": record["provenance"].get("dirty"),
+           "weights": str(path.relative_to(ROOT)), "history_matches": None, "first_mismatch": None, "started": _now(),
+           "ended": _now(), "load_average_before_after": [_load_average(), _load_average()],
+           "command": f"{sys.executable} scripts/full_autoattack_check.py run {unit_name} --revision {revision}"}
+    _write(RUNS / _folder(revision) / f"{unit_name}.retrained.json", out)
+    return 0
 
 
 def _write(path: pathlib.Path, obj: dict) -> None:
@@ -120,7 +146,7 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
-def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu") -> int:
+def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu", revision: int = 1) -> int:
     """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH)."""
     import torch
 
@@ -132,8 +158,8 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     from lpgeom.models import load_weights, read_state_dict
 
     started = start_clock()
-    record = _record(unit_name)
-    check = json.loads((RUNS / "cpu" / f"{unit_name}.retrained.json").read_text())
+    record = _record(unit_name, revision)
+    check = json.loads((RUNS / _folder(revision) / f"{unit_name}.retrained.json").read_text())
     size = study_size("cpu")
     model = new_model(size)
     path = ROOT / check["weights"]
@@ -147,7 +173,9 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     problems = []
     if record.get("model_sha256") not in (None, digest):
         problems.append("weights digest differs from the record's model_sha256")
-    if not check["history_matches"]:
+    if record.get("model_sha256") is None and revision > 1:
+        problems.append("the record carries no model_sha256 to verify the weights against")
+    if check["history_matches"] is False:
         problems.append(f"training history differs from the record from step {check['first_mismatch'].get('global_step')}")
     if not torch.equal(clean, recorded_clean):
         problems.append(f"clean predictions differ from the record on {int((clean != recorded_clean).sum())} test points")
@@ -155,7 +183,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
             "recorded_model_sha256": record.get("model_sha256"),
             "code_revision": record.get("provenance", {}).get("code_revision", 1)}  # the checked record's revision
     if problems:
-        _write(CHECKS / f"cpu_{unit_name}.diverged.json", {**base, "problems": problems,
+        _write(_checks(revision) / f"cpu_{unit_name}.diverged.json", {**base, "problems": problems,
                "provenance": provenance("cpu", 0, started, command=" ".join(sys.argv))})
         print(f"{unit_name}: NOT evaluated: {'; '.join(problems)}", flush=True)
         return 3
@@ -168,7 +196,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
         robust = flags[ball.name] & clean
         still = robust.clone()
         # in chunks of points, each saved when done: an interrupted check resumes at the next chunk
-        partial = RUNS / "cpu" / f"{unit_name}.standard_{ball.name}.json"
+        partial = RUNS / _folder(revision) / f"{unit_name}.standard_{ball.name}.json"
         done = json.loads(partial.read_text()) if partial.is_file() else {"chunks": {}}
         reports[ball.name] = []
         indices = robust.nonzero().squeeze(1)
@@ -189,9 +217,9 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     worst["union"] = torch.stack([worst[k] for k in norms]).all(0) & clean
     code = pathlib.Path(lpgeom.__file__).resolve().parents[1]
     rec = record["report"]
-    out = {**base, "verified_by": ["recorded training history, every logged step, exactly",
-                                   "clean prediction of every test point"]
-           + (["weights digest"] if record.get("model_sha256") else []),
+    verified_by = (["recorded training history, every logged step, exactly"] if check["history_matches"] else []) + [
+        "clean prediction of every test point"] + (["weights digest"] if record.get("model_sha256") else [])
+    out = {**base, "verified_by": verified_by,
            "what": "full standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square; l_1: its standard l_1 version), seed 0, "
                    "run per norm on the points the recorded two-APGD evaluation left robust under that norm, in chunks "
                    f"of {chunk} points (in test-set order); a point counts as robust if both evaluations leave it robust",
@@ -205,8 +233,8 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
                             "this changes timings only",
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
                                     f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size} "
-                                    f"--chunk {chunk} --device {device}")}
-    _write(CHECKS / f"cpu_{unit_name}.json", out)
+                                    f"--chunk {chunk} --device {device} --revision {revision}")}
+    _write(_checks(revision) / f"cpu_{unit_name}.json", out)
     print(f"{unit_name}: union {100 * rec['union_accuracy']:.1f} (two APGDs, recorded) -> "
           f"{100 * out['worst_case']['union']:.1f} (with the full standard AutoAttack); broken: {broken}", flush=True)
     return 0
@@ -219,15 +247,25 @@ def _worktree(commit: str) -> pathlib.Path:
     return path
 
 
-def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int, device: str) -> int:
-    """Retrain, verify and evaluate each unit in turn; skips what is done."""
-    status = 0
+def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int, device: str, revision: int = 1) -> int:
+    """Retrain (or, from revision 2, find the study's weights), verify and evaluate each unit in turn; skips what is done."""
+    status, checks = 0, _checks(revision)
     for unit in units:
-        if (CHECKS / f"cpu_{unit}.json").is_file() or (CHECKS / f"cpu_{unit}.diverged.json").is_file():
+        if (checks / f"cpu_{unit}.json").is_file() or (checks / f"cpu_{unit}.diverged.json").is_file():
             print(f"{unit}: already checked", flush=True)
             continue
-        record = _record(unit)
-        if not (RUNS / "cpu" / f"{unit}.retrained.json").is_file():
+        if not (ROOT / "data" / "results" / _folder(revision) / f"{unit}.json").is_file():
+            print(f"{unit}: no revision-{revision} record yet, skipped", flush=True)
+            continue
+        record = _record(unit, revision)
+        if revision > 1 and _study_weights(unit, revision).is_file():
+            found(unit, revision)
+        elif revision > 1:
+            print(f"{unit}: the study's weights {_study_weights(unit, revision)} are not on this machine; retrain them "
+                  f"with lpgeom reproduce at {record['provenance']['commit'][:10]} first", flush=True)
+            status |= 4
+            continue
+        if not (RUNS / _folder(revision) / f"{unit}.retrained.json").is_file():
             code = _worktree(record["provenance"]["commit"])
             # the CPU, as recorded (the old study code trains on a GPU when it sees one)
             env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": ""}
@@ -237,7 +275,8 @@ def run(units: list[str], eval_commit: str | None, batch_size: int, chunk: int, 
         code = _worktree(eval_commit)
         env = {**os.environ, "PYTHONPATH": str(code)}
         status |= subprocess.run([sys.executable, __file__, "evaluate", unit, "--batch-size", str(batch_size),
-                                  "--chunk", str(chunk), "--device", device], cwd=code, env=env).returncode
+                                  "--chunk", str(chunk), "--device", device, "--revision", str(revision)],
+                                 cwd=code, env=env).returncode
     return status
 
 
@@ -250,6 +289,8 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--chunk", type=int, default=100, help="points attacked (and saved) at a time")
     p.add_argument("--device", default="cpu", help="where the attack runs (retraining always runs on the CPU)")
+    p.add_argument("--revision", type=int, default=1, choices=(1, 2),
+                   help="code revision of the records checked (2: the study's own weights, verified by digest)")
     p = sub.add_parser("retrain")
     p.add_argument("unit")
     p = sub.add_parser("evaluate")
@@ -257,12 +298,13 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--chunk", type=int, default=100)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--revision", type=int, default=1, choices=(1, 2))
     args = parser.parse_args()
     if args.command == "run":
-        return run(args.units, args.eval_commit, args.batch_size, args.chunk, args.device)
+        return run(args.units, args.eval_commit, args.batch_size, args.chunk, args.device, args.revision)
     if args.command == "retrain":
         return retrain(args.unit)
-    return evaluate(args.unit, args.batch_size, args.chunk, args.device)
+    return evaluate(args.unit, args.batch_size, args.chunk, args.device, args.revision)
 
 
 if __name__ == "__main__":

@@ -159,28 +159,51 @@ def reattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = CHECKS
     return frame
 
 
-def full_autoattack_checks(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR) -> dict[str, dict]:
-    """The finished full-AutoAttack checks of a profile, ``{unit name: check}`` (``<profile>_<unit>.json``).
-
-    Models that were not evaluated (``.diverged.json``) are left out; a missing folder gives ``{}``.
-    """
+def _revision_folder(checks_dir: str | pathlib.Path, revision: int) -> pathlib.Path:
+    """Where the checks of records of a code revision live: the folder itself for 1, ``r<revision>/`` below it after."""
     folder = pathlib.Path(checks_dir)
+    return folder if revision == 1 else folder / f"r{revision}"
+
+
+def full_autoattack_checks(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR,
+                           revision: int = 1) -> dict[str, dict]:
+    """The finished full-AutoAttack checks of a profile's records of one code revision, ``{unit name: check}``.
+
+    Checks of revision-1 records are ``<checks_dir>/<profile>_<unit>.json``, of later revisions
+    ``<checks_dir>/r<revision>/<profile>_<unit>.json`` (as the study keeps its records). Models
+    that were not evaluated (``.diverged.json``) are left out; a missing folder gives ``{}``.
+    """
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise ValueError(f"revision must be a code revision (an integer >= 1), got {revision!r}")
+    folder = _revision_folder(checks_dir, revision)
     paths = sorted(p for p in folder.glob(f"{profile}_*.json") if not p.name.endswith(".diverged.json"))
     checks = [json.loads(p.read_text()) for p in paths]
     return {c["unit"]: c for c in checks}
 
 
+def _checked_revisions(checks_dir: pathlib.Path, profile: str) -> list[int]:
+    """The code revisions with at least one check (finished or diverged) in ``checks_dir``."""
+    found = [1] if any(checks_dir.glob(f"{profile}_*.json")) else []
+    for sub in sorted(checks_dir.glob("r*")):
+        if sub.is_dir() and sub.name[1:].isdigit() and any(sub.glob(f"{profile}_*.json")):
+            found.append(int(sub.name[1:]))
+    return sorted(found)
+
+
 def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path = FULL_AUTOATTACK_DIR,
-                          missing_ok: bool = False):
+                          missing_ok: bool = False, revision: int | None = None):
     """Per Table 1 model, the recorded two-APGD figures next to those with the full standard AutoAttack (percent).
 
-    Reads the checks of ``scripts/full_autoattack_check.py``: each model was trained again at
-    the commit that recorded it, verified against its record (training losses, clean
-    predictions), and attacked with ``evaluate_robustness(method="autoattack-standard")``
+    Reads the checks of ``scripts/full_autoattack_check.py``: each model was verified against
+    its record (revision 1: trained again at the recording commit, every logged training value
+    and clean prediction equal; revision 2: the study's own weights, digest and clean
+    predictions equal), and attacked with ``evaluate_robustness(method="autoattack-standard")``
     (APGD-CE, APGD-T, FAB-T, Square) on the points the recorded evaluation left robust; a
     point is robust under the full evaluation if both leave it robust, so the full figure is
     never above the recorded one. The script checks the records of ``data/results/<profile>/``
-    (code revision 1, unless a check says otherwise in ``code_revision``).
+    (code revision 1: the models are trained again at the recording commit) and
+    ``data/results/<profile>/r2/`` (revision 2: the study's own weights, verified by their
+    digest and clean predictions).
 
     Parameters
     ----------
@@ -189,14 +212,19 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     missing_ok : bool
         If no check is recorded, return an empty frame whose ``attrs["source"]`` says so
         instead of raising.
+    revision : int, optional
+        Only the checks of records of this code revision; None: every revision checked (rows
+        then name their revision when more than one is shown).
 
     Returns
     -------
     pandas.DataFrame
-        One row per checked model (index: the scheme's label as it ran, with its seed), columns a
+        One row per checked model (index: the scheme's label as it ran, with its seed, and its
+        code revision if several are shown), columns a
         MultiIndex (threat in ``Linf, L2, L1, union``; ``"two APGDs"`` = the recorded evaluation,
         ``"full AutoAttack"``, ``"broken"`` = points only the full attack broke).
         ``attrs["source"]`` says what was compared and how many models are checked,
+        ``attrs["code_revisions"]`` the revisions shown,
         ``attrs["diverged"]`` lists models not evaluated because the retrained model did not
         match its record (with the reason), ``attrs["provenance"]`` the commands and commits.
 
@@ -210,8 +238,10 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     from .tables import unit_label
 
     folder = pathlib.Path(checks_dir)
-    done = list(full_autoattack_checks(profile, folder).values())
-    diverged = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{profile}_*.diverged.json"))]
+    revisions = _checked_revisions(folder, profile) if revision is None else [revision]
+    done = [c for r in revisions for c in full_autoattack_checks(profile, folder, r).values()]
+    diverged = [json.loads(p.read_text()) for r in revisions
+                for p in sorted(_revision_folder(folder, r).glob(f"{profile}_*.diverged.json"))]
     if not done and not diverged:
         where = folder.resolve().relative_to(ROOT) if folder.resolve().is_relative_to(ROOT) else folder
         message = (f"no full-AutoAttack check recorded for profile {profile} in {where}; "
@@ -219,11 +249,12 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
         if not missing_ok:
             raise FileNotFoundError(message)
         frame = pd.DataFrame()
-        frame.attrs.update(source=message, diverged={}, provenance="")
+        frame.attrs.update(source=message, diverged={}, provenance="", code_revisions=[])
         return frame
+    shown = sorted({int(c.get("code_revision", 1)) for c in done})
     rows = {}
     for check in done:
-        unit = unit_from_name(check["unit"])
+        unit, rev = unit_from_name(check["unit"]), int(check.get("code_revision", 1))
         row = {}
         for threat in THREATS_AND_UNION:
             row[(threat, "two APGDs")] = 100 * check["recorded"][threat]
@@ -232,7 +263,8 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
             if broken is None:  # the union: points robust before and not after
                 broken = round((check["recorded"][threat] - check["worst_case"][threat]) * check["n_points"])
             row[(threat, "broken")] = broken
-        rows[f"{unit_label(unit, check.get('code_revision', 1))} (seed {unit.seed})"] = row
+        which = f"seed {unit.seed}" if len(shown) == 1 else f"seed {unit.seed}, code revision {rev}"
+        rows[f"{unit_label(unit, rev)} ({which})"] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     if len(frame):
         frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["threat", "evaluation"])
@@ -241,7 +273,9 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
                              f"test points; two APGDs: the recorded {settings.get('method')} evaluation "
                              f"({settings.get('n_iter')} iterations, {settings.get('n_target_classes')} target classes); "
                              f"full: + the standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square) on the points it left robust")
-    frame.attrs["diverged"] = {d["unit"]: d["problems"] for d in diverged}
+    frame.attrs["diverged"] = {d["unit"] if len(revisions) == 1 else f"{d['unit']} (code revision "
+                               f"{d.get('code_revision', 1)})": d["problems"] for d in diverged}
+    frame.attrs["code_revisions"] = shown
     frame.attrs["provenance"] = "; ".join(sorted({f"`{c['provenance']['command']}` at {str(c['provenance']['commit'])[:10]}"
                                                    for c in done}))
     return frame

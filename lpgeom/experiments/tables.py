@@ -211,7 +211,7 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
     results_dir = _results_folder(results_dir)
     size = study_size(profile)
     revision = shown_revision(group, size.name, results_dir) if revision is None else revision
-    checks = full_autoattack_checks(size.name, checks_dir) if checks_dir is not None else {}
+    checks = full_autoattack_checks(size.name, checks_dir, revision) if checks_dir is not None and revision else {}
     rows = []
     for unit in planned_units(group, size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)

@@ -112,10 +112,35 @@ def test_full_autoattack_frame_reads_what_the_check_script_writes(tmp_path):
     path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "full_autoattack_check.py"
     source = path.read_text()
     for key in ('"recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]}', '"worst_case":',
-                '"broken_by_standard": broken', '"recorded_settings":', 'CHECKS / f"cpu_{unit_name}.json"'):
+                '"broken_by_standard": broken', '"recorded_settings":', '_checks(revision) / f"cpu_{unit_name}.json"',
+                '"code_revision":'):
         assert key in source, f"the check script no longer writes {key}"
     recorded = {"Linf": 0.5, "L2": 0.6, "L1": 0.4, "union": 0.4}
     (tmp_path / "cpu_msd_e5_s0.json").write_text(json.dumps(_full_check("msd_e5_s0", recorded, recorded,
                                                                         {"Linf": 0, "L2": 0, "L1": 0})))
     frame = full_autoattack_frame("cpu", tmp_path)
     assert list(frame.index) == ["MSD (Maini et al.'s top-k l_1 step) (seed 0)"]
+
+
+def test_full_autoattack_frame_keeps_code_revisions_apart(tmp_path):
+    """A revision-2 check (in r2/) never stands for the revision-1 record of the same unit, and rows say which is which."""
+    from lpgeom.experiments import full_autoattack_checks, full_autoattack_frame
+
+    old = {"Linf": 0.5, "L2": 0.6, "L1": 0.4, "union": 0.4}
+    new = {"Linf": 0.55, "L2": 0.65, "L1": 0.45, "union": 0.44}
+    (tmp_path / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", old, old, {})))
+    (tmp_path / "r2").mkdir()
+    (tmp_path / "r2" / "cpu_eat_e5_s0.json").write_text(json.dumps(
+        {**_full_check("eat_e5_s0", new, {**new, "union": 0.40}, {}), "code_revision": 2}))
+    assert full_autoattack_checks("cpu", tmp_path, 1)["eat_e5_s0"]["recorded"] == old
+    assert full_autoattack_checks("cpu", tmp_path, 2)["eat_e5_s0"]["recorded"] == new
+    assert full_autoattack_checks("cpu", tmp_path, 3) == {}
+    with pytest.raises(ValueError, match="revision"):
+        full_autoattack_checks("cpu", tmp_path, 0)
+    both = full_autoattack_frame("cpu", tmp_path)
+    assert sorted(both.index) == ["E-AT (l_1 + l_inf) (seed 0, code revision 1)",
+                                  "E-AT (l_1 + l_inf) (seed 0, code revision 2)"]
+    assert both.attrs["code_revisions"] == [1, 2]
+    assert both.loc["E-AT (l_1 + l_inf) (seed 0, code revision 2)", ("union", "broken")] == 40
+    second = full_autoattack_frame("cpu", tmp_path, revision=2)
+    assert list(second.index) == ["E-AT (l_1 + l_inf) (seed 0)"] and second.attrs["code_revisions"] == [2]

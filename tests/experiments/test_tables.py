@@ -189,3 +189,21 @@ def test_a_missing_results_folder_is_refused_not_read_as_an_empty_table(tmp_path
     assert len(results_frame("table1", "cpu", tmp_path)) == 0, "an existing folder with nothing recorded: an empty table"
     with pytest.raises(ValueError, match="name must be a benchmark's name"):
         benchmark_record("../../pyproject")
+
+
+def test_full_autoattack_checks_apply_to_records_of_their_own_code_revision(tmp_path):
+    """A check of a revision-1 record never replaces a revision-2 record's figures (same unit name), and vice versa."""
+    units = planned_units("table1", "cpu", 2)
+    _record_all(tmp_path / "results", units, "cpu", 2)
+    checks = tmp_path / "checks"
+    (checks / "r2").mkdir(parents=True)
+    recorded = {"Linf": 0.5, "L2": 0.4, "L1": 0.3, "union": 0.2}
+    worst = {"Linf": 0.45, "L2": 0.1, "L1": 0.3, "union": 0.05}
+    (checks / "cpu_eat_e5_s0.json").write_text(json.dumps(_full_check("eat_e5_s0", recorded, worst)))
+    frame = results_frame("table1", "cpu", tmp_path / "results", revision=2, checks_dir=checks).set_index("unit")
+    assert (frame.evaluation == TWO_APGDS).all(), "a revision-1 check was applied to a revision-2 record"
+    (checks / "r2" / "cpu_eat_e5_s1.json").write_text(json.dumps({**_full_check("eat_e5_s1", recorded, worst),
+                                                                   "code_revision": 2}))
+    frame = results_frame("table1", "cpu", tmp_path / "results", revision=2, checks_dir=checks).set_index("unit")
+    assert frame.loc["eat_e5_s1", "evaluation"] == FULL_AUTOATTACK and frame.loc["eat_e5_s1", "union"] == pytest.approx(5.0)
+    assert frame.loc["eat_e5_s0", "evaluation"] == TWO_APGDS
