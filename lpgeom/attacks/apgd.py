@@ -302,13 +302,13 @@ class APGD:
 
 
 def _better(a: AttackResult, b: AttackResult) -> AttackResult:
-    """Per example: prefer a fooling run, then the higher loss."""
+    """Per example: prefer a fooling run, then the higher loss (its best point and its fooling point, which is
+    its best point where it did not fool)."""
     take_b = (b.fooled & ~a.fooled) | ((b.fooled == a.fooled) & (b.loss > a.loss))
     v = _view(take_b, a.x_adv)
-    fool_b_only = _view(b.fooled & ~a.fooled, a.x_adv)
     return AttackResult(
         x_adv=torch.where(v, b.x_adv, a.x_adv), loss=torch.where(take_b, b.loss, a.loss),
         fooled=a.fooled | b.fooled, robust_all_iterates=a.robust_all_iterates & b.robust_all_iterates,
-        stats={"x_fooling": torch.where(fool_b_only, b.stats["x_fooling"], a.stats["x_fooling"]),
+        stats={"x_fooling": torch.where(v, b.stats["x_fooling"], a.stats["x_fooling"]),
                "nonfinite": a.stats["nonfinite"] | b.stats["nonfinite"]},
     )

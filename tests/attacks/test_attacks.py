@@ -150,3 +150,13 @@ def test_slide_step_is_unchanged_on_the_study_shapes(shape):
     x_cur = torch.where(x_cur == 0, torch.rand(shape, generator=gen) * (torch.rand(shape, generator=gen) < 0.5), x_cur)
     slide = SLIDE(LpBall(1, 1.0))
     assert torch.equal(slide.direction(grad, x_cur), _percentile_slide_direction(grad, x_cur))
+
+
+def test_x_fooling_is_x_adv_where_no_run_fooled(tiny):
+    """AttackResult's contract: ``stats["x_fooling"]`` is ``x_adv`` where not fooled. Over several runs
+    (restarts) it was the first run's best point while ``x_adv`` came from a later run."""
+    model, x, y = tiny
+    result = APGD(LpBall(2, 0.2), n_iter=5, n_restarts=3, random_start=True, seed=1)(model, x, y)
+    kept = ~result.fooled
+    assert kept.any()
+    assert torch.equal(result.stats["x_fooling"][kept], result.x_adv[kept])
