@@ -168,7 +168,8 @@ def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall
             if still.any():
                 idx = still.nonzero().squeeze(1)
                 result = attack(model, x[sl][idx], y[sl][idx])
-                out[sl][idx] = result.stats["x_fooling"]
+                fooled = result.fooled.reshape(-1, *[1] * (x.ndim - 1))
+                out[sl][idx] = torch.where(fooled, result.stats["x_fooling"], x[sl][idx])
     return out
 
 

@@ -390,3 +390,17 @@ def test_standard_autoattack_keeps_its_target_counts_on_a_ten_class_model(traine
         warnings.simplefilter("ignore")
         evaluate_robustness(model, x[:2], y[:2], SMALL, method="autoattack-standard", n_iter=1)
     assert seen == {"Linf": (9, 9), "L2": (9, 9), "L1": (5, 9)}
+
+
+def test_apgd_points_returns_x_itself_where_no_point_fools(trained_linear):
+    """As documented: the fooling point, else ``x`` (it returned the last attack's highest-loss point)."""
+    from lpgeom.evaluation import apgd_points
+
+    model, x, y = trained_linear
+    ball = LpBall(2, 0.1)
+    out = apgd_points(model, x, y, ball, n_iter=5)
+    with torch.no_grad():
+        fooled = model(out).argmax(1) != y
+    assert (~fooled).any()
+    assert torch.equal(out[~fooled], x[~fooled])
+    assert ball.contains(out, x).all()
