@@ -12,11 +12,12 @@ import numbers
 
 import torch
 
+from ..utils.seeds import MAX_SEED, check_seed  # the one seed check (lpgeom.utils)
+
 __all__ = ["MAX_ITERATIONS", "MAX_SEED", "check_count", "check_positive", "check_fraction", "check_seed", "check_flag",
            "check_generator"]
 
 MAX_ITERATIONS = 10**9  # more steps than any attack can run; larger counts also overflow the schedule's floats
-MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [0, 2**64 - 1]
 
 
 def _show(value: object) -> str:
@@ -73,19 +74,6 @@ def check_fraction(value: object, name: str) -> float:
     if not 0 < value <= 1:  # NaN fails both comparisons
         raise ValueError(f"{name} must be a number in (0, 1], got {_show(value)}")
     return float(value)
-
-
-def check_seed(value: object, name: str = "seed", optional: bool = True) -> int | None:
-    """An int in ``[0, 2**64 - 1]`` (what ``torch.Generator.manual_seed`` takes without wrapping), or
-    ``None`` where ``optional``."""
-    accepted = ("None or " if optional else "") + "an integer in [0, 2**64 - 1]"
-    if value is None and optional:
-        return None
-    if not _is_integer(value):
-        raise TypeError(f"{name} must be {accepted}, got {_show(value)} ({type(value).__name__})")
-    if not 0 <= value <= MAX_SEED:
-        raise ValueError(f"{name} must be {accepted}, got {_show(value)}")
-    return int(value)
 
 
 def check_flag(value: object, name: str) -> bool:

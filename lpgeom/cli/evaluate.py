@@ -6,6 +6,7 @@ import pathlib
 import warnings
 from typing import get_args
 
+from ..utils.seeds import SEED_RANGE
 from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, check_output_path,
                       dataset_of, load_dataset, load_model, positive_int, read_json_object, resolve_device,
                       seed_value, threats_from_args)
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n-points", type=positive_int, help=f"first N test points (default {DEFAULT_N_POINTS}, as the paper)")
     p.add_argument("--n-iter", type=positive_int, help="attack iterations (default 100 for autoattack, 20 for apgd)")
     p.add_argument("--batch-size", type=positive_int, help=f"default {DEFAULT_BATCH_SIZE}")
-    p.add_argument("--seed", type=seed_value, help="seeds every attack: an integer in [0, 2**63) (default 0)")
+    p.add_argument("--seed", type=seed_value, help=f"seeds every attack: {SEED_RANGE} (default 0)")
     p.add_argument("--out", type=pathlib.Path,
                    help="write the report to this .json file (and the table to the .csv next to it); an existing "
                         "file is replaced only with --overwrite")

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Literal, get_args
 
+from ..utils.seeds import MAX_SEED, SEED_RANGE
+
 __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
            "fraction", "seed_value", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
            "add_device_options", "resolve_device", "threats_from_args", "load_dataset", "load_model", "model_architecture",
@@ -63,7 +65,7 @@ non_negative_int = _number_type("an integer >= 0", lambda v: v >= 0, int)
 positive_float = _number_type("a finite number > 0", lambda v: math.isfinite(v) and v > 0, float)
 non_negative_float = _number_type("a finite number >= 0", lambda v: math.isfinite(v) and v >= 0, float)
 fraction = _number_type("a fraction of training in (0, 1)", lambda v: 0 < v < 1, float)
-seed_value = _number_type("a seed (an integer in [0, 2**63))", lambda v: 0 <= v < 2**63, int)
+seed_value = _number_type(f"a seed ({SEED_RANGE})", lambda v: 0 <= v <= MAX_SEED, int)
 
 
 def positive_radius(text: str) -> float:

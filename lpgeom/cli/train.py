@@ -12,11 +12,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
+from ..utils.seeds import SEED_RANGE
 from .options import (add_data_options, add_device_options, add_threat_options, command_line, dataset_of,
                       fraction, load_dataset, load_model, model_architecture, non_negative_float, non_negative_int,
-                      positive_float, positive_int, resolve_device, threats_from_args)
-
-MAX_SEED = 2**63 - 1  # lpgeom.training.loop.MAX_SEED (not imported: --help stays fast)
+                      positive_float, positive_int, resolve_device, seed_value, threats_from_args)
 
 if TYPE_CHECKING:
     from ..threats import ThreatUnion
@@ -44,17 +43,6 @@ def parse_floor(text: str) -> float | dict[str, float]:
                                          "NAME=P pairs such as L1=0.3,Linf=0.1") from None
 
 
-def seed_value(text: str) -> int:
-    """A seed for ``--seed``: an integer in [0, 2**63) (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a seed: give an integer in [0, 2**63)")
-    return value
-
-
 def folder_path(text: str) -> str:
     """A folder path for ``--run-dir``: not empty; ``~`` expanded (a ``--config`` file's value reaches no shell)."""
     if not text.strip():
@@ -80,7 +68,7 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     g.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="random crop + flip (default: on for CIFAR-10)")
     g.add_argument("--seed", type=seed_value,
-                   help="seeds initial weights, data order, every draw: an integer in [0, 2**63) (default 0)")
+                   help=f"seeds initial weights, data order, every draw: {SEED_RANGE} (default 0)")
     g.add_argument("--run-dir", type=folder_path,
                    help="folder for config.json, metrics.jsonl, checkpoints, model.pt (required: on the command line "
                         "or as run_dir in --config)")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
+from ..utils.seeds import check_seed
+
 __all__ = ["subset", "tensors", "epoch_order", "BatchPlan", "training_batches", "default_workers", "is_in_memory"]
 
 
@@ -31,12 +33,13 @@ def subset(dataset: Dataset, n: int | None, seed: int = 0) -> Dataset:
     Raises
     ------
     ValueError
-        If ``n`` is not None and not an integer >= 1, or ``seed`` is not an integer in [0, 2**64).
+        If ``n`` is not None and not an integer >= 1, or ``seed`` is outside [0, 2**64 - 1].
+    TypeError
+        If ``seed`` is not an integer (:func:`lpgeom.utils.check_seed`).
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
         raise ValueError(f"subset size n must be None or an integer >= 1, got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
-        raise ValueError(f"subset seed must be an integer in [0, 2**64), got {seed!r}")
+    seed = check_seed(seed, "subset seed", optional=False)
     if n is None or n >= len(dataset):
         return dataset
     idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:int(n)]

@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
 from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
 from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
+from ..utils.seeds import check_seed
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
 from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
@@ -59,7 +60,8 @@ class TrainConfig:
     milestones : fractions of training where the lr is multiplied by ``lr_factor``
     lr_factor : in (0, 1]
     momentum, weight_decay : SGD settings (paper: 0.9, 5e-4): momentum in [0, 1), weight_decay in [0, 1]
-    seed : seeds data order, augmentation and the schemes' random choices; an integer in [0, 2**63)
+    seed : seeds data order, augmentation and the schemes' random choices; an integer in [0, 2**64 - 1]
+        (:func:`lpgeom.utils.check_seed`)
     augment : random crop (pad 4) + horizontal flip, on the device
     checkpoint_every : also checkpoint every this many steps (0: at epoch ends only)
     amp : bf16 autocast (mixed precision) of the forward passes, on CUDA and on the CPU; recorded in
@@ -102,9 +104,9 @@ class TrainConfig:
     holdout: int = 0
 
     def __post_init__(self):
-        for name, low in (("epochs", 1), ("batch_size", 1), ("log_every", 1), ("checkpoint_every", 0),
-                          ("holdout", 0), ("seed", 0)):
-            setattr(self, name, _integer(name, getattr(self, name), low, high=MAX_SEED if name == "seed" else None))
+        for name, low in (("epochs", 1), ("batch_size", 1), ("log_every", 1), ("checkpoint_every", 0), ("holdout", 0)):
+            setattr(self, name, _integer(name, getattr(self, name), low))
+        self.seed = check_seed(self.seed, "seed", optional=False)
         if self.stop_after_steps is not None:
             self.stop_after_steps = _integer("stop_after_steps", self.stop_after_steps, 1, none=True)
         if self.workers is not None:
@@ -143,16 +145,10 @@ class TrainConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
-MAX_SEED = 2**63 - 1
-
-
-def _integer(name: str, value, low: int, high: int | None = None, none: bool = False) -> int:
-    """``value`` as an int in [low, high], or a ValueError naming ``name`` and what is accepted."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
-            high is not None and value > high):
-        accepted = f"an integer in [{low}, 2**63)" if high == MAX_SEED else (
-            f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}")
-        raise ValueError(f"{name} must be {'None or ' if none else ''}{accepted}, got {value!r}")
+def _integer(name: str, value, low: int, none: bool = False) -> int:
+    """``value`` as an int >= ``low``, or a ValueError naming ``name`` and what is accepted."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be {'None or ' if none else ''}an integer >= {low}, got {value!r}")
     return int(value)
 
 

@@ -59,7 +59,7 @@ class StepSettings:
 
 
 def step_generator(seed: int, global_step: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """The generator of a step's random choices, seeded by (seed, global step) (modulo 2**64: any seed < 2**63)."""
+    """The generator of a step's random choices, seeded by (seed, global step) modulo 2**64 (any seed)."""
     return torch.Generator(device=device).manual_seed((seed * 1_000_003 + global_step) % 2**64)
 
 

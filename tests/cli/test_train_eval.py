@@ -74,7 +74,7 @@ BAD_INPUT = [
     (["reproduce", "--only", "table1,tableX", "--plan"], "--only 'table1,tableX': unknown group(s) tableX"),
     (["train", "--config", "{tmp}/none.json", "--run-dir", "X"], "--config {tmp}/none.json: no such file"),
     (["train", "--seed", str(2**70), "--run-dir", "X"],
-     f"argument --seed: '{2**70}' is not a seed: give an integer in [0, 2**63)"),
+     f"argument --seed: '{2**70}' is not a seed (an integer in [0, 2**64 - 1])"),
     (["train", "--seed", "1e3", "--run-dir", "X"], "argument --seed: '1e3' is not a seed"),
     (["train", "--run-dir", ""], "argument --run-dir: '' is not a folder path"),
     (["train", "--run-dir", "  "], "is not a folder path: name the run's folder"),
