@@ -58,7 +58,8 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
     ball : LpBall
         The norm (its radius is replaced by each of ``eps_grid``).
     eps_grid : sequence of float
-        Finite positive radii.
+        Finite positive radii, each below the radius at which the ball covers the box
+        (``ball.max_radius(d)``: a radius on the 0-255 scale is refused).
     n_iter : int
     seed : int
 
@@ -80,7 +81,7 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
     if not grid or not all(math.isfinite(e) and e > 0 for e in grid):
         raise ValueError(f"eps_grid must hold finite positive radii, got {list(eps_grid)}")
     validate_evaluation_options("apgd", ("apgd",), n_iter, {"apgd": n_iter}, 1, seed, None)
-    validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[0])])
+    validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[-1])])  # the largest radius: if it fits, all do
     parameter = next(model.parameters(), None)
     if parameter is not None:  # the model's device, as evaluate_robustness does
         x, y = x.to(parameter.device), y.to(parameter.device)

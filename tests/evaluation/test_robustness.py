@@ -404,3 +404,10 @@ def test_apgd_points_returns_x_itself_where_no_point_fools(trained_linear):
     assert (~fooled).any()
     assert torch.equal(out[~fooled], x[~fooled])
     assert ball.contains(out, x).all()
+
+
+def test_robustness_curve_checks_every_radius_of_its_grid(trained_linear):
+    """Only the smallest radius was checked: a grid ending at l_inf 8 (the 0-255 scale) was accepted."""
+    model, x, y = trained_linear
+    with pytest.raises(ValueError, match="Linf radius eps = 8 does not fit"):
+        robustness_curve(model, x, y, LpBall("inf", 1 / 255), [1 / 255, 8.0], n_iter=1)
