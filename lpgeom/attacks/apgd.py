@@ -64,19 +64,17 @@ Example
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from ..threats import LpBall
+from ..threats import APGDRule, LpBall
 from .base import require_projection
 from .losses import LOSSES
 from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_grad, raise_if_nonfinite,
                          resolve_generator, validate_attack_inputs)
 from .precision import random_start_in, round_toward, working_dtype
 from .result import AttackResult, classified_correctly
-from .settings import check_count, check_flag, check_fraction, check_generator, check_positive, check_seed
+from .settings import check_count, check_flag, check_fraction, check_generator, check_seed
 
 __all__ = ["APGD", "checkpoint_schedule"]
 
@@ -115,22 +113,12 @@ def checkpoint_schedule(n_iter: int, first_check: float = 0.22, shrinking: bool 
     return points
 
 
-def _checked_rule(threat: LpBall):
-    """The ball's APGD rule, refused with one sentence if a setting is out of range (a custom ball's)."""
+def _checked_rule(threat: LpBall) -> APGDRule:
+    """The ball's APGD rule; an :class:`~lpgeom.threats.APGDRule` checks its own settings when built."""
     rule = threat.apgd
-    problems = []
-    if not (isinstance(rule.step_factor, (int, float)) and math.isfinite(rule.step_factor) and rule.step_factor > 0):
-        problems.append(f"step_factor {rule.step_factor!r} (a finite number > 0)")
-    if not (isinstance(rule.momentum, (int, float)) and 0 <= rule.momentum <= 1):
-        problems.append(f"momentum {rule.momentum!r} (in [0, 1]; 0 means none)")
-    if not (isinstance(rule.first_check, (int, float)) and 0 < rule.first_check <= 1):
-        problems.append(f"first_check {rule.first_check!r} (in (0, 1])")
-    for name in ("sparsity_train", "sparsity_eval"):
-        value = getattr(rule, name)
-        if not (isinstance(value, (int, float)) and 0 < value <= 1):
-            problems.append(f"{name} {value!r} (in (0, 1])")
-    if problems:
-        raise ValueError(f"the {threat.name} ball's APGD rule has " + ", ".join(problems))
+    if not isinstance(rule, APGDRule):
+        raise TypeError(f"the {threat.name} ball's apgd must be an APGDRule (lpgeom.threats), got "
+                        f"{type(rule).__name__}")
     return rule
 
 

@@ -130,3 +130,22 @@ def test_a_radius_beyond_float32_is_refused(make):
     """Attacks step in float32: eps = 1e39 overflowed to inf inside the projection (raw RuntimeError)."""
     with pytest.raises(ValueError, match="radius eps = 1e\\+39 exceeds float32's range"):
         make(L2Ball(1e39))
+
+
+class DuckRuleBall(L2Ball):
+    """A custom ball whose ``apgd`` is not an APGDRule (plain attributes): APGD cannot trust or use it."""
+
+    __slots__ = ()
+
+    @property
+    def apgd(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(step_factor=2.0, momentum=0.75, first_check=0.22, shrinking_checks=True,
+                               adaptive_sparsity=False, sparsity_train=0.05, sparsity_eval=0.2)
+
+
+def test_an_apgd_rule_that_is_not_an_apgdrule_is_refused_when_the_attack_is_built():
+    """It passed APGD's own copy of APGDRule's checks and failed at the call with a raw AttributeError."""
+    with pytest.raises(TypeError, match=r"the L2 ball's apgd must be an APGDRule .*got SimpleNamespace"):
+        APGD(DuckRuleBall(0.5))
