@@ -431,6 +431,7 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
         epoch_state = state.get("epoch_log")
         if selector is not None:
             selector.load_state_dict(state.get("best", {}))
+            selector.save_best(model, global_step)  # a kill after the checkpoint, before best.pt was written
         log.truncate_after(global_step)
     elif main:
         _start_fresh(run_dir, record, log)
@@ -493,12 +494,14 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
                 if step + 1 == steps_per_epoch:
                     summary = run_log.epoch_summary(epoch, global_step)
                     if selector is not None:
-                        summary.update(selector.epoch_end(attack_model, model, epoch, global_step))
+                        summary.update(selector.epoch_end(attack_model, epoch, global_step))
                     log.write(summary)  # before the checkpoint: a resume from it never loses the summary
                     result.epochs.append(summary)
                 resume_point = policy.resume_point(epoch, step, steps_per_epoch, global_step)
                 if resume_point is not None:
                     checkpoint(*resume_point)
+                    if selector is not None:  # best.pt only once the checkpoint naming its epoch is saved
+                        selector.save_best(model, global_step)
                 if policy.stops(global_step):
                     result.global_step = global_step
                     return result

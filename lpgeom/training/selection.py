@@ -5,7 +5,10 @@ examples out of training (a seeded choice), and :class:`HoldoutSelector` measure
 clean and union robust accuracy on them at every epoch end with lpgeom's APGD (APGD-CE +
 APGD-DLR per norm, :func:`lpgeom.evaluation.evaluate_robustness` with ``method="apgd"``). The
 weights of the best epoch (highest union accuracy, the earlier epoch on a tie) are kept as
-``best.pt``; ``model.pt`` stays the final weights.
+``best.pt``; ``model.pt`` stays the final weights. ``best.pt`` is written only once the
+checkpoint that names its epoch as the best is saved (and again on a resume from that
+checkpoint), so a kill at any moment never leaves ``best.pt`` holding weights of an epoch
+the newest checkpoint does not call the best.
 """
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ class HoldoutSelector:
         The threats whose union accuracy selects the epoch.
     run_dir : path
     enabled : bool
-        Write ``best.pt`` (rank 0 only under DDP).
+        Write ``best.pt`` (rank 0 only under DDP); :meth:`save_best` writes it.
     n_iter : int
         APGD iterations of the evaluation.
     """
@@ -85,8 +88,9 @@ class HoldoutSelector:
         self.threats, self.path, self.enabled, self.n_iter = threats, pathlib.Path(run_dir) / BEST, enabled, n_iter
         self.best: dict | None = None
 
-    def epoch_end(self, eval_model: nn.Module, model: nn.Module, epoch: int, global_step: int) -> dict[str, float]:
-        """Evaluate; keep ``model``'s weights if they are the best so far. Returns the figures for the epoch log."""
+    def epoch_end(self, eval_model: nn.Module, epoch: int, global_step: int) -> dict[str, float]:
+        """Evaluate; record the epoch if it is the best so far (:meth:`save_best` writes its weights). Returns the
+        figures for the epoch log."""
         from ..evaluation import evaluate_robustness
 
         was_training = eval_model.training
@@ -101,10 +105,17 @@ class HoldoutSelector:
         union = float(report.union_accuracy)
         if self.best is None or union > self.best["union_accuracy"]:
             self.best = {"epoch": epoch, "global_step": global_step, "union_accuracy": union}
-            if self.enabled:
-                write_state_dict(model.state_dict(), self.path)
         return {"holdout_clean_acc": float(report.clean_accuracy), "holdout_union_acc": union,
                 "best_epoch": self.best["epoch"]}
+
+    def save_best(self, model: nn.Module, global_step: int) -> None:
+        """Write ``model``'s weights as ``best.pt`` if the best epoch is the one that ended at ``global_step``.
+
+        Called once the checkpoint of that moment is saved, and on a resume from a checkpoint
+        (the model then holds that checkpoint's weights): ``best.pt`` and the checkpoint agree.
+        """
+        if self.enabled and self.best is not None and self.best["global_step"] == global_step:
+            write_state_dict(model.state_dict(), self.path)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The best epoch so far as tensors (saved in checkpoints)."""

@@ -54,3 +54,83 @@ def test_best_epoch_is_kept_and_survives_a_resume(tmp_path):
     with pytest.raises(ValueError, match="select_threats"):
         train(build_model("small_cnn", width=4), data, build_scheme("natural", threats), TrainConfig(**config),
               tmp_path / "x")
+
+
+# --- best.pt and the checkpoint that names the best epoch stay consistent across a kill -----------------------------
+
+
+class _Report:
+    def __init__(self, union):
+        self.union_accuracy = self.clean_accuracy = union
+
+
+class _Killed(Exception):
+    """Stands for the process being killed at that moment."""
+
+
+def _improving_every_epoch(monkeypatch):
+    """Held-out accuracy that rises with the epoch: every epoch end is the best so far (no attack runs)."""
+    import lpgeom.evaluation
+
+    def report(*args, name, **kwargs):
+        return _Report(0.1 * (1 + int(name.removeprefix("epoch "))))
+
+    monkeypatch.setattr(lpgeom.evaluation, "evaluate_robustness", report)
+
+
+def _kill_at_call(monkeypatch, module, name, call):
+    real, seen = getattr(module, name), []
+
+    def dying(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == call:
+            raise _Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, dying)
+
+
+def _small_best_run(run_dir, **kw):
+    gen = torch.Generator().manual_seed(0)
+    data = TensorDataset(torch.rand(80, 1, 28, 28, generator=gen), torch.randint(0, 10, (80,), generator=gen))
+    threats = fashion_mnist_threats()
+    torch.manual_seed(0)
+    return train(build_model("small_cnn", width=2), data, build_scheme("natural", threats),
+                 TrainConfig(epochs=2, batch_size=32, progress=False, select="best", holdout=16, **kw), run_dir,
+                 select_threats=threats)
+
+
+def _best_matches_the_checkpoint(run_dir):
+    from lpgeom.models import read_weights
+    from lpgeom.models.checkpoints import state_digest
+    from lpgeom.training import load_latest
+
+    last = load_latest(run_dir)
+    assert int(last["best"]["global_step"]) == last["global_step"], "the newest checkpoint is the best epoch's end"
+    return read_weights(run_dir / "best.pt").digest == state_digest(last["model"])
+
+
+def test_a_kill_before_the_epoch_checkpoint_leaves_best_pt_of_the_best_epoch_it_names(tmp_path, monkeypatch):
+    """best.pt was written before the checkpoint recording it: killed in between, best.pt held the weights of an epoch
+    the resumed run does again, while the checkpoint named an earlier best (a redo with other numerics, e.g. on a
+    GPU, that does not improve kept the orphan weights as 'best')."""
+    import lpgeom.training.loop as loop
+
+    _improving_every_epoch(monkeypatch)
+    _kill_at_call(monkeypatch, loop, "save_checkpoint", 2)  # the end of epoch 1 (epoch 0's checkpoint is saved)
+    with pytest.raises(_Killed):
+        _small_best_run(tmp_path)
+    assert _best_matches_the_checkpoint(tmp_path)
+
+
+def test_a_kill_after_the_epoch_checkpoint_is_repaired_on_resume(tmp_path, monkeypatch):
+    import lpgeom.training.selection as selection
+    from lpgeom.models.checkpoints import write_state_dict
+
+    _improving_every_epoch(monkeypatch)
+    _kill_at_call(monkeypatch, selection, "write_state_dict", 2)  # epoch 1 is the best; its best.pt write dies
+    with pytest.raises(_Killed):
+        _small_best_run(tmp_path)
+    monkeypatch.setattr(selection, "write_state_dict", write_state_dict)
+    _small_best_run(tmp_path)
+    assert _best_matches_the_checkpoint(tmp_path)
