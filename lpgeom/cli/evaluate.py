@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         checkpoint = str(args.run_dir / "model.pt")
     device = resolve_device(args.device)
     threats = threats_from_args(args)
-    model = load_model(args, arch, checkpoint, options).to(device).eval()
+    model, weights = load_model(args, arch, checkpoint, options)
+    model = model.to(device).eval()
     dataset = load_dataset(args, train=False)
     n = _n_points(args, len(dataset))
     x, y = tensors(Subset(dataset, range(n)))
@@ -165,10 +166,7 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate_robustness(model, x, y, threats, method=args.method or "autoattack", n_iter=args.n_iter,
                                      batch_size=args.batch_size or DEFAULT_BATCH_SIZE, device=device,
                                      seed=args.seed or 0, name=checkpoint)
-    if checkpoint and pathlib.Path(checkpoint).is_file():  # the provenance of the evaluated weights
-        from ..models import read_weights
-
-        weights = read_weights(checkpoint)
+    if weights is not None:  # the provenance of the evaluated weights, as they were read
         report.weights = {"file": str(checkpoint), "sha256": weights.digest, "verified": weights.verified}
     if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
         report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "

@@ -218,6 +218,14 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
 
     ``options``: the architecture's options (e.g. ``{"width": 16}`` for the small CNN), as a run recorded them.
 
+    Returns
+    -------
+    model : torch.nn.Module
+    weights : lpgeom.models.WeightsFile or None
+        The weights file as it was read for ``model`` (its digest and whether lpgeom verified
+        it), the provenance to report; None for a RobustBench model, a shipped pretrained
+        model or no checkpoint. The file is read once: a later change of it does not alter this.
+
     Raises
     ------
     FileNotFoundError
@@ -229,18 +237,20 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
     from .. import models
 
     if checkpoint and checkpoint in models.PRETRAINED:
-        return models.load_pretrained(checkpoint)
+        return models.load_pretrained(checkpoint), None
     model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)], **(options or {}))
-    if checkpoint:
-        path = pathlib.Path(checkpoint)
-        if path.suffix != ".pt" and not path.exists():
-            threat = getattr(args, "robustbench_threat", None) or "Linf"
-            return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
-                                           getattr(args, "model_dir", None) or "models")
-        state = models.read_state_dict(path)
-        target = model[-1] if hasattr(model, "__getitem__") and not any(k.startswith("0.") for k in state) else model
-        models.load_weights(target, state, source=str(path))
-    return model
+    if not checkpoint:
+        return model, None
+    path = pathlib.Path(checkpoint)
+    if path.suffix != ".pt" and not path.exists():
+        threat = getattr(args, "robustbench_threat", None) or "Linf"
+        return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
+                                       getattr(args, "model_dir", None) or "models"), None
+    weights = models.read_weights(path)
+    state = weights.state
+    target = model[-1] if hasattr(model, "__getitem__") and not any(k.startswith("0.") for k in state) else model
+    models.load_weights(target, state, source=str(path))
+    return model, weights
 
 
 def command_line() -> str:

@@ -199,17 +199,12 @@ def _check_switch_epoch(scheme_name: str, given: int | None, recipe: Recipe) -> 
                          f"where E-AT takes over; at 0 l_2 training never happens, at {epochs} or later E-AT never does)")
 
 
-def _init_provenance(checkpoint: str, model) -> dict:
-    """What the run starts from: the weights' digest and whether the file's own digest verified them."""
-    import pathlib
-
-    from ..models import PRETRAINED, read_weights
+def _init_provenance(model, weights) -> dict:
+    """What the run starts from: the model's weights digest and whether the file's own digest verified them
+    (``weights``: the file as :func:`~lpgeom.cli.options.load_model` read it, None where there is no file)."""
     from ..models.checkpoints import state_digest
 
-    verified = False
-    if checkpoint not in PRETRAINED and pathlib.Path(checkpoint).is_file():
-        verified = read_weights(checkpoint).verified
-    return {"init_sha256": state_digest(model.state_dict()), "init_verified": verified}
+    return {"init_sha256": state_digest(model.state_dict()), "init_verified": weights is not None and weights.verified}
 
 
 def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: str, recipe_kind: RecipeKind) -> int:
@@ -225,10 +220,10 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
     import torch
 
     torch.manual_seed(seed)  # the initial weights depend on the seed only
-    model = load_model(args, args.arch, checkpoint)
+    model, weights = load_model(args, args.arch, checkpoint)
     describe = {"command": command_line(), "dataset": dataset_of(args), "init": checkpoint,
                 "arch": model_architecture(args, args.arch, checkpoint), "threats": {b.name: b.eps for b in threats},
-                "n_train": len(dataset), "recipe": recipe_kind, **(_init_provenance(checkpoint, model) if checkpoint
+                "n_train": len(dataset), "recipe": recipe_kind, **(_init_provenance(model, weights) if checkpoint
                                                                    else {})}
     extra = None
     if args.extra_data:

@@ -213,3 +213,26 @@ def test_the_report_names_the_weights_it_evaluated(tmp_path):
                  "--out", str(out), *FAST]) == 0
     weights = json.loads(out.read_text())["weights"]
     assert weights["file"] == str(run / "model.pt") and len(weights["sha256"]) == 64 and weights["verified"] is False
+
+
+def test_the_reported_digest_is_of_the_weights_evaluated_even_if_the_file_changes_meanwhile(tmp_path, monkeypatch):
+    """The file was read again after the evaluation: replaced meanwhile (a run finishing into the same folder), the
+    report named the new file's digest for numbers measured on the old weights."""
+    import lpgeom.evaluation
+    from lpgeom.models import read_weights
+
+    run = fake_run(tmp_path)
+    evaluated = read_weights(run / "model.pt").digest
+    real = lpgeom.evaluation.evaluate_robustness
+
+    def evaluate_while_the_file_is_replaced(*args, **kwargs):
+        torch.manual_seed(1)
+        torch.save(build_model("small_cnn").state_dict(), run / "model.pt")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lpgeom.evaluation, "evaluate_robustness", evaluate_while_the_file_is_replaced)
+    out = tmp_path / "r.json"
+    assert main(["eval", "--run-dir", str(run), "--dataset", "fashion_mnist-samples", "--n-points", "4",
+                 "--out", str(out), *FAST]) == 0
+    assert read_weights(run / "model.pt").digest != evaluated
+    assert json.loads(out.read_text())["weights"]["sha256"] == evaluated
