@@ -85,7 +85,7 @@ _MIN_STEP_FRACTION = 10.0  # sparse rule: the step stays >= initial step / 10
 
 
 def checkpoint_schedule(n_iter: int, first_check: float = 0.22, shrinking: bool = True) -> list[int]:
-    """Iterations after which APGD may change its step.
+    """Iterations after which APGD may change its step (``n_iter`` in [1, 1e9], ``first_check`` in (0, 1]).
 
     The first after ``max(int(first_check * n), 1)`` steps; with ``shrinking`` each later
     interval is ``max(int(0.03 n), 1)`` shorter, down to ``max(int(0.06 n), 1)``; without,
@@ -98,10 +98,8 @@ def checkpoint_schedule(n_iter: int, first_check: float = 0.22, shrinking: bool 
     >>> checkpoint_schedule(100, first_check=0.04, shrinking=False)[:3]
     [4, 8, 12]
     """
-    if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
-        raise ValueError(f"checkpoint_schedule n_iter must be an integer >= 1, got {n_iter!r}")
-    if isinstance(first_check, bool) or not isinstance(first_check, (int, float)) or not 0 < first_check <= 1:
-        raise ValueError(f"checkpoint_schedule first_check must be a fraction of n_iter in (0, 1], got {first_check!r}")
+    n_iter = check_count(n_iter, "checkpoint_schedule n_iter")
+    first_check = check_fraction(first_check, "checkpoint_schedule first_check")
     length = max(int(first_check * n_iter), 1)
     decrease = max(int(0.03 * n_iter), 1) if shrinking else 0
     minimum = max(int(0.06 * n_iter), 1) if shrinking else length

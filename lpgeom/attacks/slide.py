@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from ..geometry import check_real
 from ..threats import LpBall
 from .base import FixedStepAttack
 
@@ -16,10 +17,9 @@ __all__ = ["SLIDE", "slide_sparsity"]
 
 
 def slide_sparsity(percentile: float) -> float:
-    """The fraction of coordinates SLIDE keeps at ``percentile`` (99 -> 0.01); ``ValueError`` outside (0, 100)."""
-    if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 < percentile < 100:
-        raise ValueError(f"percentile must be a number in (0, 100), got {percentile!r}")
-    return 1.0 - float(percentile) / 100.0
+    """The fraction of coordinates SLIDE keeps at ``percentile`` (99 -> 0.01); ``ValueError`` outside (0, 100),
+    ``TypeError`` for a value that is not a number."""
+    return 1.0 - check_real(percentile, "percentile", 0.0, 100.0, low_open=True, high_open=True) / 100.0
 
 
 class SLIDE(FixedStepAttack):

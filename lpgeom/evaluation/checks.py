@@ -7,6 +7,7 @@ from torch import nn
 from ..attacks import check_model_input
 from ..attacks.model_mode import check_logits, eval_mode, require_tensor
 from ..attacks.settings import check_count, check_seed
+from ..geometry import check_integer
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 
@@ -20,24 +21,25 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
                                 batch_size: object, seed: object, n_target_classes: object) -> int:
     """Clear errors for options that cannot be used together or are out of range; returns ``n_iter`` resolved.
 
+    The counts and the seed are checked as the attacks check theirs (:mod:`lpgeom.attacks.settings`:
+    numpy integers accepted, ``bool`` refused).
+
     Raises
     ------
     ValueError
         Unknown method, ``n_iter``/``batch_size``/``n_target_classes`` below 1 (``n_iter`` above
-        1e9), a seed outside [0, 2**64 - 1], ``n_target_classes`` with a method other than ``"autoattack"``.
+        1e9, ``batch_size`` above 2**63 - 1), a seed outside [0, 2**64 - 1], ``n_target_classes``
+        with a method other than ``"autoattack"``.
     TypeError
-        A count or seed that is not an int.
+        A count or seed that is not an integer.
     """
     if not isinstance(method, str) or method not in methods:
         raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r} (unknown method)")
-    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise TypeError(f"{arg} must be an int, got {value!r} ({type(value).__name__})")
-    for arg, value in (("n_iter", n_iter), ("batch_size", batch_size), ("n_target_classes", n_target_classes)):
-        if value is not None and value < 1:
-            raise ValueError(f"{arg} must be at least 1, got {value}")
     if n_iter is not None:
-        check_count(n_iter, "n_iter")
+        n_iter = check_count(n_iter, "n_iter")
+    check_integer(batch_size, "batch_size", 1)
+    if n_target_classes is not None:
+        n_target_classes = check_count(n_target_classes, "n_target_classes")
     check_seed(seed, optional=False)
     if n_target_classes is not None and method != "autoattack":
         raise ValueError(f"n_target_classes={n_target_classes} applies to method='autoattack' only, got method={method!r} "

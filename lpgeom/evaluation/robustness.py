@@ -266,6 +266,8 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         For inputs or options that cannot be evaluated (one sentence naming the argument).
     """
     n_iter = validate_evaluation_options(method, METHODS, n_iter, DEFAULT_ITERATIONS, batch_size, seed, n_target_classes)
+    seed, batch_size = int(seed), int(batch_size)  # numpy integers as Python's: the report is written as JSON
+    n_target_classes = None if n_target_classes is None else int(n_target_classes)
     if not isinstance(name, str):
         raise TypeError(f"name must be a str (the model's name in the table), got {type(name).__name__}")
     balls = list(threats) if isinstance(threats, Iterable) and not isinstance(threats, (str, bytes)) else None

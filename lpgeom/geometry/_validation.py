@@ -70,7 +70,7 @@ def check_integer(value: object, name: str, low: int = 1, high: int | None = Non
         raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
-    if value > MAX_DIMENSION:
+    if high is None and value > MAX_DIMENSION:
         raise ValueError(f"{name} must be {accepted} and at most 2**63 - 1 (int64), got {shown(value)}")
     return int(value)
 

@@ -25,10 +25,12 @@ def test_targeted_dlr_checks_its_targets_and_agrees_with_the_formula():
         targeted_dlr(logits, y, torch.tensor([1.0]))
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_iter=0), dict(n_iter=True), dict(n_iter=10, first_check=2.0),
-                                    dict(n_iter=10, first_check=float("nan")), dict(n_iter=10, first_check=0)])
-def test_checkpoint_schedule_refuses_what_gives_no_schedule(kwargs):
-    with pytest.raises(ValueError, match="checkpoint_schedule"):
+@pytest.mark.parametrize("kwargs, error", [(dict(n_iter=0), ValueError), (dict(n_iter=True), TypeError),
+                                           (dict(n_iter=10, first_check=2.0), ValueError),
+                                           (dict(n_iter=10, first_check=float("nan")), ValueError),
+                                           (dict(n_iter=10, first_check=0), ValueError)])
+def test_checkpoint_schedule_refuses_what_gives_no_schedule(kwargs, error):
+    with pytest.raises(error, match="checkpoint_schedule"):
         checkpoint_schedule(**kwargs)
 
 

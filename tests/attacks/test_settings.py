@@ -38,7 +38,7 @@ BAD = [
     (lambda: APGD(L2, n_restarts=-2), ValueError, "n_restarts"),
     (lambda: APGD(L2, loss="dlr-targeted", n_target_classes=0), ValueError, "n_target_classes must be an integer"),
     # sparsity outside (0, 1]
-    (lambda: APGD(L1, sparsity=0.0), ValueError, r"sparsity must be a number in \(0, 1\], got 0.0"),
+    (lambda: APGD(L1, sparsity=0.0), ValueError, r"sparsity must be a finite number in \(0, 1\], got 0.0"),
     (lambda: APGD(L1, sparsity=1.5), ValueError, "sparsity.*1.5"),
     (lambda: APGD(L1, sparsity=math.nan), ValueError, "sparsity.*nan"),
     (lambda: PGD(L1, sparsity=-0.1), ValueError, "sparsity"),
@@ -149,3 +149,16 @@ def test_an_apgd_rule_that_is_not_an_apgdrule_is_refused_when_the_attack_is_buil
     """It passed APGD's own copy of APGDRule's checks and failed at the call with a raw AttributeError."""
     with pytest.raises(TypeError, match=r"the L2 ball's apgd must be an APGDRule .*got SimpleNamespace"):
         APGD(DuckRuleBall(0.5))
+
+
+def test_checkpoint_schedule_takes_numpy_numbers_as_the_attacks_do():
+    """It refused np.int64(100) and np.float64(0.22), which APGD itself takes (one check for counts and fractions)."""
+    from lpgeom.attacks import checkpoint_schedule
+
+    assert checkpoint_schedule(np.int64(100), np.float64(0.22)) == checkpoint_schedule(100, 0.22)
+    assert SLIDE(L1, percentile=np.float32(99.0)).sparsity == pytest.approx(0.01)  # refused as 'not a number'
+    with pytest.raises(TypeError, match="percentile must be a finite number in \\(0, 100\\), got True"):
+        SLIDE(L1, percentile=True)
+    with pytest.raises(TypeError, match=r"checkpoint_schedule n_iter must be an integer in \[1, 1000000000\], got True"):
+        checkpoint_schedule(True)
+

@@ -177,8 +177,9 @@ def test_standard_autoattack_decides_robustness_by_running_the_model_on_points_i
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"x_dtype": torch.int64}, TypeError, "x must hold float16, bfloat16, float32 or float64"),
     ({"y_dtype": torch.float32}, TypeError, "y must hold integer class labels"),
-    ({"n_iter": 0}, ValueError, "n_iter must be at least 1, got 0"),
-    ({"batch_size": 2.5}, TypeError, "batch_size must be an int, got 2.5"),
+    ({"n_iter": 0}, ValueError, r"n_iter must be an integer in \[1, 1000000000\], got 0"),
+    ({"batch_size": 2.5}, TypeError, r"batch_size must be an integer >= 1, got 2.5 \(float\)"),
+    ({"batch_size": True}, TypeError, "batch_size must be an integer >= 1, got True"),
     ({"threats": "Linf"}, TypeError, "threats must be a ThreatUnion"),
     ({"threats": [LpBall("inf", 0.1), LpBall("inf", 0.2)]}, ValueError, "each norm once"),
     ({"model": lambda x: x}, TypeError, "model must be a torch.nn.Module"),
@@ -207,7 +208,7 @@ def test_nan_logits_are_refused(trained_linear):
     ([0.1, float("nan")], {}, ValueError, "finite positive radii"),
     ([], {}, ValueError, "finite positive radii"),
     (["a"], {}, TypeError, "eps_grid must be a sequence of numbers"),
-    ([0.1], {"n_iter": 0}, ValueError, "n_iter must be at least 1"),
+    ([0.1], {"n_iter": 0}, ValueError, r"n_iter must be an integer in \[1, "),
     ([0.1], {"ball": "L2"}, TypeError, "ball must be an LpBall"),
     ([0.1], {"x": "scale"}, ValueError, "0-255 pixels"),
 ])
@@ -245,7 +246,7 @@ def test_fewer_target_classes_are_recorded_and_validated(trained_linear):
     for method in ("apgd", "autoattack-standard"):
         with pytest.raises(ValueError, match=f"applies to method='autoattack' only, got method='{method}'"):
             evaluate_robustness(model, x[:4], y[:4], SMALL, method=method, n_target_classes=2)
-    with pytest.raises(ValueError, match="n_target_classes must be at least 1"):
+    with pytest.raises(ValueError, match=r"n_target_classes must be an integer in \[1, "):
         evaluate_robustness(model, x, y, SMALL, method="autoattack", n_target_classes=0)
 
 
@@ -411,3 +412,18 @@ def test_robustness_curve_checks_every_radius_of_its_grid(trained_linear):
     model, x, y = trained_linear
     with pytest.raises(ValueError, match="Linf radius eps = 8 does not fit"):
         robustness_curve(model, x, y, LpBall("inf", 1 / 255), [1 / 255, 8.0], n_iter=1)
+
+
+def test_evaluation_options_take_numpy_integers_as_the_attacks_do(trained_linear, tmp_path):
+    """n_iter=np.int64(2) or batch_size=np.int64(10) (a value from a numpy grid) were refused as 'not an int',
+    while APGD takes them: one check for counts. The report holds them as Python ints (JSON)."""
+    import numpy as np
+
+    model, x, y = trained_linear
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = evaluate_robustness(model, x[:4], y[:4], [LpBall("inf", 0.01)], method="autoattack", n_iter=np.int64(2),
+                                     batch_size=np.int64(3), seed=np.int64(0), n_target_classes=np.int64(2))
+    assert (report.n_iter, report.seed, report.n_target_classes) == (2, 0, 2)
+    assert all(type(v) is int for v in (report.n_iter, report.seed, report.n_target_classes))
+    report.to_json(tmp_path / "report.json")

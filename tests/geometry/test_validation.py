@@ -278,3 +278,14 @@ def test_ratio_within_rounding_below_d_gives_the_l1_gauge():
     assert hull_gauge(torch.from_numpy(far), eps1, 1.0).tolist() == pytest.approx([100.0, 0.5], rel=1e-12)
     assert in_hull(far, eps1, 1.0).tolist() == [False, True]
     assert verify_radius(eps1, 1.0, 2, 3).passed
+
+
+def test_check_integer_takes_an_explicit_upper_bound_beyond_int64():
+    """An explicit ``high`` is the bound (torch's seeds reach 2**64 - 1); only ``high=None`` means int64's range."""
+    from lpgeom.geometry import check_integer
+
+    assert check_integer(2**64 - 1, "seed", 0, 2**64 - 1) == 2**64 - 1
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 18446744073709551615\], got 18446744073709551616"):
+        check_integer(2**64, "seed", 0, 2**64 - 1)
+    with pytest.raises(ValueError, match="at most 2\\*\\*63 - 1"):
+        check_integer(2**63, "d", 1)
