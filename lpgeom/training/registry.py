@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # annotations only: the schemes import this module to registe
     from .schemes import Scheme
 
 __all__ = ["SchemeCost", "SchemeSpec", "register_scheme", "build_scheme", "scheme_spec", "scheme_names",
-           "scheme_labels"]
+           "scheme_labels", "is_ball_name"]
 
 
 class SchemeCost(str, enum.Enum):
@@ -104,7 +104,7 @@ class SchemeSpec:
 _REGISTRY: dict[str, SchemeSpec] = {}
 
 
-def _is_ball_name(name: object) -> bool:
+def is_ball_name(name: object) -> bool:
     """Whether ``name`` is a ball's name as ``ball.name`` spells it (``"L1"``, ``"L2"``, ``"Linf"``, ``"L3.5"``)."""
     try:
         return isinstance(name, str) and LpBall(name, 1.0).name == name
@@ -137,7 +137,7 @@ def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tup
         raise ValueError(f"scheme names are non-empty lower-case strings, got {name!r}")
     if not isinstance(label, str) or not label:
         raise ValueError(f"the label of scheme {name!r} must be a non-empty string, got {label!r}")
-    if isinstance(norms, str) or not all(_is_ball_name(n) for n in norms):
+    if isinstance(norms, str) or not all(is_ball_name(n) for n in norms):
         raise ValueError(f"norms of scheme {name!r} must be a tuple of ball names as ball.name spells them "
                          f"('L1', 'L2', 'Linf', ...), got {norms!r}")
     if name in _REGISTRY:

@@ -24,7 +24,7 @@ from torch import nn
 from ..attacks import APGD, AttackResult
 from ..geometry import check_integer
 from ..threats import MAX_ITERATIONS, LpBall, ThreatUnion
-from .registry import register_scheme
+from .registry import is_ball_name, register_scheme
 from .stats import StepStats
 
 if TYPE_CHECKING:
@@ -38,13 +38,6 @@ _L1_NAME = LpBall(1, 1.0).name  # the key of l1_steps in AttackSteps.per_norm
 
 def _check_steps(steps: object, name: str) -> int:
     return check_integer(steps, name, 1, MAX_ITERATIONS)
-
-
-def _ball_name(name: str) -> str | None:
-    try:
-        return LpBall(name, 1.0).name
-    except ValueError:
-        return None
 
 
 def check_attack(attack: object, name: str = "attack") -> object:
@@ -127,7 +120,7 @@ class AttackSteps:
             raise TypeError(f"per_norm must map ball names to attack steps, got {type(self.per_norm).__name__}")
         per_norm = {}
         for name, steps in self.per_norm.items():
-            if not isinstance(name, str) or _ball_name(name) != name:
+            if not is_ball_name(name):
                 raise ValueError(f"per_norm keys must be ball names as ball.name spells them ('L1', 'L2', 'Linf', "
                                  f"...), got {name!r}")
             per_norm[name] = _check_steps(steps, "l1_steps" if name == _L1_NAME else f"attack steps for {name}")
