@@ -247,9 +247,7 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
         return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
                                        getattr(args, "model_dir", None) or "models"), None
     weights = models.read_weights(path)
-    state = weights.state
-    target = model[-1] if hasattr(model, "__getitem__") and not any(k.startswith("0.") for k in state) else model
-    models.load_weights(target, state, source=str(path))
+    models.load_network_weights(model, weights.state, source=str(path))
     return model, weights
 
 

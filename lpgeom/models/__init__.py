@@ -1,5 +1,6 @@
 """Models: architectures (inputs in [0, 1], normalisation inside), pretrained weights, checkpoints."""
-from .checkpoints import CheckpointError, WeightsFile, load_weights, read_state_dict, read_weights, strip_prefixes
+from .checkpoints import (CheckpointError, WeightsFile, load_network_weights, load_weights, read_state_dict,
+                          read_weights, strip_prefixes)
 from .dm_wide_resnet import DMWideResNet
 from .normalize import Normalize
 from .pretrained import PRETRAINED, load_pretrained, pretrained_path
@@ -12,5 +13,5 @@ from .wide_resnet import WideResNet
 __all__ = [
     "build_model", "register_model", "MODEL_NAMES", "Normalize", "SmallCNN", "ResNet18", "ResNet50", "PreActResNet18",
     "WideResNet", "DMWideResNet", "load_pretrained", "pretrained_path", "PRETRAINED", "load_robustbench", "robustbench_path",
-    "ROBUSTBENCH_ARCHITECTURES", "read_state_dict", "read_weights", "WeightsFile", "load_weights", "strip_prefixes", "CheckpointError",
+    "ROBUSTBENCH_ARCHITECTURES", "read_state_dict", "read_weights", "WeightsFile", "load_weights", "load_network_weights", "strip_prefixes", "CheckpointError",
 ]

@@ -24,7 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["read_state_dict", "read_weights", "WeightsFile", "write_state_dict", "load_weights", "CheckpointError",
+__all__ = ["read_state_dict", "read_weights", "WeightsFile", "write_state_dict", "load_weights", "load_network_weights",
+           "CheckpointError",
            "strip_prefixes", "state_digest", "split_digest", "digest_path", "RUN_CHECKPOINT_NAMES", "DIGEST_KEY"]
 
 DIGEST_SUFFIX = ".sha256"
@@ -215,6 +216,23 @@ def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: st
         raise CheckpointError(f"{source} holds NaN or infinite values in {len(nonfinite)} tensor(s) (e.g. "
                               f"{', '.join(nonfinite[:3])}): a model with them gives no usable output")
     model.load_state_dict(state, strict=True)
+    return model
+
+
+def load_network_weights(model: nn.Module, state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> nn.Module:
+    """Load ``state`` into ``model`` (:func:`load_weights`), or into the network after its ``Normalize`` layer.
+
+    A model built as ``Sequential(Normalize, net)`` takes weights of ``net`` alone (no key
+    starting with ``"0."``: RobustBench's files, the shipped pretrained models) into ``net``;
+    any other state is loaded into ``model`` itself. Returns ``model``.
+
+    Raises
+    ------
+    CheckpointError
+        As :func:`load_weights`.
+    """
+    network_only = isinstance(model, nn.Sequential) and not any(k.startswith("0.") for k in state)
+    load_weights(model[-1] if network_only else model, state, source=source)
     return model
 
 

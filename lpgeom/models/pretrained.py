@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from .checkpoints import load_weights, read_state_dict
+from .checkpoints import load_network_weights, read_state_dict
 from .registry import build_model
 
 __all__ = ["load_pretrained", "PRETRAINED", "pretrained_path"]
@@ -63,6 +63,5 @@ def load_pretrained(name: str) -> nn.Module:
     arch = PRETRAINED[name][0]
     model = build_model(arch)
     state = read_state_dict(path)
-    target = model[-1] if isinstance(model, nn.Sequential) else model  # weights are for the net after Normalize
-    load_weights(target, state, source=f"{path.name}")
+    load_network_weights(model, state, source=f"{path.name}")  # weights are for the net after Normalize
     return model.eval()

@@ -12,7 +12,7 @@ import pathlib
 
 from torch import nn
 
-from .checkpoints import load_weights, read_state_dict
+from .checkpoints import load_network_weights, read_state_dict
 from .registry import build_model
 
 __all__ = ["load_robustbench", "robustbench_path", "ROBUSTBENCH_ARCHITECTURES", "THREAT_MODELS"]
@@ -81,6 +81,5 @@ def load_robustbench(name: str, dataset: str = "cifar10", threat_model: str = "L
     except ValueError as err:
         raise ValueError(f"{name} needs the architecture {ROBUSTBENCH_ARCHITECTURES[key]!r}: {err}") from None
     state = read_state_dict(path, map_location=map_location)
-    target = model[-1] if isinstance(model, nn.Sequential) and not any(k.startswith("0.") for k in state) else model
-    load_weights(target, state, source=str(path))
+    load_network_weights(model, state, source=str(path))
     return model.eval()
