@@ -138,17 +138,6 @@ def parse_p(p: float | int | str) -> float:
     return value
 
 
-def _check_positive_finite(name: str, value: float) -> float:
-    if not _is_real(value):
-        raise ValueError(f"{name} must be a real number, got {shown(value)}")
-    value = _as_float(value, name, "a positive finite number")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value:g}")
-    return value
-
-
 def check_dimension(d: int, minimum: int = 2) -> int:
     """Return ``d`` as an int in ``[minimum, 2**63 - 1]``, or raise ``ValueError``.
 
@@ -187,12 +176,14 @@ def check_radii(eps1: float, eps_inf: float, d: int) -> tuple[float, float, int]
 
     Raises
     ------
+    TypeError
+        A radius that is not a real number (:func:`check_real`).
     ValueError
         Non-positive or non-finite radii, ``d < 2``, or one ball containing the other
         (the message says which).
     """
-    eps1 = _check_positive_finite("eps1", eps1)
-    eps_inf = _check_positive_finite("eps_inf", eps_inf)
+    eps1 = check_real(eps1, "eps1", 0.0, low_open=True)
+    eps_inf = check_real(eps_inf, "eps_inf", 0.0, low_open=True)
     d = check_dimension(d)
     if eps1 <= eps_inf:
         raise ValueError(

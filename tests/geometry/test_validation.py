@@ -14,11 +14,11 @@ RADII = [union_radius, hull_radius, verify_radius]
 @pytest.mark.parametrize(
     "args, message",
     [
-        ((0, 1, 2, 10), "eps1 must be positive"),
-        ((-3, 1, 2, 10), "eps1 must be positive"),
-        ((3, 0, 2, 10), "eps_inf must be positive"),
-        ((math.inf, 1, 2, 10), "eps1 must be finite"),
-        ((3, math.nan, 2, 10), "eps_inf must be finite"),
+        ((0, 1, 2, 10), "eps1 must be a finite number > 0, got 0"),
+        ((-3, 1, 2, 10), "eps1 must be a finite number > 0, got -3"),
+        ((3, 0, 2, 10), "eps_inf must be a finite number > 0, got 0"),
+        ((math.inf, 1, 2, 10), "eps1 must be a finite number > 0, got inf"),
+        ((3, math.nan, 2, 10), "eps_inf must be a finite number > 0, got nan"),
         ((3, 1, 0.5, 10), "p must be >= 1"),
         ((3, 1, math.nan, 10), "NaN"),
         ((3, 1, "two", 10), "p must be a number"),
@@ -136,8 +136,8 @@ BIG = 10**400  # a Python integer beyond the float range
 @pytest.mark.parametrize("call, message", [
     (lambda: hull_radius(12, 8 / 255, 2, BIG), r"d must be at most 2\*\*63 - 1 .*an integer of 401 digits"),
     (lambda: union_radius(12, 8 / 255, 2, 2**63), r"d must be at most 2\*\*63 - 1"),
-    (lambda: hull_radius(BIG, 8 / 255, 2, 3072), "eps1 must be a positive finite number, .*beyond the float range"),
-    (lambda: union_radius(12, BIG, 2, 3072), "eps_inf must be a positive finite number"),
+    (lambda: hull_radius(BIG, 8 / 255, 2, 3072), "eps1 must be a finite number > 0, .*beyond the float range"),
+    (lambda: union_radius(12, BIG, 2, 3072), "eps_inf must be a finite number > 0"),
     (lambda: hull_radius(12, 8 / 255, BIG, 3072), r"p must be a number >= 1 or 'inf'.*beyond the float range"),
     (lambda: in_hull(np.zeros(4), 2, 1, tol=BIG), "tol must be a finite number >= 0, .*beyond the float range"),
     (lambda: verify_radius(1.5, 1, 2, 3, delta=BIG), r"delta must be a finite number in \(0, 1\)"),
@@ -289,3 +289,13 @@ def test_check_integer_takes_an_explicit_upper_bound_beyond_int64():
         check_integer(2**64, "seed", 0, 2**64 - 1)
     with pytest.raises(ValueError, match="at most 2\\*\\*63 - 1"):
         check_integer(2**63, "d", 1)
+
+
+@pytest.mark.parametrize("fn", RADII)
+@pytest.mark.parametrize("args, name", [(("12", 1, 2, 10), "eps1"), ((12, True, 2, 10), "eps_inf"),
+                                        ((12, None, 2, 10), "eps_inf")])
+def test_radii_that_are_not_numbers_are_a_type_error_as_everywhere_else(fn, args, name):
+    """check_radii raised ValueError for a string radius while check_real, LpBall and the attacks raise
+    TypeError for the wrong kind of value (the module's own stated rule)."""
+    with pytest.raises(TypeError, match=f"{name} must be a finite number > 0, got"):
+        fn(*args)
