@@ -101,12 +101,26 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     return n_classes
 
 
-def gradient_masking_warnings(model: nn.Module, x: torch.Tensor, n_iter: int, n_restarts: int) -> list[str]:
+def gradient_masking_warnings(model: nn.Module, x: torch.Tensor, n_iter: int) -> list[str]:
     """Warnings that the evaluation may overestimate robustness.
 
     - the model is random (two forward passes differ): use EOT, results are not deterministic;
     - the outputs look like probabilities (softmax as last layer): gradients of the losses saturate;
     - too few iterations for an evaluation.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Run as it is (put it in eval mode first: dropout in train mode reads as a random model).
+    x : torch.Tensor, shape (N, C, H, W)
+        Images in [0, 1] on the model's device; the first 8 are used.
+    n_iter : int
+        The attacks' iterations (fewer than 50 get a warning).
+
+    Returns
+    -------
+    list of str
+        One sentence per warning (empty when none applies).
     """
     out = []
     with torch.no_grad():

@@ -292,7 +292,7 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     start = time.perf_counter()
     attack_log: dict[str, dict[str, float]] = {}
     with eval_mode(model):
-        messages += gradient_masking_warnings(model, x, n_iter, 1)
+        messages += gradient_masking_warnings(model, x, n_iter)
         with torch.no_grad():
             clean = torch.cat([model(x[sl]).argmax(1) == y[sl] for sl in _batches(len(x), batch_size)])
         flags = {"clean": clean.cpu()}

@@ -427,3 +427,14 @@ def test_evaluation_options_take_numpy_integers_as_the_attacks_do(trained_linear
     assert (report.n_iter, report.seed, report.n_target_classes) == (2, 0, 2)
     assert all(type(v) is int for v in (report.n_iter, report.seed, report.n_target_classes))
     report.to_json(tmp_path / "report.json")
+
+
+def test_gradient_masking_warnings_takes_only_what_it_uses(trained_linear):
+    """Its n_restarts parameter was never read (evaluate_robustness passed 1): gone."""
+    from lpgeom.evaluation import gradient_masking_warnings
+
+    model, x, _ = trained_linear
+    assert gradient_masking_warnings(model, x, 100) == []
+    softmax = nn.Sequential(model, nn.Softmax(dim=1))
+    assert [w.split(" (")[0] for w in gradient_masking_warnings(softmax, x, 10)] == [
+        "the model outputs probabilities", "only 10 attack iterations: fine for monitoring, too few for a reported evaluation"]
