@@ -74,7 +74,7 @@ from .model_mode import (check_logits, check_model_input, eval_mode, loss_and_gr
                          resolve_generator, validate_attack_inputs)
 from .precision import random_start_in, round_toward, working_dtype
 from .result import AttackResult, classified_correctly
-from .settings import check_count, check_flag, check_fraction, check_generator, check_seed
+from .settings import check_count, check_flag, check_fraction, check_generator, check_seed, target_count
 
 __all__ = ["APGD", "checkpoint_schedule"]
 
@@ -169,13 +169,6 @@ class APGD:
         self.sparsity = check_fraction(default if sparsity is None else sparsity, "sparsity")
         self.checkpoints = checkpoint_schedule(self.n_iter, rule.first_check, rule.shrinking_checks)
 
-    def _target_count(self, n_classes: int) -> int:
-        """How many target classes to attack: ``n_target_classes``, the default capped at ``n_classes - 1``."""
-        if self.targets_given and self.n_target_classes > n_classes - 1:
-            raise ValueError(f"n_target_classes={self.n_target_classes} but the model has {n_classes} classes: "
-                             f"at most {n_classes - 1} other classes can be targets")
-        return min(self.n_target_classes, n_classes - 1)
-
     def __repr__(self) -> str:
         return f"APGD({self.threat!r}, n_iter={self.n_iter}, loss={self.loss!r}, n_restarts={self.n_restarts})"
 
@@ -197,7 +190,8 @@ class APGD:
                 clean_wrong = clean_logits.argmax(1) != y
                 if targeted:
                     order = clean_logits.float().sort(dim=1).indices
-                    k = self._target_count(order.shape[1])
+                    k = target_count(self.n_target_classes if self.targets_given else None,
+                                     self.threat.autoattack_target_classes, order.shape[1])
                     targets = [order[:, -(j + 2)] for j in range(k)]  # 2nd, 3rd, ... most likely classes
             best: AttackResult | None = None
             for target in targets:

@@ -16,7 +16,7 @@ from ..threats import MAX_ITERATIONS
 from ..utils.seeds import MAX_SEED, check_seed  # the one seed check (lpgeom.utils)
 
 __all__ = ["MAX_ITERATIONS", "MAX_SEED", "check_count", "check_positive", "check_fraction", "check_seed", "check_flag",
-           "check_generator"]
+           "check_generator", "target_count"]
 
 
 def check_count(value: object, name: str, low: int = 1, high: int = MAX_ITERATIONS) -> int:
@@ -39,6 +39,18 @@ def check_positive(value: object, name: str) -> float:
 def check_fraction(value: object, name: str) -> float:
     """``value`` as a float in (0, 1] (a sparsity: the fraction of coordinates in a step)."""
     return check_real(value, name, 0.0, 1.0, low_open=True)
+
+
+def target_count(n_target_classes: int | None, default: int, n_classes: int) -> int:
+    """How many target classes a targeted attack runs on a model with ``n_classes`` outputs.
+
+    ``n_target_classes`` if given (refused above ``n_classes - 1``: there are no more other
+    classes), else ``default`` (AutoAttack's standard for the norm) capped at ``n_classes - 1``.
+    """
+    if n_target_classes is not None and n_target_classes > n_classes - 1:
+        raise ValueError(f"n_target_classes={n_target_classes} but the model has {n_classes} classes: "
+                         f"at most {n_classes - 1} other classes can be targets")
+    return min(default if n_target_classes is None else n_target_classes, n_classes - 1)
 
 
 def check_flag(value: object, name: str) -> bool:

@@ -12,6 +12,7 @@ from torch import nn
 
 from ..attacks import APGD
 from ..attacks.model_mode import eval_mode
+from ..attacks.settings import target_count
 from ..threats import LpBall, ThreatUnion
 from .checks import gradient_masking_warnings, validate_evaluation_inputs, validate_evaluation_options
 from .report import RobustnessReport
@@ -78,11 +79,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     if n_classes < MIN_CLASSES["autoattack"]:
         raise ValueError(f"AutoAttack's APGD-T (targeted DLR) needs a model with at least {MIN_CLASSES['autoattack']} "
                          f"classes, this one has {n_classes}: evaluate with method='apgd'")
-    if n_target_classes is not None and n_target_classes > n_classes - 1:
-        raise ValueError(f"n_target_classes={n_target_classes} but the model has {n_classes} classes: at most "
-                         f"{n_classes - 1} other classes can be targets")
-    targets = min(n_target_classes or ball.autoattack_target_classes, n_classes - 1)
-    adversary.apgd_targeted.n_target_classes = targets
+    adversary.apgd_targeted.n_target_classes = target_count(n_target_classes, ball.autoattack_target_classes, n_classes)
     adversary.fab.n_target_classes = min(adversary.fab.n_target_classes, n_classes - 1)  # standard: 9, every norm
     for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
         attack.n_iter = n_iter
@@ -279,9 +276,8 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     if n_classes < MIN_CLASSES[method]:
         raise ValueError(f"method={method!r} needs a model with at least {MIN_CLASSES[method]} classes (its DLR loss "
                          f"compares the largest logits), this one has {n_classes}")
-    if n_target_classes is not None and n_target_classes > n_classes - 1:
-        raise ValueError(f"n_target_classes={n_target_classes} but the model has {n_classes} classes: at most "
-                         f"{n_classes - 1} other classes can be targets")
+    if n_target_classes is not None:
+        target_count(n_target_classes, n_target_classes, n_classes)  # refused before any attack runs
     device = _resolve_device(device, model, x)
     x, y = x.to(device), y.to(device).long()
     messages: list[str] = []
