@@ -14,10 +14,10 @@ from torch import nn
 from .settings import check_generator
 
 __all__ = ["eval_mode", "loss_and_grad", "validate_attack_inputs", "check_model_input", "require_tensor", "check_logits",
-           "raise_if_nonfinite", "resolve_generator", "FLOAT_DTYPES"]
+           "raise_if_nonfinite", "resolve_generator", "FLOAT_DTYPES", "LABEL_DTYPES"]
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
 # flattened image size -> the data set it is the size of (for the hint of a model/data mismatch)
 _KNOWN_SIZES = {1 * 28 * 28: "Fashion-MNIST (1x28x28)", 3 * 32 * 32: "CIFAR-10 (3x32x32)",
                 3 * 224 * 224: "ImageNet (3x224x224)"}
@@ -101,7 +101,7 @@ def validate_attack_inputs(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     require_tensor(y, "y", "a torch.Tensor of integer class labels (B,)")
     if y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {tuple(y.shape)}")
-    if y.dtype not in _INTEGER_DTYPES:
+    if y.dtype not in LABEL_DTYPES:
         raise TypeError(f"y must hold integer class labels (int64, int32, int16, int8 or uint8), got dtype {y.dtype} "
                         "(float, bool and complex labels are refused: convert with y.long() only if they are whole "
                         "class indices)")

@@ -5,16 +5,13 @@ import torch
 from torch import nn
 
 from ..attacks import check_model_input
-from ..attacks.model_mode import check_logits, eval_mode, require_tensor
+from ..attacks.model_mode import FLOAT_DTYPES, LABEL_DTYPES, check_logits, eval_mode, require_tensor
 from ..attacks.settings import check_count, check_seed
 from ..geometry import check_integer
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 
-__all__ = ["validate_evaluation_inputs", "validate_evaluation_options", "gradient_masking_warnings", "FLOAT_DTYPES"]
-
-FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+__all__ = ["validate_evaluation_inputs", "validate_evaluation_options", "gradient_masking_warnings"]
 
 
 def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: object, default_iterations: dict[str, int],

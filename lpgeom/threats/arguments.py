@@ -50,7 +50,7 @@ def check_same_shape(t: object, name: str, like: torch.Tensor, like_name: str) -
 def check_generator(generator: object) -> torch.Generator | None:
     """``None`` or a ``torch.Generator``."""
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be None or a torch.Generator, got {type(generator).__name__}")
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     return generator
 
 

@@ -104,7 +104,7 @@ def test_ball_methods_name_bad_tensors(ball):
     for atol in (math.nan, -1.0):
         with pytest.raises(ValueError, match="atol must be a finite number >= 0"):
             ball.contains(x, x, atol=atol)  # was: every point silently 'outside'
-    with pytest.raises(TypeError, match="generator must be None or a torch.Generator, got int"):
+    with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int"):
         ball.random_start(x, generator=3)  # was: torch's multi-line message
 
 
