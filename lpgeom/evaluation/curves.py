@@ -12,6 +12,7 @@ from ..attacks import APGD
 from ..attacks.model_mode import eval_mode
 from ..threats import LpBall
 from .checks import validate_evaluation_inputs, validate_evaluation_options
+from .robustness import MIN_CLASSES
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -51,6 +52,7 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
     Parameters
     ----------
     model : torch.nn.Module
+        Maps images in [0, 1] (N, C, H, W) to logits (N, K), K >= 3 (APGD-DLR's loss).
     x : torch.Tensor, shape (N, C, H, W)
         Images in [0, 1] (float dtype, finite, N >= 1).
     y : torch.Tensor, shape (N,)
@@ -81,7 +83,10 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
     if not grid or not all(math.isfinite(e) and e > 0 for e in grid):
         raise ValueError(f"eps_grid must hold finite positive radii, got {list(eps_grid)}")
     validate_evaluation_options("apgd", ("apgd",), n_iter, {"apgd": n_iter}, 1, seed, None)
-    validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[-1])])  # the largest radius: if it fits, all do
+    n_classes = validate_evaluation_inputs(model, x, y, [ball.with_eps(grid[-1])])  # the largest radius: if it fits, all do
+    if n_classes < MIN_CLASSES["apgd"]:
+        raise ValueError(f"robustness_curve attacks with APGD-CE and APGD-DLR, which needs a model with at least "
+                         f"{MIN_CLASSES['apgd']} classes; this one has {n_classes}")
     parameter = next(model.parameters(), None)
     if parameter is not None:  # the model's device, as evaluate_robustness does
         x, y = x.to(parameter.device), y.to(parameter.device)

@@ -438,3 +438,12 @@ def test_gradient_masking_warnings_takes_only_what_it_uses(trained_linear):
     softmax = nn.Sequential(model, nn.Softmax(dim=1))
     assert [w.split(" (")[0] for w in gradient_masking_warnings(softmax, x, 10)] == [
         "the model outputs probabilities", "only 10 attack iterations: fine for monitoring, too few for a reported evaluation"]
+
+
+def test_robustness_curve_refuses_a_two_class_model_before_attacking():
+    """Its APGD-DLR needs 3 classes: the loss's own error came after the CE attacks had run and told the
+    caller to 'use loss=ce', an option robustness_curve does not have."""
+    model, x, y = few_class_model(2)
+    with pytest.raises(ValueError, match=r"robustness_curve attacks with APGD-CE and APGD-DLR, which needs a model "
+                                         r"with at least 3 classes; this one has 2$"):
+        robustness_curve(model, x, y, LpBall(2, 0.5), [0.1], n_iter=1)
