@@ -14,7 +14,14 @@ class ThreatUnion:
     Parameters
     ----------
     balls : iterable of LpBall
-        At most one ball per norm.
+        At least one, at most one ball per norm.
+
+    Raises
+    ------
+    TypeError
+        ``balls`` not an iterable of LpBall objects (a single ball, a number, a string in it).
+    ValueError
+        No ball, or two balls of one norm.
 
     Examples
     --------
@@ -36,7 +43,7 @@ class ThreatUnion:
             raise ValueError("a ThreatUnion needs at least one LpBall")
         for b in balls:
             if not isinstance(b, LpBall):
-                raise ValueError(f"ThreatUnion takes LpBall objects, got {b!r}")
+                raise TypeError(f"ThreatUnion takes LpBall objects, got {b!r} ({type(b).__name__})")
         names = [b.name for b in balls]
         if len(set(names)) != len(names):
             raise ValueError(f"one ball per norm, got {names}")

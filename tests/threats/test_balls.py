@@ -153,3 +153,9 @@ def test_contains_judges_half_precision_points_by_their_exact_difference(dtype):
     assert L1Ball(exact).contains(x_adv, x, atol=0.0).item()
     assert not L1Ball(exact * (1 - 1e-6)).contains(x_adv, x, atol=0.0).item()
     assert L1Ball(exact).norm(x_adv - x).dtype == torch.float32  # norm itself measures the difference it is given
+
+
+def test_a_union_of_something_else_than_balls_is_a_type_error():
+    """As for a union given a single ball or a number, and as check_radii_fit says (it was a ValueError)."""
+    with pytest.raises(TypeError, match=r"ThreatUnion takes LpBall objects, got 0.5 \(float\)"):
+        ThreatUnion([LinfBall(0.1), 0.5])
