@@ -41,9 +41,13 @@ class Attack(Protocol):
 
 
 def require_projection(threat: LpBall, attack: str) -> LpBall:
-    """Return ``threat`` if it is an :class:`LpBall` that can project; else raise ``ValueError``."""
+    """Return ``threat`` if it is an :class:`LpBall` that can project and whose radius fits float32.
+
+    Raises ``TypeError`` for anything but an :class:`LpBall` (a string such as ``"Linf"``),
+    ``ValueError`` for a ball without a projection or with a radius beyond float32's range.
+    """
     if not isinstance(threat, LpBall):
-        raise ValueError(f"{attack} needs an LpBall threat model, got {threat!r}")
+        raise TypeError(f"{attack} needs an LpBall threat model, got {threat!r} ({type(threat).__name__})")
     if type(threat).project is LpBall.project:
         raise ValueError(f"{attack} needs a ball with a projection; the {threat.name} ball has none "
                          "(subclass LpBall for that norm and implement project())")

@@ -67,7 +67,7 @@ class MSD:
                  l1_step: str = "slide", percentile: float = 99.0, k_range: tuple[int, int] = (5, 20),
                  seed: int | None = 0) -> None:
         if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"MSD needs a ThreatUnion of balls, got {threats!r}")
+            raise TypeError(f"MSD needs a ThreatUnion of balls, got {threats!r} ({type(threats).__name__})")
         for ball in threats:
             require_projection(ball, "MSD")
         if l1_step not in L1_STEPS:

@@ -117,16 +117,28 @@ def test_losses():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: APGD("Linf", 10), "needs an LpBall"), (lambda: APGD(LpBall(3, 1.0)), "L3 ball has none"),
+    (lambda: APGD(LpBall(3, 1.0)), "L3 ball has none"),
     (lambda: APGD(LpBall(2, 1.0), loss="hinge"), "unknown loss"), (lambda: APGD(LpBall(2, 1.0), n_iter=0), r"integer in \[1, "),
     (lambda: PGD(LpBall(2, 1.0), loss="dlr-targeted"), "untargeted"), (lambda: PGD(LpBall(2, 1.0), step_size=-1), "step_size"),
     (lambda: SLIDE(LpBall(2, 1.0)), "L1Ball"), (lambda: SLIDE(LpBall(1, 1.0), percentile=100), "percentile"),
-    (lambda: MSD([LpBall(2, 1.0)]), "ThreatUnion"), (lambda: MSD(ThreatUnion([LpBall(3, 1.0)])), "L3 ball has none"),
+    (lambda: MSD(ThreatUnion([LpBall(3, 1.0)])), "L3 ball has none"),
     (lambda: MSD(ThreatUnion([LpBall(2, 1.0)]), l1_step="maini"), "l1_step"),
     (lambda: MSD(ThreatUnion([LpBall(2, 1.0)]), step_sizes={"L1": 1.0}), "not in the union"),
 ])
 def test_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: APGD("Linf", 10), r"APGD needs an LpBall threat model, got 'Linf' \(str\)"),
+    (lambda: PGD(0.1), r"PGD needs an LpBall threat model, got 0.1 \(float\)"),
+    (lambda: MSD([LpBall(2, 1.0)]), r"MSD needs a ThreatUnion of balls, got \[L2Ball\(eps=1\)\] \(list\)"),
+])
+def test_a_threat_model_of_the_wrong_kind_is_a_type_error(make, message):
+    """A string or a list where a ball or a union belongs is the wrong kind of value: TypeError, as the settings'
+    checks and ThreatUnion say (it was a ValueError)."""
+    with pytest.raises(TypeError, match=message):
         make()
 
 
