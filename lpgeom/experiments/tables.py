@@ -40,6 +40,9 @@ REVISION_PLANS: dict[int, dict[str, object]] = {1: {"table1_seeds": (0,)}}
 GROUP_SINCE: dict[str, int] = {"calibrated": 2}
 
 TWO_APGDS = "APGD-CE + APGD-T"  # the paper's evaluation (pyautoattack's two APGDs)
+TIME_NOTE = ("time_per_epoch_s: each run's wall-clock seconds per epoch on the machine that recorded it, whose "
+             "cores were at times shared with other work (seed spreads of time measure that load); costs are "
+             "compared with the benchmarks' ratios, measured in one run each")
 FULL_AUTOATTACK = "full AutoAttack"  # + FAB-T and Square (scripts/full_autoattack_check.py)
 
 
@@ -281,6 +284,8 @@ class StudyTables:
             lines.append(f"{kind}: {table.attrs['source']}{complete}; {table.attrs['revision_note']}")
             if any(str(m).startswith(SCHEME_LABELS["msd"]) for m in table.index):
                 lines.append(f"{kind}: {msd_note(table.attrs['code_revision'])}")
+        if lines:
+            lines.append(TIME_NOTE)
         return lines or [f"no recorded results for {self.group}"]
 
 

@@ -124,6 +124,8 @@ def test_nothing_complete_shows_only_the_revision_in_progress(tmp_path):
     tables = study_tables("calibrated", "cpu", tmp_path)
     assert tables.main is None and tables.in_progress.attrs["coverage"] == (2, len(units)) and tables.revision == 2
     assert study_tables("table9", "cpu", tmp_path).notes() == ["no recorded results for table9"]
+    assert study_tables("calibrated", "cpu", tmp_path).notes()[-1].startswith("time_per_epoch_s: "), \
+        "a table with recorded times says what they measure"
 
 
 def test_msd_rows_are_named_for_the_l1_step_they_ran():
