@@ -36,11 +36,15 @@ def parse_floor(text: str) -> float | dict[str, float]:
     try:
         if "=" not in text:
             return number(text)
-        pairs = [item.split("=", 1) for item in text.split(",")]
-        return {name.strip(): number(value) for name, value in pairs}
+        pairs = [(name.strip(), number(value)) for name, value in (item.split("=", 1) for item in text.split(","))]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a probability floor: give a number in [0, 1] or "
                                          "NAME=P pairs such as L1=0.3,Linf=0.1") from None
+    names = [name for name, _ in pairs]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:  # a dict would keep the last value silently
+        raise argparse.ArgumentTypeError(f"{text!r} names {twice} twice: give each ball's floor once")
+    return dict(pairs)
 
 
 def folder_path(text: str) -> str:

@@ -132,3 +132,15 @@ def test_a_run_dir_under_an_unknown_users_home_is_refused(tmp_path, capsys):
 
     assert main(["train", "--run-dir", "~nosuchuser_lpgeom/x", "--epochs", "1"]) == 2
     assert "no home folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["L1=0.3,L1=0.9", "L1=0.3, L1 =0.3"])
+def test_a_probability_floor_naming_a_ball_twice_is_refused(text):
+    """--p-floor L1=0.3,L1=0.9 trained with L1's floor 0.9 (the last one), silently."""
+    import argparse
+
+    from lpgeom.cli.train import parse_floor
+
+    with pytest.raises(argparse.ArgumentTypeError, match=r"names L1 twice"):
+        parse_floor(text)
+    assert parse_floor("L1=0.3,Linf=0.1") == {"L1": 0.3, "Linf": 0.1}
