@@ -122,7 +122,7 @@ def read_weights(path: str | os.PathLike, map_location: str | torch.device = "cp
     digest = state_digest(obj)
     recorded = {"the digest it carries": inside}
     if digest_path(path).is_file():
-        text = digest_path(path).read_text().split()
+        text = digest_path(path).read_text(encoding="utf-8", errors="replace").split()  # damaged: a mismatch
         recorded[f"its digest in {digest_path(path).name}"] = text[0] if text else ""
     if all(value is None for value in recorded.values()) and (require_digest or _in_run_folder(path)):
         raise CheckpointError(f"checkpoint {path} carries no digest, so it cannot be verified (lpgeom writes one into "

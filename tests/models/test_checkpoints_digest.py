@@ -102,3 +102,13 @@ def test_non_finite_weights_are_refused_on_loading():
     bad = {**state, key: torch.full_like(state[key], float("nan"))}
     with pytest.raises(CheckpointError, match=rf"w\.pt holds NaN or infinite values in 1 tensor\(s\) \(e\.g\. {key}\)"):
         load_weights(build_model("small_cnn", width=4), bad, source="w.pt")
+
+
+@pytest.mark.parametrize("sidecar", [b"\xff\xfe not text \x80", b"", b"   \n"])
+def test_a_damaged_sidecar_is_a_digest_mismatch_naming_it(tmp_path, sidecar):
+    """A .sha256 beside the weights that is not UTF-8 raised UnicodeDecodeError (no file named)."""
+    path = tmp_path / "w.pt"
+    torch.save(build_model("small_cnn", width=2).state_dict(), path)
+    digest_path(path).write_bytes(sidecar)
+    with pytest.raises(CheckpointError, match=r"w\.pt does not match its digest in w\.pt\.sha256"):
+        read_weights(path)
