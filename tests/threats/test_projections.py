@@ -251,3 +251,28 @@ def test_compiled_matches_eager_on_the_cpu(project, eps):
             torch.testing.assert_close(compiled, eager, atol=1e-6, rtol=0)
         flat = project(v.reshape(b, -1), x.reshape(b, -1), eps, backend="compiled")  # same graph: rows of 3072
         torch.testing.assert_close(flat, project(v, x, eps, backend="eager").reshape(b, -1), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+@pytest.mark.parametrize("eps", [1e-7, 1e-4, 8 / 255, 0.3, 0.7])
+def test_linf_projection_lies_in_the_ball_exactly_in_every_dtype(dtype, eps):
+    """x +- eps rounded to nearest landed past the radius for about half the coordinates (by half an ulp of x:
+    19% of eps = 1e-7 in float32); each bound is now checked in the batch's dtype (exact by Sterbenz's lemma)
+    and moved one ulp towards x where it passed. Centres at 0, 1, near eps and 2 eps, and anywhere."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 2048, generator=gen, dtype=torch.float64)
+    x[0], x[1] = 0.0, 1.0
+    x[2] = min(3 * eps, 1.0) * torch.rand(2048, generator=gen, dtype=torch.float64)  # where x - eps changes sign
+    x = x.to(dtype)
+    v = (x.double() + torch.randn(8, 2048, generator=gen, dtype=torch.float64)).to(dtype)
+    z = project_linf_box(v, x, eps)
+    assert z.dtype == dtype
+    assert ((z.double() - x.double()).abs() <= eps).all()
+    assert z.min() >= 0 and z.max() <= 1
+    # and it is still the projection onto the radius as the dtype holds it (rounded down): every coordinate within
+    # a rounding of the float64 answer
+    held = torch.tensor(eps, dtype=dtype)
+    held = float(torch.nextafter(held, torch.zeros_like(held)) if float(held) > eps else held)
+    exact = torch.minimum(torch.maximum(v.double(), x.double() - held), x.double() + held).clamp(0, 1)
+    scale = torch.maximum(x.double().abs(), torch.tensor(held, dtype=torch.float64))
+    assert ((z.double() - exact).abs() <= 2 * torch.finfo(dtype).eps * scale).all()
