@@ -268,6 +268,12 @@ def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> N
                          f"Differences: " + "; ".join(differences))
 
 
+def _amp_was_cuda_only(state: dict, config: TrainConfig, device: torch.device) -> bool:
+    """Whether a checkpoint comes from an lpgeom whose ``amp`` was CUDA-only (it holds no run record) while this
+    resume autocasts on the CPU: the steps before it and after it differ in precision."""
+    return state.get("record") is None and config.amp and device.type == "cpu"
+
+
 def _warn_other_environment(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
     differences = fingerprint_differences(saved, now) if saved else []
     if differences:
@@ -419,6 +425,11 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
     if state is not None:
         _refuse_other_run(run_dir, state.get("fingerprint"), fingerprint)
         _warn_other_environment(run_dir, state.get("environment"), environment)
+        if _amp_was_cuda_only(state, config, device):
+            warnings.warn(f"{run_dir / LAST} was written by an lpgeom whose amp did nothing on the CPU: the run's first "
+                          f"{int(state['global_step'])} steps ran in float32, and it goes on with bf16 autocast from "
+                          f"step {int(state['global_step']) + 1} on, so it is not the run that was started", stacklevel=2)
+            record = {**record, "autocast": f"bfloat16 from step {int(state['global_step']) + 1} on (float32 before)"}
         if main:
             saved = state.get("record")
             _restore_config_json(run_dir, saved if saved is not None else {

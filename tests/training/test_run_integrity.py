@@ -378,3 +378,19 @@ def test_a_checkpoint_from_before_a_fingerprint_field_resumes_with_a_warning(dat
     save_checkpoint(state, tmp_path)
     with pytest.warns(UserWarning, match=r"fingerprint lacks data\.content_sha256: the run resumes"):
         assert train(make(), data, natural(), config(epochs=2), tmp_path).finished
+
+
+def test_resuming_an_amp_run_on_the_cpu_written_when_amp_was_cuda_only_warns(data, tmp_path):
+    """Checkpoints without the run's record come from an lpgeom whose amp did nothing on the CPU: resumed now, the
+    rest of the run is autocast to bf16, so it is not the run that was started (it resumed without a word)."""
+    from lpgeom.training import save_checkpoint
+
+    scheme = build_scheme("linf", fashion_mnist_threats(), n_iter=1)
+    train(make(), data, scheme, config(amp=True, stop_after_steps=1), tmp_path)
+    old = load_latest(tmp_path)
+    del old["record"]
+    (tmp_path / "last.pt").unlink()
+    save_checkpoint(old, tmp_path)
+    with pytest.warns(UserWarning, match=r"amp did nothing on the CPU.*bf16 autocast from step 2 on"):
+        train(make(), data, scheme, config(amp=True, stop_after_steps=2), tmp_path)
+    assert load_latest(tmp_path)["record"]["autocast"] == "bfloat16 from step 2 on (float32 before)"
