@@ -114,7 +114,9 @@ def validate_attack_inputs(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if not finite:
         raise ValueError("x contains NaN or infinite values: attacks need finite images in [0, 1]")
     if lo < 0 or hi > 1:
-        raise ValueError(f"x must lie in [0, 1] (normalisation belongs inside the model), got values in [{lo:.4g}, {hi:.4g}]")
+        hint = " (it looks like 0-255 pixels: divide by 255)" if hi > 1.5 else ""
+        raise ValueError(f"x must lie in [0, 1] (normalisation belongs inside the model), got values in "
+                         f"[{lo:.4g}, {hi:.4g}]{hint}")
     if y_min < 0:
         raise ValueError(f"y must hold class labels >= 0, got a label {int(y_min)}")
     return y.long()

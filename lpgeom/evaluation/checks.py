@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..attacks import check_model_input
-from ..attacks.model_mode import FLOAT_DTYPES, LABEL_DTYPES, check_logits, eval_mode, require_tensor
+from ..attacks import check_model_input, validate_attack_inputs
+from ..attacks.model_mode import check_logits, eval_mode, require_tensor
 from ..attacks.settings import check_count, check_seed
 from ..geometry import check_integer
 from ..threats import LpBall
@@ -47,35 +47,23 @@ def validate_evaluation_options(method: str, methods: tuple[str, ...], n_iter: o
 def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor, balls: list[LpBall]) -> int:
     """Clear ``ValueError``/``TypeError`` for inputs that cannot be evaluated; returns the number of classes.
 
-    Checks: a module; images (N, C, H, W) of a float dtype (float16, bfloat16, float32,
-    float64), N >= 1, finite, in [0, 1]; integer labels of shape (N,) within the model's
-    classes; radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255); images of the
-    model's dtype and channel count (:func:`~lpgeom.attacks.check_model_input`). The model
-    runs once, in eval mode, on the first image: it must return finite float logits (1, K)
-    with a gradient with respect to the image.
+    Checks: a module; images (N, C, H, W) and labels (N,) as the attacks check theirs
+    (:func:`~lpgeom.attacks.validate_attack_inputs`: a float dtype, N >= 1, finite, in [0, 1],
+    integer labels >= 0; ``y`` may live on another device, it is moved later), labels within
+    the model's classes; radii on the [0, 1] scale (e.g. eps_inf = 8 instead of 8/255); images
+    of the model's dtype and channel count (:func:`~lpgeom.attacks.check_model_input`). The
+    model runs once, in eval mode, on the first image: it must return finite float logits
+    (1, K) with a gradient with respect to the image.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     require_tensor(x, "x", "a torch.Tensor of images (N, C, H, W)")
     if x.ndim != 4:
         raise ValueError(f"x must be a tensor of images (N, C, H, W), got shape {tuple(x.shape)}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"x must hold float16, bfloat16, float32 or float64 pixels in [0, 1], got dtype {x.dtype}")
-    if x.shape[0] == 0:
-        raise ValueError("x is empty (N = 0): nothing to evaluate")
     require_tensor(y, "y", "a torch.Tensor of integer class labels (N,)")
-    if y.shape != (x.shape[0],):
-        raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {tuple(y.shape)}")
-    if y.dtype not in LABEL_DTYPES:
-        raise TypeError(f"y must hold integer class labels (int64, int32, int16, int8, uint8), got dtype {y.dtype}")
     if x.device.type == "meta" or y.device.type == "meta":
         raise ValueError("x and y must hold data: tensors on the meta device have none (create them on cpu or cuda)")
-    if not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0 or hi > 1:
-        hint = " (it looks like 0-255 pixels: divide by 255)" if hi > 1.5 else ""
-        raise ValueError(f"images must lie in [0, 1] (normalisation belongs inside the model), got range [{lo:.3g}, {hi:.3g}]{hint}")
+    y = validate_attack_inputs(x, y.to(x.device))  # the attacks' checks of images and labels, one message each
     check_radii_fit(balls, x[0].numel())
     check_model_input(model, x)
     parameter = next(model.parameters(), None)
@@ -92,7 +80,7 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
                          "torch.no_grad, or not depending on x): gradient attacks cannot test it, and it is not "
                          "reported robust")
     n_classes = logits.shape[-1]
-    if int(y.min()) < 0 or int(y.max()) >= n_classes:
+    if int(y.max()) >= n_classes:
         raise ValueError(f"labels must be in [0, {n_classes - 1}] for a model with {n_classes} outputs, "
                          f"got range [{int(y.min())}, {int(y.max())}]")
     return n_classes

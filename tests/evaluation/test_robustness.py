@@ -175,7 +175,7 @@ def test_standard_autoattack_decides_robustness_by_running_the_model_on_points_i
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"x_dtype": torch.int64}, TypeError, "x must hold float16, bfloat16, float32 or float64"),
+    ({"x_dtype": torch.int64}, TypeError, "x must be float16, bfloat16, float32 or float64"),
     ({"y_dtype": torch.float32}, TypeError, "y must hold integer class labels"),
     ({"n_iter": 0}, ValueError, r"n_iter must be an integer in \[1, 1000000000\], got 0"),
     ({"batch_size": 2.5}, TypeError, r"batch_size must be an integer >= 1, got 2.5 \(float\)"),
@@ -447,3 +447,21 @@ def test_robustness_curve_refuses_a_two_class_model_before_attacking():
     with pytest.raises(ValueError, match=r"robustness_curve attacks with APGD-CE and APGD-DLR, which needs a model "
                                          r"with at least 3 classes; this one has 2$"):
         robustness_curve(model, x, y, LpBall(2, 0.5), [0.1], n_iter=1)
+
+
+@pytest.mark.parametrize("change, error", [(lambda x, y: (x * 255, y), ValueError), (lambda x, y: (x[:0], y[:0]), ValueError),
+                                           (lambda x, y: (x.half(), y.float()), TypeError),
+                                           (lambda x, y: (x, y - 1), ValueError)])
+def test_evaluation_and_attacks_refuse_bad_images_and_labels_in_the_same_words(trained_linear, change, error):
+    """One check of images and labels: evaluate_robustness said 'images must lie in [0, 1] ...' where APGD said
+    'x must lie in [0, 1] ...' (and only one of them gave the 0-255 hint), 'x is empty (N = 0)' where APGD said
+    'x is an empty batch'."""
+    from lpgeom.attacks import APGD
+
+    model, x, y = trained_linear
+    x, y = change(x, y)
+    with pytest.raises(error) as by_attack:
+        APGD(LpBall(2, 0.1), n_iter=1)(model, x, y)
+    with pytest.raises(error) as by_evaluation:
+        evaluate_robustness(model, x, y, SMALL, method="apgd", n_iter=1)
+    assert str(by_evaluation.value) == str(by_attack.value)
