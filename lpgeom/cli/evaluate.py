@@ -8,8 +8,8 @@ from typing import get_args
 
 from ..utils.seeds import SEED_RANGE
 from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, check_output_path,
-                      dataset_of, load_dataset, load_model, positive_int, read_json_object, resolve_device,
-                      seed_value, threats_from_args)
+                      dataset_of, is_robustbench_name, load_dataset, load_model, positive_int, read_json_object,
+                      resolve_device, seed_value, threats_from_args)
 
 DEFAULT_N_POINTS = 1000
 RUN_FILES = ("model.pt", "last.pt", "metrics.jsonl")  # a folder holding one of these is a training run
@@ -91,10 +91,8 @@ def _check_robustbench_options(args: argparse.Namespace) -> None:
              if value is not None]
     if not given:
         return
-    from ..models import PRETRAINED
-
     checkpoint = args.checkpoint
-    if checkpoint is None or checkpoint in PRETRAINED or checkpoint.endswith(".pt") or pathlib.Path(checkpoint).exists():
+    if not is_robustbench_name(checkpoint):
         source = f"--run-dir {args.run_dir}" if checkpoint is None else f"--checkpoint {checkpoint}"
         verb = "applies" if len(given) == 1 else "apply"
         raise ValueError(f"{' and '.join(given)} {verb} to RobustBench model names only, not to {source}")

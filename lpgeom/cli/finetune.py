@@ -59,12 +59,12 @@ def check_checkpoint_options(args: argparse.Namespace) -> None:
         Naming the option, the checkpoint and why it does not apply.
     """
     from ..models import PRETRAINED
-    from .options import model_architecture
+    from .options import is_robustbench_name
 
     checkpoint = args.checkpoint
     if checkpoint in PRETRAINED:
         kind = "a shipped pretrained model"
-    elif model_architecture(args, None, checkpoint) is None:
+    elif is_robustbench_name(checkpoint):
         kind = "robustbench"
     else:
         kind = "a weights file"

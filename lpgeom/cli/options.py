@@ -22,6 +22,7 @@ from ..utils.seeds import MAX_SEED, SEED_RANGE
 __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
            "fraction", "seed_value", "parse_number", "positive_radius", "add_data_options", "add_threat_options",
            "add_device_options", "resolve_device", "threats_from_args", "load_dataset", "load_model", "model_architecture",
+           "is_robustbench_name",
            "dataset_of", "command_line", "read_json_object", "check_output_path", "config_file_arguments"]
 
 Dataset = Literal["fashion_mnist", "cifar10", "imagenet", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples"]
@@ -202,14 +203,25 @@ def load_dataset(args: argparse.Namespace, train: bool):
     return ds
 
 
+def is_robustbench_name(checkpoint: str | None) -> bool:
+    """Whether ``--checkpoint`` names a RobustBench model (not a shipped pretrained model, not a ``.pt`` path or an
+    existing file): :func:`load_model` then reads it from RobustBench's layout."""
+    from ..models import PRETRAINED
+
+    path = pathlib.Path(checkpoint) if checkpoint else None
+    return path is not None and checkpoint not in PRETRAINED and path.suffix != ".pt" and not path.exists()
+
+
 def model_architecture(args: argparse.Namespace, arch: str | None, checkpoint: str | None) -> str | None:
-    """The architecture :func:`load_model` builds (None for a RobustBench model: its loader picks it)."""
+    """The architecture :func:`load_model` builds: a shipped model's, a RobustBench model's (None for a name
+    RobustBench's table lacks, which does not load), else ``arch`` or the dataset's default."""
     from .. import models
 
     if checkpoint and checkpoint in models.PRETRAINED:
         return models.PRETRAINED[checkpoint][0]
-    if checkpoint and pathlib.Path(checkpoint).suffix != ".pt" and not pathlib.Path(checkpoint).exists():
-        return None
+    if is_robustbench_name(checkpoint):
+        threat = getattr(args, "robustbench_threat", None) or "Linf"
+        return models.ROBUSTBENCH_ARCHITECTURES.get((dataset_of(args).split("-")[0], threat, checkpoint))
     return arch or DEFAULT_ARCH[dataset_of(args)]
 
 
@@ -242,7 +254,7 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
     if not checkpoint:
         return model, None
     path = pathlib.Path(checkpoint)
-    if path.suffix != ".pt" and not path.exists():
+    if is_robustbench_name(checkpoint):
         threat = getattr(args, "robustbench_threat", None) or "Linf"
         return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
                                        getattr(args, "model_dir", None) or "models"), None

@@ -144,3 +144,27 @@ def test_a_probability_floor_naming_a_ball_twice_is_refused(text):
     with pytest.raises(argparse.ArgumentTypeError, match=r"names L1 twice"):
         parse_floor(text)
     assert parse_floor("L1=0.3,Linf=0.1") == {"L1": 0.3, "Linf": 0.1}
+
+
+@pytest.mark.parametrize("argv, arch", [
+    (["--checkpoint", "Carmon2019Unlabeled"], "wrn-28-10"),
+    (["--checkpoint", "Gowal2020Uncovering_extra", "--robustbench-threat", "L2"], "wrn-70-16"),
+    (["--checkpoint", "Engstrom2019Robustness", "--dataset", "imagenet", "--data-root", "."], "resnet50"),
+    (["--checkpoint", "cifar10_resnet18_standard"], "resnet18_kuangliu"),
+])
+def test_a_finetune_from_a_robustbench_model_records_its_architecture(argv, arch):
+    """config.json's arch was None for a RobustBench start, so 'eval --run-dir' built the dataset's default network
+    and refused the run's own weights as another architecture."""
+    from lpgeom.cli.finetune import check_checkpoint_options
+    from lpgeom.cli.options import model_architecture
+
+    args = parse(build_parser(), ["finetune", "--dataset", "cifar10", *argv, "--run-dir", "r"])
+    check_checkpoint_options(args)  # still a RobustBench name (or a shipped model), not a weights file
+    assert model_architecture(args, None, args.checkpoint) == arch
+
+
+def test_an_unknown_robustbench_name_has_no_architecture():
+    from lpgeom.cli.options import model_architecture
+
+    args = parse(build_parser(), ["finetune", "--dataset", "cifar10", "--checkpoint", "NoSuchModel", "--run-dir", "r"])
+    assert model_architecture(args, None, args.checkpoint) is None
