@@ -42,7 +42,7 @@ class _AllNorms(Scheme):
     def __init__(self, threats: ThreatUnion, n_iter: int | AttackSteps = 10, attacks: Sequence[Attack] | None = None
                  ) -> None:
         if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"{type(self).__name__} needs a ThreatUnion, got {threats!r}")
+            raise TypeError(f"{type(self).__name__} needs a ThreatUnion, got {threats!r}")
         self.threats = threats
         self.steps = AttackSteps.of(n_iter) if attacks is None else None  # None: attacks given by the caller
         self.attacks = (tuple(check_attack(a, f"attacks[{i}]") for i, a in enumerate(attacks)) if attacks
@@ -110,7 +110,7 @@ class MSDAT(Scheme):
     def __init__(self, threats: ThreatUnion, n_iter: int = 10, l1_step: str = "slide", attack: Attack | None = None
                  ) -> None:
         if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"MSDAT needs a ThreatUnion, got {threats!r}")
+            raise TypeError(f"MSDAT needs a ThreatUnion, got {threats!r}")
         self.threats = threats
         self.n_iter, self.l1_step = (n_iter, l1_step) if attack is None else (None, None)  # None: attack given
         self.attack = MSD(threats, n_iter=n_iter, l1_step=l1_step) if attack is None else check_attack(attack)

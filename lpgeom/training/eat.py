@@ -126,11 +126,11 @@ class EAT(Scheme):
     Raises
     ------
     TypeError
-        Attacks that are not callable, a ``p_floor`` that is not a number or a mapping of
-        numbers, a ``calibration`` that is not an EATCalibration.
+        A threats argument that is not a ThreatUnion, attacks that are not callable, a
+        ``p_floor`` that is not a number or a mapping of numbers, a ``calibration`` that is
+        not an EATCalibration.
     ValueError
-        For a threats argument that is not a ThreatUnion, a wrong number of attacks, an
-        unknown sampling, floors outside [0, 1] or summing above 1 (one number: at most
+        A wrong number of attacks, an unknown sampling, floors outside [0, 1] or summing above 1 (one number: at most
         1/n for n norms), calibration attacks or floors named for balls not in the union.
     """
 
@@ -140,13 +140,13 @@ class EAT(Scheme):
                  sampling: Sampling = "adaptive", calibration: EATCalibration | None = None,
                  p_floor: float | Mapping[str, float] = 0.0) -> None:
         if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"{type(self).__name__} trains on a ThreatUnion, got {threats!r}")
+            raise TypeError(f"{type(self).__name__} trains on a ThreatUnion, got {threats!r}")
         if sampling not in ("adaptive", "uniform"):
             raise ValueError(f"sampling must be 'adaptive' or 'uniform', got {sampling!r}")
         if calibration is not None and sampling != "adaptive":
             raise ValueError("calibration sets the probabilities of adaptive sampling; sampling='uniform' takes none")
         if calibration is not None and not isinstance(calibration, EATCalibration):
-            raise ValueError(f"calibration must be an EATCalibration, got {calibration!r}")
+            raise TypeError(f"calibration must be an EATCalibration, got {calibration!r}")
         if calibration is not None and calibration.attacks:
             unknown = sorted(set(calibration.attacks) - set(threats.names))
             if unknown:
@@ -306,7 +306,7 @@ class SAT(EAT):
     def __init__(self, threats: ThreatUnion, n_iter: int | AttackSteps = 10, attacks: Sequence[Attack] | None = None
                  ) -> None:
         if not isinstance(threats, ThreatUnion):
-            raise ValueError(f"SAT needs a ThreatUnion, got {threats!r}")
+            raise TypeError(f"SAT needs a ThreatUnion, got {threats!r}")
         steps = AttackSteps.of(n_iter)
         super().__init__(threats, sampling="uniform",
                          attacks=attacks or [baseline_attack(ball, steps.for_ball(ball)) for ball in threats])

@@ -199,7 +199,7 @@ class SingleNormAT(Scheme):
 
     def __init__(self, ball: LpBall, attack: Attack | None = None, n_iter: int = 10) -> None:
         if not isinstance(ball, LpBall):
-            raise ValueError(f"SingleNormAT trains against an LpBall, got {ball!r}")
+            raise TypeError(f"SingleNormAT trains against an LpBall, got {ball!r}")
         self.ball, self.n_iter = ball, n_iter if attack is None else None  # None: attack given by the caller
         self.attack = APGD(ball, n_iter=n_iter) if attack is None else check_attack(attack)
         self.name = f"{ball.name}-AT"

@@ -93,7 +93,7 @@ def test_eat_over_three_norms_and_its_errors():
         scheme.training_loss(MODEL, x, y, ctx(step, model=MODEL))
     rerr = torch.tensor([0.25, 1.0, 0.5], dtype=torch.float64)
     torch.testing.assert_close(scheme.probabilities(), rerr / rerr.sum())
-    with pytest.raises(ValueError, match="trains on a ThreatUnion"):
+    with pytest.raises(TypeError, match="trains on a ThreatUnion"):
         EAT(L1Ball(1))
     with pytest.raises(ValueError, match="2 attacks given for 3 balls"):
         EAT(threats, attacks=attacks[:2])
@@ -336,3 +336,18 @@ def test_calibration_with_its_default_attack_measures_a_real_model():
     rerr = stats.to_floats()
     assert rerr["calibrated_rerr_L1"] > 0.5 and rerr["calibrated_rerr_Linf"] == 0.0
     assert scheme.probabilities().tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: EAT(L1Ball(1)), "EAT trains on a ThreatUnion"),
+    (lambda: SAT([L1Ball(1), LinfBall(0.1)]), "SAT needs a ThreatUnion"),
+    (lambda: MaxAT(L1Ball(1)), "MaxAT needs a ThreatUnion"),
+    (lambda: MSDAT(cifar10_threats().names), "MSDAT needs a ThreatUnion"),
+    (lambda: SingleNormAT("L1"), "SingleNormAT trains against an LpBall"),
+    (lambda: EAT(cifar10_threats(), calibration={"every": 3}), "calibration must be an EATCalibration"),
+])
+def test_a_value_of_the_wrong_kind_is_a_type_error_naming_it(build, message):
+    """These were ValueErrors (EAT's docstring already promised a TypeError for the calibration), while the
+    registry, ThreatUnion and the attacks raise TypeError for the wrong kind of value."""
+    with pytest.raises(TypeError, match=message):
+        build()
