@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import numbers
 import os
 import pathlib
@@ -29,6 +28,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
+from ..geometry import check_integer, check_real
 from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
 from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
 from ..utils.seeds import check_seed
@@ -80,6 +80,15 @@ class TrainConfig:
         best epoch's weights as ``best.pt`` (the paper's best-checkpoint selection)
     holdout : training examples held out (seeded by ``seed``) for ``select="best"``; they are
         not trained on
+
+    Raises
+    ------
+    TypeError
+        A field of the wrong kind (a count that is not an integer, a rate that is not a real
+        number, a flag that is not a bool), as :func:`lpgeom.geometry.check_integer` /
+        :func:`~lpgeom.geometry.check_real` / :func:`lpgeom.utils.check_seed` say.
+    ValueError
+        A field out of its range, an unknown device or selection, bad milestones.
     """
 
     epochs: int = 1
@@ -105,28 +114,19 @@ class TrainConfig:
 
     def __post_init__(self):
         for name, low in (("epochs", 1), ("batch_size", 1), ("log_every", 1), ("checkpoint_every", 0), ("holdout", 0)):
-            setattr(self, name, _integer(name, getattr(self, name), low))
+            setattr(self, name, check_integer(getattr(self, name), name, low))
         self.seed = check_seed(self.seed, "seed", optional=False)
         if self.stop_after_steps is not None:
-            self.stop_after_steps = _integer("stop_after_steps", self.stop_after_steps, 1, none=True)
+            self.stop_after_steps = check_integer(self.stop_after_steps, "stop_after_steps", 1)
         if self.workers is not None:
-            self.workers = _integer("workers", self.workers, 0, none=True)
-        for name, low, high, what in (("lr", 0.0, math.inf, "a finite number > 0"),
-                                      ("lr_factor", 0.0, 1.0, "a number in (0, 1]"),
-                                      ("momentum", 0.0, 1.0, "a number in [0, 1)"),
-                                      ("weight_decay", 0.0, 1.0, "a number in [0, 1]")):
-            given = getattr(self, name)
-            if isinstance(given, bool) or not isinstance(given, numbers.Real) or not math.isfinite(given):
-                raise ValueError(f"{name} must be {what}, got {given!r}")
-            value = float(given)
-            inside = {"lr": value > low, "lr_factor": low < value <= high, "momentum": low <= value < high,
-                      "weight_decay": low <= value <= high}[name]
-            if not inside:
-                raise ValueError(f"{name} must be {what}, got {given!r}")
-            setattr(self, name, value)
+            self.workers = check_integer(self.workers, "workers", 0)
+        self.lr = check_real(self.lr, "lr", 0.0, low_open=True)
+        self.lr_factor = check_real(self.lr_factor, "lr_factor", 0.0, 1.0, low_open=True)
+        self.momentum = check_real(self.momentum, "momentum", 0.0, 1.0, high_open=True)
+        self.weight_decay = check_real(self.weight_decay, "weight_decay", 0.0, 1.0)
         for name in ("augment", "amp", "channels_last", "progress", "compile"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         self.device = _device_name(self.device)
         if self.select not in ("last", "best"):
             raise ValueError(f"select must be 'last' or 'best', got {self.select!r}")
@@ -143,13 +143,6 @@ class TrainConfig:
         """Settings that must not change when a run is resumed (all but how it is run and shown)."""
         skip = {"progress", "log_every", "checkpoint_every", "stop_after_steps", "device", "compile", "workers"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
-
-
-def _integer(name: str, value, low: int, none: bool = False) -> int:
-    """``value`` as an int >= ``low``, or a ValueError naming ``name`` and what is accepted."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be {'None or ' if none else ''}an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _device_name(device) -> str:

@@ -127,31 +127,37 @@ def test_amp_runs_an_adversarial_scheme_on_the_cpu(data, tmp_path):
 
 
 BAD_FIELDS = [
-    (dict(device="foo"), "device must be 'cpu', 'cuda' or 'cuda:N', got 'foo'"),
-    (dict(device=0), r"device must be 'cpu', 'cuda' or 'cuda:N' \(a str or torch.device\), got 0"),
-    (dict(device="meta"), "device must be 'cpu', 'cuda' or 'cuda:N', got 'meta'"),
-    (dict(momentum=2.0), r"momentum must be a number in \[0, 1\), got 2.0"),
-    (dict(momentum=1), r"momentum must be a number in \[0, 1\), got 1"),
-    (dict(momentum=-0.5), r"momentum must be a number in \[0, 1\), got -0.5"),
-    (dict(lr_factor=10.0), r"lr_factor must be a number in \(0, 1\], got 10.0"),
-    (dict(weight_decay=float("inf")), r"weight_decay must be a number in \[0, 1\], got inf"),
-    (dict(weight_decay=1e300), r"weight_decay must be a number in \[0, 1\], got 1e\+300"),
-    (dict(lr="0.1"), "lr must be a finite number > 0, got '0.1'"),
-    (dict(seed=2**70), r"seed must be an integer in \[0, 2\*\*64 - 1\], got 1180591620717411303424"),
-    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*64 - 1\], got -1"),
-    (dict(epochs=True), "epochs must be an integer >= 1, got True"),
-    (dict(batch_size=float("nan")), "batch_size must be an integer >= 1, got nan"),
-    (dict(amp="no"), "amp must be True or False, got 'no'"),
-    (dict(augment=1), "augment must be True or False, got 1"),
-    (dict(milestones="0.5"), r"milestones must be a sequence of fractions of training in \(0, 1\), got '0.5'"),
-    (dict(milestones=None), r"milestones must be a sequence of fractions of training in \(0, 1\), got None"),
-    (dict(milestones=(float("nan"),)), "milestones must be increasing fractions"),
+    (dict(device="foo"), ValueError, "device must be 'cpu', 'cuda' or 'cuda:N', got 'foo'"),
+    (dict(device=0), ValueError, r"device must be 'cpu', 'cuda' or 'cuda:N' \(a str or torch.device\), got 0"),
+    (dict(device="meta"), ValueError, "device must be 'cpu', 'cuda' or 'cuda:N', got 'meta'"),
+    (dict(momentum=2.0), ValueError, r"momentum must be a finite number in \[0, 1\), got 2.0"),
+    (dict(momentum=1), ValueError, r"momentum must be a finite number in \[0, 1\), got 1"),
+    (dict(momentum=-0.5), ValueError, r"momentum must be a finite number in \[0, 1\), got -0.5"),
+    (dict(lr_factor=10.0), ValueError, r"lr_factor must be a finite number in \(0, 1\], got 10.0"),
+    (dict(weight_decay=float("inf")), ValueError, r"weight_decay must be a finite number in \[0, 1\], got inf"),
+    (dict(weight_decay=1e300), ValueError, r"weight_decay must be a finite number in \[0, 1\], got 1e\+300"),
+    (dict(weight_decay=10**400), ValueError, r"weight_decay must be .*beyond the float range"),
+    (dict(lr="0.1"), TypeError, r"lr must be a finite number > 0, got '0.1' \(str\)"),
+    (dict(seed=2**70), ValueError, r"seed must be an integer in \[0, 2\*\*64 - 1\], got 1180591620717411303424"),
+    (dict(seed=-1), ValueError, r"seed must be an integer in \[0, 2\*\*64 - 1\], got -1"),
+    (dict(epochs=True), TypeError, r"epochs must be an integer >= 1, got True \(bool\)"),
+    (dict(epochs=0), ValueError, "epochs must be an integer >= 1, got 0"),
+    (dict(batch_size=float("nan")), TypeError, r"batch_size must be an integer >= 1, got nan \(float\)"),
+    (dict(stop_after_steps=0), ValueError, "stop_after_steps must be an integer >= 1, got 0"),
+    (dict(workers=-1), ValueError, "workers must be an integer >= 0, got -1"),
+    (dict(amp="no"), TypeError, "amp must be True or False, got 'no'"),
+    (dict(augment=1), TypeError, "augment must be True or False, got 1"),
+    (dict(milestones="0.5"), ValueError, r"milestones must be a sequence of fractions of training in \(0, 1\), got '0.5'"),
+    (dict(milestones=None), ValueError, r"milestones must be a sequence of fractions of training in \(0, 1\), got None"),
+    (dict(milestones=(float("nan"),)), ValueError, "milestones must be increasing fractions"),
 ]
 
 
-@pytest.mark.parametrize("fields, message", BAD_FIELDS, ids=[str(f) for f, _ in BAD_FIELDS])
-def test_bad_config_fields_are_named(fields, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("fields, error, message", BAD_FIELDS, ids=[str(f) for f, _, _ in BAD_FIELDS])
+def test_bad_config_fields_are_named(fields, error, message):
+    """TypeError for the wrong kind of value, ValueError out of range: the contract of geometry.check_integer /
+    check_real and utils.check_seed (TrainConfig had its own copy raising ValueError for both)."""
+    with pytest.raises(error, match=message):
         TrainConfig(**fields)
 
 

@@ -268,7 +268,7 @@ def test_statistics_are_read_only_at_log_steps_and_epoch_ends(data, tmp_path, mo
 
 
 def test_bad_config_values_are_named():
-    with pytest.raises(ValueError, match="workers must be None or an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match="workers must be an integer >= 0, got -1"):
         TrainConfig(workers=-1)
     with pytest.raises(ValueError, match="select must be 'last' or 'best', got 'first'"):
         TrainConfig(select="first")
@@ -276,7 +276,7 @@ def test_bad_config_values_are_named():
         TrainConfig(select="best")
     with pytest.raises(ValueError, match="checkpoint_every must be an integer >= 0, got -2"):
         TrainConfig(checkpoint_every=-2)
-    with pytest.raises(ValueError, match="stop_after_steps must be None or an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="stop_after_steps must be an integer >= 1, got 0"):
         TrainConfig(stop_after_steps=0)
 
 
