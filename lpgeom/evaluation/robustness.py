@@ -56,8 +56,9 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     The standard version sets the per-norm rules (l_1: 5 APGD-CE restarts, 5 target classes,
     growing radii; l_inf, l_2: 1 restart, 9 target classes); ``attacks`` only selects which of
     them run. The standard number of target classes is capped at the model's classes minus one
-    (every other class), an explicit ``n_target_classes`` above that is refused. The caller's
-    global random state is left untouched (pyautoattack reseeds it).
+    (every other class), an explicit ``n_target_classes`` above that is refused. The model runs
+    in eval mode (every submodule's mode restored afterwards) and the caller's global random
+    state is left untouched (pyautoattack reseeds it).
 
     Returns
     -------
@@ -74,7 +75,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     validate_evaluation_inputs(model, x, y, [ball])  # a public entry too: pyautoattack's own errors are raw
     adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         n_classes = model(x[:1].to(device)).shape[1]
     if n_classes < MIN_CLASSES["autoattack"]:
         raise ValueError(f"AutoAttack's APGD-T (targeted DLR) needs a model with at least {MIN_CLASSES['autoattack']} "
@@ -91,7 +92,7 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     logger.propagate = False
     devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
     try:
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), eval_mode(model):  # pyautoattack never calls model.eval()
             x_adv, _ = adversary.run_standard_evaluation(x.contiguous(), y.contiguous(), batch_size=batch_size)
     finally:
         logger.removeHandler(collector)
@@ -151,22 +152,25 @@ def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall
                 batch_size: int = 500) -> torch.Tensor:
     """Adversarial points from lpgeom's APGD-CE then APGD-DLR (fast mode for monitoring; no targets).
 
+    The model runs in eval mode (every submodule's mode restored afterwards), as inside the attacks.
+
     Returns
     -------
     torch.Tensor, shape (N, C, H, W)
         Per point, the first point found that fools the model (else ``x``).
     """
     out = x.clone()
-    for loss in ("ce", "dlr"):
-        attack = APGD(ball, n_iter=n_iter, loss=loss, random_start=False, seed=seed)
-        for sl in _batches(len(x), batch_size):
-            with torch.no_grad():
-                still = model(out[sl]).argmax(1) == y[sl]
-            if still.any():
-                idx = still.nonzero().squeeze(1)
-                result = attack(model, x[sl][idx], y[sl][idx])
-                fooled = result.fooled.reshape(-1, *[1] * (x.ndim - 1))
-                out[sl][idx] = torch.where(fooled, result.stats["x_fooling"], x[sl][idx])
+    with eval_mode(model):
+        for loss in ("ce", "dlr"):
+            attack = APGD(ball, n_iter=n_iter, loss=loss, random_start=False, seed=seed)
+            for sl in _batches(len(x), batch_size):
+                with torch.no_grad():
+                    still = model(out[sl]).argmax(1) == y[sl]
+                if still.any():
+                    idx = still.nonzero().squeeze(1)
+                    result = attack(model, x[sl][idx], y[sl][idx])
+                    fooled = result.fooled.reshape(-1, *[1] * (x.ndim - 1))
+                    out[sl][idx] = torch.where(fooled, result.stats["x_fooling"], x[sl][idx])
     return out
 
 

@@ -465,3 +465,18 @@ def test_evaluation_and_attacks_refuse_bad_images_and_labels_in_the_same_words(t
     with pytest.raises(error) as by_evaluation:
         evaluate_robustness(model, x, y, SMALL, method="apgd", n_iter=1)
     assert str(by_evaluation.value) == str(by_attack.value)
+
+
+@pytest.mark.parametrize("helper", ["apgd_points", "autoattack_points"])
+def test_the_public_point_helpers_run_the_model_in_eval_mode_and_leave_it_as_it_was(trained_linear, helper):
+    """apgd_points' own 'still correct?' checks, and pyautoattack (which never calls eval()), ran a train-mode
+    model as it was: BatchNorm used batch statistics and updated its running ones."""
+    from lpgeom import evaluation
+
+    model, x, y = trained_linear
+    net = nn.Sequential(nn.BatchNorm2d(3), model).train()
+    before = net[0].running_mean.clone()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        getattr(evaluation, helper)(net, x[:8], y[:8], LpBall("inf", 1 / 255), n_iter=1)
+    assert torch.equal(net[0].running_mean, before) and net.training and net[0].training
