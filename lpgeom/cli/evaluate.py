@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import warnings
 from typing import get_args
 
 from ..utils.seeds import SEED_RANGE
-from .options import (RobustBenchThreat, add_data_options, add_device_options, add_threat_options, check_output_path,
-                      dataset_of, is_robustbench_name, load_dataset, load_model, positive_int, read_json_object,
-                      resolve_device, seed_value, threats_from_args)
+from .options import (DATASETS, RobustBenchThreat, add_data_options, add_device_options, add_threat_options,
+                      check_output_path, dataset_of, is_robustbench_name, load_dataset, load_model, positive_int,
+                      read_json_object, resolve_device, seed_value, threats_from_args)
 
 DEFAULT_N_POINTS = 1000
 RUN_FILES = ("model.pt", "last.pt", "metrics.jsonl")  # a folder holding one of these is a training run
@@ -75,6 +76,13 @@ def _model_options(config: dict) -> dict:
 def _from_run(args: argparse.Namespace, config: dict) -> str | None:
     """The run's architecture and dataset, unless the command line names others (refused: the weights are the run's)."""
     arch, dataset = config.get("arch"), config.get("dataset")
+    record = args.run_dir / "config.json"
+    if arch is not None and not isinstance(arch, str):
+        raise ValueError(f"{record} has arch {json.dumps(arch)}, not a model name (the record was edited or damaged); "
+                         "give --arch")
+    if dataset is not None and dataset not in DATASETS:
+        raise ValueError(f"{record} has dataset {json.dumps(dataset)}, not one of {', '.join(DATASETS)} (the record "
+                         "was edited or damaged)")
     if args.arch is not None and arch is not None and args.arch != arch:
         raise ValueError(f"--arch {args.arch}: the run in {args.run_dir} trained a {arch}; leave --arch out")
     if args.dataset is not None and dataset is not None and _base(args.dataset) != _base(dataset):

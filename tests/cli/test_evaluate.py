@@ -236,3 +236,14 @@ def test_the_reported_digest_is_of_the_weights_evaluated_even_if_the_file_change
                  "--out", str(out), *FAST]) == 0
     assert read_weights(run / "model.pt").digest != evaluated
     assert json.loads(out.read_text())["weights"]["sha256"] == evaluated
+
+
+@pytest.mark.parametrize("field, value", [("dataset", 5), ("dataset", "mnist"), ("dataset", ["cifar10"]),
+                                          ("arch", 5), ("arch", ["small_cnn"])])
+def test_a_run_record_naming_no_known_dataset_or_architecture_gets_one_line(tmp_path, capsys, field, value):
+    """An edited or damaged config.json gave a traceback (AttributeError, KeyError) instead of one line."""
+    run = fake_run(tmp_path)
+    record = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**record, field: value}))
+    err = refused(["eval", "--run-dir", run, *FAST], capsys)
+    assert f"{run / 'config.json'}" in err and f"{field} {json.dumps(value)}" in err
