@@ -11,6 +11,7 @@ import os
 import pathlib
 from collections.abc import Callable
 
+from ..geometry import check_integer, check_real
 from .geometry import CheckResult, checked_tolerance
 
 __all__ = ["check_finetune_lr", "check_largest_union_gain", "check_epoch_seconds", "check_robustbench_path",
@@ -64,11 +65,8 @@ def check_epoch_seconds(answer: float, n_images: int, batch_size: int, step_seco
 
     The last, smaller batch is a step too.
     """
-    for name, value in (("n_images", n_images), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, float)) or not 0 < step_seconds < math.inf:
-        raise ValueError(f"step_seconds must be a number > 0, got {step_seconds!r}")
+    n_images, batch_size = check_integer(n_images, "n_images"), check_integer(batch_size, "batch_size")
+    step_seconds = check_real(step_seconds, "step_seconds", 0, low_open=True)
     rtol = checked_tolerance("rtol", rtol, 1e-2)
     want = math.ceil(n_images / batch_size) * step_seconds
     answer = float(answer)

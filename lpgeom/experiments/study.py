@@ -48,13 +48,14 @@ class Unit:
     init: str | None = None  # name of the unit whose model is the starting point
 
     def __post_init__(self) -> None:
+        from ..geometry import check_integer
         from ..training import scheme_names
+        from ..utils import check_seed
 
         if not isinstance(self.scheme, str) or self.scheme not in scheme_names():
             raise ValueError(f"Unit scheme must be a registered scheme ({', '.join(scheme_names())}), got {self.scheme!r}")
-        for field, value, low, high in (("epochs", self.epochs, 1, 10**6), ("seed", self.seed, 0, 2**63 - 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"Unit {field} must be an integer in [{low}, {high}], got {value!r}")
+        check_integer(self.epochs, "Unit epochs", 1, 10**6)
+        check_seed(self.seed, "Unit seed", optional=False)  # the seed TrainConfig takes
         if self.init is not None:
             if not isinstance(self.init, str):
                 raise ValueError(f"Unit init must be None or a unit name, got {self.init!r}")

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
-from ..geometry import check_radii, parse_p
+from ..geometry import check_integer, check_radii, check_real, parse_p
 
 __all__ = ["lp_ball_boundary", "draw_sets", "plot_union_and_hull", "PANELS"]
 
@@ -33,11 +33,8 @@ def lp_ball_boundary(p: float | str, radius: float, n: int = 721) -> tuple[np.nd
     xs, ys : numpy.ndarray, shape (n,)
     """
     p = parse_p(p)
-    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating, np.integer)) \
-            or not 0 <= radius < math.inf:
-        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2 (points of a closed curve), got {n!r}")
+    radius = check_real(radius, "radius", 0)
+    n = check_integer(n, "n (points of a closed curve)", 2)
     theta = np.linspace(0, 2 * np.pi, n)
     c, s = np.cos(theta), np.sin(theta)
     # the corners of l_1 and l_inf balls are hit exactly by including the axis/diagonal angles

@@ -75,3 +75,14 @@ def test_hull_cover_and_a_crashing_answer():
     assert check_hull_covers_l2(r, True, 255, 4 / 255, 2.0, 150528)
     assert "union" in check_hull_covers_l2(lpgeom.union_radius(255, 4 / 255, 2, 150528), True, 255, 4 / 255, 2.0, 150528).message
     assert "raised ZeroDivisionError" in check_eat_sampler(lambda c, s: (1 / 0, 0)).message
+
+
+def test_check_epoch_seconds_refuses_bad_settings_in_one_sentence():
+    from lpgeom.exercises.finetuning import check_epoch_seconds
+
+    with pytest.raises(ValueError, match="n_images must be an integer >= 1, got 0"):
+        check_epoch_seconds(1.0, 0, 1, 1.0)
+    with pytest.raises(TypeError, match="batch_size must be"):
+        check_epoch_seconds(1.0, 10, 2.0, 1.0)
+    with pytest.raises(ValueError, match="step_seconds must be a finite number > 0"):
+        check_epoch_seconds(1.0, 10, 2, 0.0)

@@ -248,19 +248,22 @@ def test_history_keeps_the_per_norm_shares_and_calibrated_errors():
     assert kept == set(logged) - {"lr"}
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(scheme="../x", epochs=1), "registered scheme"),
-    (dict(scheme="eat", epochs=0), "epochs"),
-    (dict(scheme="eat", epochs=True), "epochs"),
-    (dict(scheme="eat", epochs=1, seed=-1), "seed"),
-    (dict(scheme="eat", epochs=3, init="linf"), "not a unit name"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(scheme="../x", epochs=1), ValueError, "registered scheme"),
+    (dict(scheme="eat", epochs=0), ValueError, "Unit epochs"),
+    (dict(scheme="eat", epochs=True), TypeError, "Unit epochs"),
+    (dict(scheme="eat", epochs=1, seed=-1), ValueError, "Unit seed"),
+    (dict(scheme="eat", epochs=1, seed=2**64), ValueError, "Unit seed"),
+    (dict(scheme="eat", epochs=1, seed=1.0), TypeError, "Unit seed"),
+    (dict(scheme="eat", epochs=3, init="linf"), ValueError, "not a unit name"),
 ])
-def test_unit_refuses_what_cannot_name_a_run(kwargs, match):
+def test_unit_refuses_what_cannot_name_a_run(kwargs, error, match):
     """A unit's name becomes a file name: a path, 0 epochs or an unparsable starting unit is refused."""
     from lpgeom.experiments.study import Unit
 
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         Unit(**kwargs)
+    assert Unit("eat", 1, 2**64 - 1).seed == 2**64 - 1, "a unit takes every seed TrainConfig takes"
 
 
 def test_plan_profile_and_provenance_refuse_bad_arguments():

@@ -61,11 +61,13 @@ def test_lp_ball_boundary_stays_finite_for_huge_p_and_refuses_bad_radii():
         xs, ys = lp_ball_boundary(p, 1.0)
         assert np.isfinite(xs).all() and np.isfinite(ys).all()
         assert abs(np.abs(np.concatenate([xs, ys])).max() - 1) < 1e-9
-    for radius in (-1.0, float("nan"), True):
-        with pytest.raises(ValueError, match="radius"):
+    for radius, error in ((-1.0, ValueError), (float("nan"), ValueError), (True, TypeError), ("1", TypeError)):
+        with pytest.raises(error, match="radius"):
             lp_ball_boundary(2, radius)
-    with pytest.raises(ValueError, match="n must be"):
+    with pytest.raises(ValueError, match="n .points of a closed curve. must be"):
         lp_ball_boundary(2, 1.0, n=0)
+    with pytest.raises(TypeError, match="n .points of a closed curve. must be"):
+        lp_ball_boundary(2, 1.0, n=2.5)
 
 
 def test_figure_builders_refuse_what_they_cannot_draw():
