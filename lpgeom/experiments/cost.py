@@ -5,8 +5,8 @@ implementation. Recorded benchmarks: ``data/benchmarks/training_cost.json`` (CPU
 by ``benchmarks/bench_training_cost.py``) and ``data/benchmarks/gpu.json`` (one GPU, written
 by ``benchmarks/bench_gpu.py``). The CPU record holds a ``ratios`` mapping (``{"eat/linf": ...}``);
 from the GPU record the ratios are formed from its measured training steps
-(``raw["training_step_ms"]``, keys ``"<scheme> fp32"`` and ``"<scheme> bf16+cl"``; it times
-single-norm AT and E-AT, not MAX, AVG or MSD).
+(``raw["training_step_ms"]``, keys ``"<scheme> fp32"`` and ``"<scheme> bf16+cl"``; single-norm
+AT and E-AT in both precisions, MAX, AVG and MSD in bf16 + channels_last only).
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def cost_ratios_frame():
                 records[f"GPU {precision} (recorded)"] = {
                     key: steps[f"{a} {precision}"] / steps[f"{b} {precision}"]
                     for key, (a, b) in {"eat/linf": ("eat", "linf"), "l1/linf": ("l1", "linf"),
-                                        "l2/linf": ("l2", "linf")}.items()
+                                        "l2/linf": ("l2", "linf"), "max/eat": ("max", "eat"),
+                                        "avg/eat": ("avg", "eat"), "msd/eat": ("msd", "eat")}.items()
                     if f"{a} {precision}" in steps and f"{b} {precision}" in steps}
         else:
             records[column] = record.get("ratios", {})

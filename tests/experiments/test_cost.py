@@ -20,7 +20,8 @@ def test_paper_ratios_and_missing_gpu_record(monkeypatch):
 
 
 def test_gpu_ratios_come_from_its_measured_steps(monkeypatch):
-    steps = {"linf fp32": 80.0, "eat fp32": 100.0, "linf bf16+cl": 100.0, "eat bf16+cl": 120.0, "l1 fp32": 120.0}
+    steps = {"linf fp32": 80.0, "eat fp32": 100.0, "linf bf16+cl": 100.0, "eat bf16+cl": 120.0, "l1 fp32": 120.0,
+             "max bf16+cl": 300.0}
 
     def record(name):
         if name == "gpu":
@@ -33,4 +34,6 @@ def test_gpu_ratios_come_from_its_measured_steps(monkeypatch):
     assert frame.loc["E-AT / l_inf-AT", "GPU bf16+cl (recorded)"] == pytest.approx(1.2)
     assert frame.loc["l_1-AT / l_inf-AT", "GPU fp32 (recorded)"] == pytest.approx(1.5)
     assert frame["GPU fp32 (recorded)"].isna()["MAX / E-AT"]
+    assert frame.loc["MAX / E-AT", "GPU bf16+cl (recorded)"] == pytest.approx(2.5)
+    assert frame["GPU bf16+cl (recorded)"].isna()["AVG / E-AT"]
     assert any("H100" in n for n in frame.attrs["notes"])
