@@ -431,7 +431,13 @@ class Bench:
 
 
 def _git_commit() -> str:
-    """The commit of the working tree (+ "-dirty"), or LPGEOM_GIT_COMMIT where there is no git checkout."""
+    """LPGEOM_GIT_COMMIT where the caller sets it, else the checkout's commit (+ "-dirty").
+
+    The variable wins: a copied working tree can carry a ``.git`` of another commit (the device
+    machine's copy did, and the first record named that commit).
+    """
+    if os.environ.get("LPGEOM_GIT_COMMIT"):
+        return os.environ["LPGEOM_GIT_COMMIT"]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True,
                                 timeout=10).stdout.strip()
@@ -439,7 +445,7 @@ def _git_commit() -> str:
                                text=True, check=True, timeout=10).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return os.environ.get("LPGEOM_GIT_COMMIT", "unknown (no git checkout; set LPGEOM_GIT_COMMIT)")
+        return "unknown (no git checkout; set LPGEOM_GIT_COMMIT)"
 
 
 def provenance(device: torch.device, argv: list[str]) -> dict:

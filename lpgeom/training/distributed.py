@@ -40,7 +40,8 @@ def init_distributed(device: str | torch.device) -> DistInfo:
 
 
 def process_device(device: str | torch.device, info: DistInfo) -> torch.device:
-    """The device this process trains on: under DDP a bare ``"cuda"`` means ``cuda:<LOCAL_RANK>``.
+    """The device this process trains on, with its index: under DDP a bare ``"cuda"`` means ``cuda:<LOCAL_RANK>``,
+    else the current CUDA device.
 
     Without this every rank of ``torchrun --nproc_per_node N`` would share ``cuda:0``.
     An explicit index (``"cuda:1"``) and CPU devices are kept as given. On CUDA the
@@ -51,6 +52,8 @@ def process_device(device: str | torch.device, info: DistInfo) -> torch.device:
     if device.type == "cuda" and device.index is None and info.enabled:
         device = torch.device("cuda", info.local_rank)
     if device.type == "cuda" and torch.cuda.is_available():
+        if device.index is None:  # torch.cuda.set_device refuses a device without an index
+            device = torch.device("cuda", torch.cuda.current_device())
         torch.cuda.set_device(device)
     return device
 

@@ -52,5 +52,24 @@ def test_each_ddp_rank_gets_its_own_gpu_for_a_bare_cuda_device():
     rank3 = DistInfo(rank=3, world_size=4, local_rank=3)
     assert process_device("cuda", rank3) == torch.device("cuda", 3)
     assert process_device("cuda:1", rank3) == torch.device("cuda", 1)  # an explicit index is kept
-    assert process_device("cuda", DistInfo()) == torch.device("cuda")  # no DDP: as given
+    assert process_device("cuda", DistInfo()) == torch.device("cuda")  # no DDP and no CUDA to ask: as given
     assert process_device("cpu", rank3) == torch.device("cpu")
+
+
+def test_a_bare_cuda_device_without_ddp_becomes_the_current_one(monkeypatch):
+    """torch.cuda.set_device refuses ``torch.device("cuda")`` (no index): on the H100 every training run failed so."""
+    from lpgeom.training.distributed import DistInfo, process_device
+
+    given = []
+
+    def set_device(device):
+        if device.index is None:
+            raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
+        given.append(device)
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", set_device)
+    assert process_device("cuda", DistInfo()) == torch.device("cuda", 2)
+    assert process_device("cuda:1", DistInfo()) == torch.device("cuda", 1)
+    assert given == [torch.device("cuda", 2), torch.device("cuda", 1)]
