@@ -13,7 +13,7 @@ from __future__ import annotations
 from .paper_tables import load_paper_table
 from .tables import benchmark_record
 
-__all__ = ["cost_ratios_frame", "RATIOS"]
+__all__ = ["cost_ratios_frame", "window_spread", "RATIOS"]
 
 # ratio key -> (numerator, denominator) as the paper's Table 1 names the schemes
 RATIOS: dict[str, tuple[str, str]] = {
@@ -26,6 +26,24 @@ RATIOS: dict[str, tuple[str, str]] = {
 }
 GPU_NOTE = ("the GPU benchmark has not been recorded yet: on a machine with a GPU run "
             "`python benchmarks/bench_gpu.py` (or `bash scripts/gpu_check.sh`), which writes data/benchmarks/gpu.json")
+
+
+def window_spread(windows: dict[str, list[float]]) -> float | None:
+    """The largest relative spread of one scheme's timed windows: ``max / min - 1`` over schemes.
+
+    Parameters
+    ----------
+    windows : dict of str to list of float
+        Scheme key -> mean step time of each timed window (ms), as ``bench_gpu.py`` records
+        them in ``raw["training_step_window_ms"]``.
+
+    Returns
+    -------
+    float or None
+        ``None`` where no scheme has two positive windows.
+    """
+    spreads = [max(w) / min(w) - 1 for w in windows.values() if len(w) >= 2 and min(w) > 0]
+    return max(spreads) if spreads else None
 
 
 def cost_ratios_frame():
@@ -55,6 +73,11 @@ def cost_ratios_frame():
         notes.append(f"{column}: data/benchmarks/{name}.json, measured on {where}, recorded {prov.get('ended') or prov.get('date', 'at an unrecorded time')}")
         if name == "gpu":
             steps = record.get("raw", {}).get("training_step_ms", {})
+            spread = window_spread(record.get("raw", {}).get("training_step_window_ms", {}))
+            if spread is not None:
+                notes.append(f"GPU (recorded): the timed windows of one scheme differ by up to {100 * spread:.0f} % "
+                             "(largest / smallest window mean - 1): a GPU ratio closer to 1 than that does not "
+                             "tell the two schemes' costs apart")
             for precision in ("fp32", "bf16+cl"):
                 records[f"GPU {precision} (recorded)"] = {
                     key: steps[f"{a} {precision}"] / steps[f"{b} {precision}"]

@@ -25,7 +25,9 @@ def test_gpu_ratios_come_from_its_measured_steps(monkeypatch):
 
     def record(name):
         if name == "gpu":
-            return {"raw": {"training_step_ms": steps}, "provenance": {"device": "H100", "date": "d"}}
+            return {"raw": {"training_step_ms": steps, "training_step_window_ms": {"linf fp32": [80.0, 88.0],
+                                                                                  "eat fp32": [100.0, 100.0]}},
+                    "provenance": {"device": "H100", "date": "d"}}
         raise FileNotFoundError(name)
 
     monkeypatch.setattr(cost, "benchmark_record", record)
@@ -37,3 +39,10 @@ def test_gpu_ratios_come_from_its_measured_steps(monkeypatch):
     assert frame.loc["MAX / E-AT", "GPU bf16+cl (recorded)"] == pytest.approx(2.5)
     assert frame["GPU bf16+cl (recorded)"].isna()["AVG / E-AT"]
     assert any("H100" in n for n in frame.attrs["notes"])
+    assert any("differ by up to 10 %" in n for n in frame.attrs["notes"])
+
+
+def test_window_spread():
+    assert cost.window_spread({"a": [100.0, 110.0], "b": [50.0, 60.0, 55.0]}) == pytest.approx(0.2)
+    assert cost.window_spread({"a": [100.0]}) is None
+    assert cost.window_spread({}) is None
