@@ -90,9 +90,9 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     logger.addHandler(collector)
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
     try:
-        with torch.random.fork_rng(devices=devices), eval_mode(model):  # pyautoattack never calls model.eval()
+        rng_devices = _reseeded_cuda_devices(device)
+        with torch.random.fork_rng(devices=rng_devices), eval_mode(model):  # pyautoattack never calls model.eval()
             x_adv, _ = adversary.run_standard_evaluation(x.contiguous(), y.contiguous(), batch_size=batch_size)
     finally:
         logger.removeHandler(collector)
@@ -106,6 +106,25 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
         if found:
             after[found.group(1).lower()] = float(found.group(2)) / 100
     return x_adv, messages, after
+
+
+def _reseeded_cuda_devices(device: str | torch.device) -> list[int]:
+    """The CUDA devices whose global random state pyautoattack may reseed, for ``fork_rng`` to restore.
+
+    pyautoattack calls ``torch.cuda.random.manual_seed(seed)`` whatever device it runs on, which
+    seeds the *current* CUDA device (or, before CUDA is initialised, queues that seed for the
+    moment it is): on a machine with CUDA, an evaluation on the CPU or on another GPU than the
+    current one would otherwise change the caller's CUDA random state. So: the evaluation
+    device if it is a GPU, and the current CUDA device wherever CUDA is available (asking for
+    it initialises CUDA). Empty without CUDA.
+    """
+    if not torch.cuda.is_available():
+        return []
+    devices = {torch.cuda.current_device()}
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        devices.add(resolved.index if resolved.index is not None else torch.cuda.current_device())
+    return sorted(devices)
 
 
 def autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 100,

@@ -480,3 +480,33 @@ def test_the_public_point_helpers_run_the_model_in_eval_mode_and_leave_it_as_it_
         warnings.simplefilter("ignore")
         getattr(evaluation, helper)(net, x[:8], y[:8], LpBall("inf", 1 / 255), n_iter=1)
     assert torch.equal(net[0].running_mean, before) and net.training and net[0].training
+
+
+def test_autoattack_on_the_cpu_restores_the_current_cuda_devices_random_state(trained_linear, monkeypatch):
+    """pyautoattack calls torch.cuda.random.manual_seed on any device, which reseeds the *current* CUDA device:
+    on a machine with CUDA an evaluation on the CPU (or on another GPU) must restore that device's state too."""
+    import contextlib
+
+    from lpgeom.evaluation import robustness
+
+    model, x, y = trained_linear
+    forked = []
+    real_fork = torch.random.fork_rng
+
+    @contextlib.contextmanager
+    def recording_fork(devices=None, **kwargs):
+        forked.append(list(devices))
+        with real_fork(devices=[], **kwargs):  # this machine has no CUDA state to save
+            yield
+
+    monkeypatch.setattr(torch.random, "fork_rng", recording_fork)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        robustness.autoattack_points(model, x[:2], y[:2], LpBall("inf", 1 / 255), n_iter=2, device="cpu")
+    assert forked == [[1]], "the current CUDA device's random state was not saved and restored"
+    assert robustness._reseeded_cuda_devices("cuda") == [1]
+    assert robustness._reseeded_cuda_devices("cuda:0") == [0, 1]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert robustness._reseeded_cuda_devices("cpu") == []
