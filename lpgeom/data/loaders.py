@@ -171,7 +171,8 @@ def training_batches(dataset: Dataset, plan: BatchPlan, start_epoch: int, start_
     workers : int
         Worker processes decoding items (0: in this process).
     pin_memory : bool
-        Batches in page-locked memory (for asynchronous copies to a GPU).
+        Batches in page-locked memory (for asynchronous copies to a GPU); in-memory data held
+        on a GPU already is yielded as it is.
     prefetch : int
         Batches each worker prepares ahead.
 
@@ -185,9 +186,10 @@ def training_batches(dataset: Dataset, plan: BatchPlan, start_epoch: int, start_
         raise ValueError(f"prefetch must be >= 1, got {prefetch}")
     if is_in_memory(dataset) and workers == 0:
         x_all, y_all = dataset.tensors[0], dataset.tensors[1]
+        pin = pin_memory and x_all.device.type == "cpu"  # data already on a GPU is not pinned (pin_memory refuses it)
         for _, _, idx in plan.schedule(start_epoch, start_step, epochs):
             x, y = x_all[idx], y_all[idx].long()
-            yield (x.pin_memory(), y.pin_memory()) if pin_memory else (x, y)
+            yield (x.pin_memory(), y.pin_memory()) if pin else (x, y)
         return
     sampler = _PlanSampler(plan, start_epoch, start_step, epochs, first_global_step)
     loader = DataLoader(_SeededItems(dataset), batch_sampler=sampler, num_workers=workers, collate_fn=_collate,

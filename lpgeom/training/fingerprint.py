@@ -66,9 +66,9 @@ def data_identity(dataset: Dataset) -> dict[str, Any]:
     if tensors is not None:
         x, y = tensors[0], tensors[1]
         for i in (pick(0), pick(n - 1)):
-            digest.update(x[i].contiguous().numpy().tobytes())
+            digest.update(x[i].cpu().contiguous().numpy().tobytes())  # data may live on a GPU
         labels = y if indices is None else y[torch.as_tensor(indices)]
-        digest.update(labels.contiguous().numpy().tobytes())
+        digest.update(labels.cpu().contiguous().numpy().tobytes())
         content = digest.copy()  # the base tensors whole (with the subset's indices above): every image counts
         for t in (x, y):
             t = t.detach().cpu().contiguous()
@@ -82,7 +82,7 @@ def data_identity(dataset: Dataset) -> dict[str, Any]:
     else:
         for i in (0, n - 1):
             x, y = dataset[i]
-            digest.update(torch.as_tensor(x).contiguous().numpy().tobytes())
+            digest.update(torch.as_tensor(x).cpu().contiguous().numpy().tobytes())
             digest.update(str(int(y)).encode())
     return {"size": n, "sha256": digest.hexdigest()}
 

@@ -552,4 +552,4 @@ def _with_extra(x: torch.Tensor, y: torch.Tensor, extra: Dataset, config: TrainC
     else:
         items = [extra[int(i)] for i in pick]
         ex, ey = torch.stack([it[0] for it in items]), torch.as_tensor([int(it[1]) for it in items])
-    return torch.cat([x, ex]), torch.cat([y, ey])
+    return torch.cat([x, ex.to(x.device)]), torch.cat([y, ey.to(y.device)])  # either may be held on a GPU

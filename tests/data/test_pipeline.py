@@ -94,3 +94,12 @@ def test_subset_sizes():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="subset size n must be None or an integer >= 1"):
             subset(ds, bad)
+
+
+def test_in_memory_data_already_on_another_device_is_not_pinned():
+    """A TensorDataset held on a GPU is not pinned (pin_memory refuses anything but dense CPU tensors, so training
+    on CUDA, which asks for pinned batches, failed at the first step); the meta device stands in for the GPU."""
+    x, y = torch.empty(20, 3, 4, 4, device="meta"), torch.empty(20, dtype=torch.int64, device="meta")
+    batches = list(training_batches(TensorDataset(x, y), BatchPlan(20, 8, seed=0), 0, 0, epochs=1, pin_memory=True))
+    assert len(batches) == 3 and all(b.device.type == "meta" for batch in batches for b in batch)
+    assert [len(b[0]) for b in batches] == [8, 8, 4]

@@ -112,3 +112,15 @@ def test_dataset_smaller_than_a_batch(tmp_path):
     ds = TensorDataset(torch.rand(10, 1, 28, 28), torch.zeros(10, dtype=torch.long))
     with pytest.raises(ValueError, match="fewer than one batch"):
         train(make(), ds, build_scheme("natural", fashion_mnist_threats()), TrainConfig(batch_size=32, progress=False), tmp_path)
+
+
+def test_extra_examples_join_the_batch_on_its_device():
+    """Data held on a GPU and extra data on the CPU (or the reverse) are concatenated on the batch's device (the
+    meta device stands in for the GPU: torch.cat refuses tensors of two devices)."""
+    from lpgeom.training.distributed import DistInfo
+    from lpgeom.training.loop import _with_extra
+
+    extra = TensorDataset(torch.rand(6, 1, 4, 4), torch.arange(6))
+    x, y = torch.empty(2, 1, 4, 4, device="meta"), torch.empty(2, dtype=torch.int64, device="meta")
+    bx, by = _with_extra(x, y, extra, TrainConfig(batch_size=4, progress=False), 0, DistInfo())
+    assert bx.shape == (4, 1, 4, 4) and by.shape == (4,) and bx.device.type == by.device.type == "meta"
