@@ -211,10 +211,17 @@ def _mismatch_hint(known: dict[int, str], expected: int, given: int) -> str:
 
 
 def _runs_on_one_example(model: nn.Module, x: torch.Tensor) -> bool:
-    """Whether the model runs on ``x[:1]`` (eval mode, no gradients): confirms a suspected mismatch."""
+    """Whether the model runs on ``x[:1]`` (eval mode, no gradients): confirms a suspected mismatch.
+
+    The example is moved to the parameters' device first: a model on a GPU checked against a
+    batch still on the CPU (evaluation and training move the batch later) must not be refused
+    for the device alone.
+    """
+    parameter = next(model.parameters(), None)
+    first = x[:1] if parameter is None else x[:1].to(parameter.device)
     try:
         with eval_mode(model), torch.no_grad():
-            model(x[:1])
+            model(first)
     except Exception:  # any failure confirms the mismatch the layer sizes showed
         return False
     return True

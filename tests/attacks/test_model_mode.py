@@ -112,3 +112,12 @@ def test_dlr_losses_with_too_few_classes_are_refused(loss, k):
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, k))
     with pytest.raises(ValueError, match=f"the {loss} loss needs a model with at least {k + 1} classes"):
         APGD(LpBall(2, 0.5), n_iter=1, loss=loss)(model, torch.rand(2, 3, 2, 2), torch.tensor([0, 1]))
+
+
+def test_a_model_on_another_device_than_the_batch_is_probed_on_its_own_device():
+    """Evaluation and training check the CPU batch against a model already on a GPU: the probe run that confirms an
+    odd registration order moves the example to the model's device (before, a HeadFirst model on CUDA with CPU images
+    was refused: its probe failed on the device alone). The meta device stands in for the GPU."""
+    check_model_input(HeadFirst().to("meta"), torch.rand(2, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"3072 values.*expects 784"):  # a real mismatch is still refused
+        check_model_input(fmnist_mlp().to("meta"), torch.rand(2, 3, 32, 32))
