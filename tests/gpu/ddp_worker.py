@@ -17,15 +17,16 @@ from lpgeom.training import TrainConfig, build_scheme, train
 
 def main(out_dir: str) -> None:
     local_rank, rank = int(os.environ["LOCAL_RANK"]), int(os.environ["RANK"])
-    torch.cuda.set_device(local_rank)
     gen = torch.Generator().manual_seed(0)
     data = TensorDataset(torch.rand(256, 3, 32, 32, generator=gen), torch.randint(10, (256,), generator=gen))
     torch.manual_seed(0)
     model = build_model("preact_resnet18")
-    config = TrainConfig(epochs=1, batch_size=64, device=f"cuda:{local_rank}", amp=True, channels_last=True,
-                         progress=False)
+    # a bare "cuda", as `torchrun -m lpgeom train` passes by default: each rank must take cuda:<LOCAL_RANK>
+    config = TrainConfig(epochs=1, batch_size=64, device="cuda", amp=True, channels_last=True, progress=False)
     train(model, data, build_scheme("eat", cifar10_threats(), n_iter=2), config, os.path.join(out_dir, "run"),
           resume=False)
+    assert torch.cuda.current_device() == local_rank, f"rank {rank} trained on cuda:{torch.cuda.current_device()}"
+    assert next(model.parameters()).device == torch.device("cuda", local_rank)
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(out_dir, f"rank{rank}.pt"))
     dist.destroy_process_group()
 
