@@ -155,6 +155,9 @@ def digest_path(path: str | os.PathLike) -> pathlib.Path:
 def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike) -> str:
     """Save a state dict atomically with its :func:`state_digest` inside (and in ``<path>.sha256``); returns it.
 
+    Tensors are saved on the CPU whatever device they are on (the digest does not depend on
+    the device), so weights written on a GPU load anywhere without ``map_location``.
+
     The file stays a plain state dict (an ``OrderedDict`` of tensors any tool reads); the
     digest is an attribute of it, checked by :func:`read_weights`. The ``.sha256`` file
     beside it is written after the weights (a copy for tools and older lpgeom versions).
@@ -167,7 +170,8 @@ def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike)
     from ..utils.files import atomic_torch_save, atomic_write_text
 
     path = pathlib.Path(path)
-    payload = OrderedDict(state)
+    # CPU tensors: a file written by a GPU run loads with a bare torch.load on a machine without one
+    payload = OrderedDict((k, v.detach().cpu() if isinstance(v, torch.Tensor) else v) for k, v in state.items())
     digest = state_digest(payload)
     setattr(payload, DIGEST_ATTRIBUTE, digest)
     digest_path(path).unlink(missing_ok=True)  # never an old digest next to new weights

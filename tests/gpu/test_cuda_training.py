@@ -30,5 +30,7 @@ def test_training_steps_on_cuda(tmp_path, scheme_name, amp):
     if amp:
         convs = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    saved = torch.load(tmp_path / "run" / "model.pt", weights_only=True)  # no map_location: it must load anywhere
+    assert all(t.device.type == "cpu" for t in saved.values()), "model.pt holds CUDA tensors"
     steps = [r for r in read_metrics(tmp_path / "run") if r.get("kind") == "step"]
     assert len(steps) == 4 and all(0 < r["loss"] < 1e3 for r in steps)
