@@ -120,10 +120,10 @@ def _reseeded_cuda_devices(device: str | torch.device) -> list[int]:
     """
     if not torch.cuda.is_available():
         return []
-    devices = {torch.cuda.current_device()}
+    devices = {torch.cuda.current_device()}  # also what a bare "cuda" means
     resolved = torch.device(device)
-    if resolved.type == "cuda":
-        devices.add(resolved.index if resolved.index is not None else torch.cuda.current_device())
+    if resolved.type == "cuda" and resolved.index is not None:
+        devices.add(resolved.index)
     return sorted(devices)
 
 
