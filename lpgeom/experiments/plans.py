@@ -318,7 +318,8 @@ def recorded_imagenet_step() -> tuple[float, str] | None:
     ms = record.get("raw", {}).get("imagenet_eat_step_ms")
     batch = record.get("sizes", {}).get("imagenet_batch")
     model = record.get("sizes", {}).get("imagenet_model")
-    if not ms or not batch or model != "resnet50" or record.get("tiny"):
+    usable = isinstance(ms, (int, float)) and math.isfinite(ms) and ms > 0  # a NaN or 0 is no reference
+    if not usable or not batch or model != "resnet50" or record.get("tiny"):
         return None
     prov = record.get("provenance", {})
     seconds = ms / 1e3 * 64 / batch

@@ -63,7 +63,8 @@ def test_imagenet_plan_uses_the_recorded_gpu_step(monkeypatch):
     assert step.seconds == pytest.approx(1.0 * 5005, rel=1e-6)
     assert "Some GPU 80GB" in step.basis and "abcdef0" in step.basis and "125 ms" in step.basis
     # a dry-run record (tiny sizes) or another model is not a reference for ResNet-50
-    for changed in ({"tiny": True}, {"sizes": {"imagenet_batch": 32, "imagenet_model": "small_cnn"}}):
+    for changed in ({"tiny": True}, {"sizes": {"imagenet_batch": 32, "imagenet_model": "small_cnn"}},
+                    {"raw": {"imagenet_eat_step_ms": float("nan")}}):
         _gpu_record(monkeypatch, {**record, **changed})
         assert chapter_plan("imagenet", "full").steps[0].seconds == pytest.approx(0.392 * 4 * 5005, rel=1e-6)
 
