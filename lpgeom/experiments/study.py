@@ -247,14 +247,18 @@ def _starting_model(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs
     return path, digest, recorded is not None
 
 
-def _scheme_settings(scheme: str, size: StudySize) -> dict:
-    """The study's settings for ``scheme``: its attack steps and, for calibrated E-AT, the measurement."""
+def _scheme_settings(scheme: str, size: StudySize, epochs: int) -> dict:
+    """The study's settings for ``scheme`` trained for ``epochs``, only those the scheme takes: its
+    attack steps, for calibrated E-AT the measurement, for l_2-init. E-AT the switch epoch."""
     from ..training import EATCalibration, scheme_spec
 
-    settings: dict = {"n_iter": size.steps}
-    if "calibration" in scheme_spec(scheme).settings:
+    accepted = scheme_spec(scheme).settings
+    settings: dict = {"n_iter": size.steps} if "n_iter" in accepted else {}  # natural training attacks nothing
+    if "calibration" in accepted:
         settings["calibration"] = EATCalibration(every=size.calibration_every, n_iter=size.calibration_iter,
                                                  n_points=size.calibration_points)
+    if "switch_epoch" in accepted:  # l_2-init. E-AT: l_2-AT until then
+        settings["switch_epoch"] = min(size.switch_epoch, epochs - 1)
     return settings
 
 
@@ -265,7 +269,7 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     starting model (see :func:`_starting_model`).
     """
     from ..models import load_weights, read_state_dict
-    from ..training import build_scheme, finetune_recipe, scheme_spec, scratch_recipe, train
+    from ..training import build_scheme, finetune_recipe, scratch_recipe, train
 
     start = None
     if unit.init is not None:
@@ -278,14 +282,11 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     if unit.init is None:
         milestones = (70 / 80,) if size.epochs > 1 else ()
         config = scratch_recipe(unit.epochs, **common, milestones=milestones)
-        settings = _scheme_settings(unit.scheme, size)
-        if "switch_epoch" in scheme_spec(unit.scheme).settings:  # l_2-init. E-AT: l_2-AT until then
-            settings["switch_epoch"] = min(size.switch_epoch, unit.epochs - 1)
-        scheme = build_scheme(unit.scheme, threats, **settings)
+        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size, unit.epochs))
     else:
         load_weights(model, read_state_dict(init_path), source=str(init_path))
         config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
-        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size))
+        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size, unit.epochs))
     run_dir = runs_dir / revision_folder(size.name) / unit.name
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,

@@ -233,9 +233,24 @@ def test_calibrated_eat_measures_at_the_profiles_scale():
     from lpgeom.experiments.study import _scheme_settings
 
     size = study_size("cpu")
-    calibration = _scheme_settings("eat-calibrated", size)["calibration"]
+    calibration = _scheme_settings("eat-calibrated", size, 5)["calibration"]
     assert (calibration.every, calibration.n_iter, calibration.n_points) == (40, 50, 128)
-    assert "calibration" not in _scheme_settings("eat", size)
+    assert "calibration" not in _scheme_settings("eat", size, 5)
+
+
+def test_every_registered_scheme_builds_from_the_study_settings():
+    """The study's settings suit every scheme (natural training takes no attack steps: Table 9's
+    starting unit was refused with "scheme 'natural' takes no setting 'n_iter'")."""
+    from lpgeom.experiments.profiles import study_size
+    from lpgeom.experiments.study import _scheme_settings, study_threats
+    from lpgeom.training import build_scheme, scheme_names
+
+    size = study_size("cpu")
+    for name in scheme_names():
+        build_scheme(name, study_threats(size), **_scheme_settings(name, size, size.epochs))
+    assert _scheme_settings("natural", size, 5) == {}
+    assert _scheme_settings("linf", size, 5) == {"n_iter": size.steps}
+    assert _scheme_settings("l2-eat", size, 2)["switch_epoch"] == 1  # before the last epoch
 
 
 def test_history_keeps_the_per_norm_shares_and_calibrated_errors():
