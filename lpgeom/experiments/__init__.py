@@ -8,12 +8,13 @@ from .study import (GROUPS, Unit, load_result, new_model, plan, run_study, run_u
                     weights_digest)
 from .seeds import compare_schemes, compare_with, joint_summary, mean_std_table, seed_summary
 from .tables import (SCHEME_LABELS, StudyTables, benchmark_record, complete_revision, coverage, group_revision, l2_curves,
-                     provenance_note, recorded_profile, results_frame, sampling_history, study_tables, unit_label)
+                     provenance_note, recorded_profile, results_frame, revision_summary, sampling_history, study_tables,
+                     unit_label)
 
 __all__ = ["load_paper_table", "PAPER_TABLES", "StudySize", "study_size", "SIZES", "provenance", "package_versions",
            "machine", "Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "study_data", "study_threats",
            "new_model", "results_frame", "provenance_note", "sampling_history", "SCHEME_LABELS", "l2_curves",
            "benchmark_record", "recorded_profile", "coverage", "unit_from_name", "weights_digest", "reattack_robust_points",
            "reattack_frame", "full_autoattack_frame", "group_revision", "full_autoattack_checks", "seed_summary",
-           "mean_std_table", "compare_schemes", "compare_with", "joint_summary", "StudyTables", "complete_revision", "study_tables", "unit_label",
-           "norm_shares_frame", "calibrated_histories", "calibrated_frame", "calibrated_comparisons"]
+           "mean_std_table", "compare_schemes", "compare_with", "joint_summary", "StudyTables", "complete_revision", "study_tables",
+           "revision_summary", "unit_label", "norm_shares_frame", "calibrated_histories", "calibrated_frame", "calibrated_comparisons"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import pathlib
+from collections.abc import Sequence
 
 from ..training import scheme_labels
 from .paper_tables import RESULTS_DIR
@@ -21,7 +22,7 @@ from .study import SINGLE, Unit, load_result, plan, recorded_revisions, revision
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
            "group_revision", "complete_revision", "shown_revision", "planned_units", "unit_label", "revision_note",
-           "SCHEME_AS_RECORDED", "REVISION_PLANS", "GROUP_SINCE", "StudyTables", "study_tables", "msd_note", "SINGLE",
+           "SCHEME_AS_RECORDED", "REVISION_PLANS", "GROUP_SINCE", "StudyTables", "study_tables", "revision_summary", "msd_note", "SINGLE",
            "l2_curves", "benchmark_record", "TWO_APGDS", "FULL_AUTOATTACK"]
 
 RESULTS_PROFILE_VAR = "LPGEOM_RESULTS_PROFILE"
@@ -314,6 +315,53 @@ def study_tables(group: str, profile: str | None = None, results_dir: str | path
     frames = [None if r is None else seed_summary(results_frame(group, profile, results_dir, r, checks_dir))
               for r in (main, newest if newest is not None and (main is None or newest > main) else None)]
     return StudyTables(group, *frames)
+
+
+def revision_summary(groups: Sequence[str], profile: str | None = None, revision: int | None = None,
+                     results_dir: str | pathlib.Path = RESULTS_DIR):
+    """The recorded runs of several groups at one code revision, summarised over seeds in one frame.
+
+    What the book compares across tables (E-AT from scratch in Table 1 against its fine-tuning in
+    Table 7; Table 8's epochs against Table 7's 3-epoch runs) must come from one revision, whether
+    or not every group is complete at it: a group still being recorded contributes the runs it
+    has, one not yet begun contributes none (``attrs["source"]`` says so), and nothing is read
+    from another revision.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        Study groups (``"table7"``, ``"table1"``...); a model in several (l_inf-AT in Tables 1
+        and 7) is kept once, from the first group that has it.
+    profile : str, optional
+    revision : int, optional
+        The code revision; None: the first group's :func:`shown_revision`.
+    results_dir : path-like
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~lpgeom.experiments.seeds.joint_summary` of the groups'
+        :func:`~lpgeom.experiments.seeds.seed_summary` frames (the two APGDs' figures, as
+        recorded for every seed: no full-AutoAttack check replaces one), one row per model;
+        ``attrs["code_revision"]`` is ``revision``, ``attrs["source"]`` names each group's source.
+
+    Raises
+    ------
+    ValueError
+        If ``groups`` is empty or names an unknown group.
+    """
+    from .seeds import joint_summary, seed_summary
+
+    if isinstance(groups, str) or not groups:
+        raise ValueError(f"groups must be a non-empty sequence of group names, got {groups!r}")
+    results_dir = _results_folder(results_dir)
+    revision = shown_revision(groups[0], profile, results_dir) if revision is None else revision
+    frames = [seed_summary(results_frame(g, profile, results_dir, revision)) for g in groups]
+    sources = [f"{g}: {f.attrs['source']}" if len(f) else f"{g}: nothing recorded at code revision {revision}"
+               for g, f in zip(groups, frames)]
+    joint = joint_summary(*([f for f in frames if len(f)] or frames[:1]))
+    joint.attrs.update(source="; ".join(sources), code_revision=revision)
+    return joint
 
 
 def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,

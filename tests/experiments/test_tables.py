@@ -4,8 +4,8 @@ import pytest
 
 from lpgeom.experiments import SIZES, Unit, coverage, recorded_profile, results_frame
 from lpgeom.experiments.study import revision_folder
-from lpgeom.experiments.tables import (FULL_AUTOATTACK, TWO_APGDS, complete_revision, planned_units, study_tables,
-                                       unit_label)
+from lpgeom.experiments.tables import (FULL_AUTOATTACK, TWO_APGDS, complete_revision, planned_units, revision_summary,
+                                       study_tables, unit_label)
 
 
 def _record(folder, unit: Unit, profile: str, union: float = 0.2, revision: int = 1, history=None):
@@ -113,6 +113,30 @@ def test_the_main_table_is_the_newest_complete_revision_and_a_partial_newer_one_
     tables = study_tables("table1", "cpu", tmp_path)
     assert complete_revision("table1", "cpu", tmp_path) == 2 and tables.in_progress is None
     assert tables.main.attrs["code_revision"] == 2 and set(tables.main.seeds) == {3}
+
+
+def test_tables_compared_across_groups_come_from_one_revision_in_every_state_of_a_rerun(tmp_path):
+    """The fine-tuning chapter compares Tables 7, 8, 9 (and 1) at Table 7's revision while revision 2
+    of some is complete, some partly recorded and some not begun: no revision-1 run enters, nothing raises."""
+    for group in ("table1", "table7", "table8", "table9"):
+        _record_all(tmp_path, planned_units(group, "cpu", 1), "cpu", 1, union=lambda u: 0.1)
+    r2_t7, r2_t8 = planned_units("table7", "cpu", 2), planned_units("table8", "cpu", 2)
+    _record_all(tmp_path, r2_t7 + r2_t8[:3], "cpu", 2, union=lambda u: 0.3)  # Table 9 not begun at revision 2
+    joint = revision_summary(("table7", "table8", "table9"), "cpu", revision=2, results_dir=tmp_path)
+    assert joint.attrs["code_revision"] == 2 and list(joint.union) == pytest.approx([30.0] * len(joint)), "only revision-2 runs"
+    ft_linf = [unit_label(u, 2) for u in r2_t7 if u.init is not None and u.init.startswith("linf")][0]
+    assert joint.loc[ft_linf, "seeds"] == 3, "a model in several groups is kept once, from the first (Table 7's 3 seeds)"
+    assert "table9: nothing recorded at code revision 2" in joint.attrs["source"]
+    assert f"table8: lpgeom, fashion_mnist, small_cnn, profile cpu, code revision 2, 3 of {len(r2_t8)} units" \
+        in joint.attrs["source"]
+    assert not any(m.startswith("natural + FT") for m in joint.index)
+    r1 = revision_summary(("table7", "table9"), "cpu", revision=1, results_dir=tmp_path)
+    assert list(r1.union) == pytest.approx([10.0] * len(r1)) and any(m.startswith("natural + FT") for m in r1.index)
+    assert revision_summary(("table7",), "cpu", results_dir=tmp_path).attrs["code_revision"] == 2, \
+        "default: the first group's shown revision (Table 7 is complete at revision 2)"
+    for bad in ((), "table7"):
+        with pytest.raises(ValueError, match="non-empty sequence of group names"):
+            revision_summary(bad, "cpu", 2, tmp_path)
 
 
 def test_nothing_complete_shows_only_the_revision_in_progress(tmp_path):
