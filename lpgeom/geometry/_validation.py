@@ -111,9 +111,11 @@ def parse_p(p: float | int | str) -> float:
 
     Raises
     ------
+    TypeError
+        If ``p`` is neither a string nor a real number (a bool, a list, None, ...).
     ValueError
-        If ``p`` is not a number, is NaN, is smaller than 1, or is an integer beyond the
-        float range (pass ``"inf"``).
+        If ``p`` is a string that names no number, is NaN, is smaller than 1, or is an
+        integer beyond the float range (pass ``"inf"``).
     """
     accepted = "a number >= 1 or 'inf'"
     if isinstance(p, str):
@@ -130,7 +132,7 @@ def parse_p(p: float | int | str) -> float:
     elif _is_real(p):
         value = _as_float(p, "p", accepted + " (for a huge p pass 'inf')")
     else:
-        raise ValueError(f"p must be {accepted}, got {shown(p)}")
+        raise TypeError(f"p must be {accepted}, got {shown(p)} ({type(p).__name__})")
     if math.isnan(value):
         raise ValueError(f"p must be {accepted}, got NaN")
     if value < 1:
@@ -139,7 +141,7 @@ def parse_p(p: float | int | str) -> float:
 
 
 def check_dimension(d: int, minimum: int = 2) -> int:
-    """Return ``d`` as an int in ``[minimum, 2**63 - 1]``, or raise ``ValueError``.
+    """Return ``d`` as an int in ``[minimum, 2**63 - 1]``.
 
     A float with an integer value (``3072.0``) is taken; a bool is not.
 
@@ -149,10 +151,19 @@ def check_dimension(d: int, minimum: int = 2) -> int:
         A number of coordinates.
     minimum : int
         2 for the geometry of B_1 and B_inf (in 1-D they coincide); 1 for a ball's limits.
+
+    Raises
+    ------
+    TypeError
+        If ``d`` is not a real number (a bool, a string, None, ...).
+    ValueError
+        If ``d`` has a fractional part, is not finite, or lies outside the range.
     """
-    if _is_bool(d) or not _is_real(d) or not (_is_integer(d) or math.isfinite(d) and float(d).is_integer()):
-        raise ValueError(f"the dimension d must be an integer >= {minimum}, got {shown(d)}"
-                         + (" (a bool)" if _is_bool(d) else ""))
+    if _is_bool(d) or not _is_real(d):
+        raise TypeError(f"the dimension d must be an integer >= {minimum}, got {shown(d)}"
+                        + (" (a bool)" if _is_bool(d) else f" ({type(d).__name__})"))
+    if not (_is_integer(d) or math.isfinite(d) and float(d).is_integer()):
+        raise ValueError(f"the dimension d must be an integer >= {minimum}, got {shown(d)}")
     d = int(d)
     if d < minimum:
         why = " (in 1D the l_1 and l_inf balls coincide)" if minimum == 2 else ""

@@ -156,8 +156,26 @@ def test_integers_beyond_the_float_range_get_one_sentence(call, message):
 ])
 @pytest.mark.parametrize("flag", [True, np.bool_(True), False])
 def test_a_bool_is_not_a_dimension(call, flag):
-    with pytest.raises(ValueError, match="the dimension d must be an integer >= 2, got .*True|False"):
+    """A bool is a value of the wrong kind (TypeError), as for every count (ARCHITECTURE: one rule per kind)."""
+    with pytest.raises(TypeError, match="the dimension d must be an integer >= 2, got .*True|False"):
         call(flag)
+
+
+@pytest.mark.parametrize("bad, error", [("3072", TypeError), (None, TypeError), ([2], TypeError), (2.5, ValueError),
+                                        (float("nan"), ValueError), (1, ValueError)])
+def test_dimension_of_the_wrong_kind_is_a_type_error_out_of_range_a_value_error(bad, error):
+    from lpgeom.geometry import check_dimension
+
+    with pytest.raises(error, match="the dimension d must be"):
+        check_dimension(bad)
+    assert check_dimension(3072.0) == 3072
+
+
+@pytest.mark.parametrize("bad, error", [(None, TypeError), (True, TypeError), ([2], TypeError), ("two", ValueError),
+                                        (0.5, ValueError), (float("nan"), ValueError)])
+def test_p_of_the_wrong_kind_is_a_type_error_out_of_range_a_value_error(bad, error):
+    with pytest.raises(error, match="p must be"):
+        parse_p(bad)
 
 
 @pytest.mark.parametrize("fn", [hull_gauge, in_hull, in_union])

@@ -149,8 +149,8 @@ def test_l1_sparsity_is_checked(sparsity, error, message):
 
 
 @pytest.mark.parametrize("ball", BALLS, ids=lambda b: b.name)
-@pytest.mark.parametrize("d, error", [(True, ValueError), (0, ValueError), (-3, ValueError), (2.5, ValueError),
-                                      ("3072", ValueError), (None, ValueError), (math.nan, ValueError),
+@pytest.mark.parametrize("d, error", [(True, TypeError), (0, ValueError), (-3, ValueError), (2.5, ValueError),
+                                      ("3072", TypeError), (None, TypeError), (math.nan, ValueError),
                                       (BIG, ValueError)])
 def test_max_radius_needs_a_dimension(ball, d, error):
     """Was: 1.0 for True, 0.0 for 0, a complex number for -3, nan for NaN, an OverflowError for 10**400."""
@@ -214,7 +214,7 @@ def test_check_radii_fit_checks_its_arguments():
         check_radii_fit([0.5], 10)  # was: AttributeError
     with pytest.raises(TypeError, match="balls must be an iterable of LpBall objects"):
         check_radii_fit(L2Ball(0.5), 10)
-    with pytest.raises(ValueError, match=r"the dimension d must be an integer >= 1, got True \(a bool\)"):
+    with pytest.raises(TypeError, match=r"the dimension d must be an integer >= 1, got True \(a bool\)"):
         check_radii_fit([L2Ball(0.5)], True)  # was: silently accepted as d = 1
     check_radii_fit(ThreatUnion(BALLS), 3072)
 
