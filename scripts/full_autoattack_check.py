@@ -19,6 +19,20 @@ evaluated). Weights go to ``runs/retrained/`` (not committed). The ``retrain`` a
 ``evaluate`` subcommands are the two steps ``run`` starts in subprocesses, each with
 ``PYTHONPATH`` set to its worktree, so edits made in the main checkout meanwhile do not
 change the code that runs.
+
+On a lent GPU machine (no network, no Debian data package, none of the study's weights),
+revision-2 units are checked in three steps::
+
+    here:    python scripts/full_autoattack_check.py bundle UNIT ... --eval-commit C   # writes gpu_carry/
+    device:  python3 scripts/full_autoattack_check.py device-run --seconds 250          # carry: ["gpu_carry"]
+    here:    python scripts/full_autoattack_check.py collect <files_at>/full_autoattack.tar.gz
+
+``bundle`` packs the weights, the evaluation commit as a one-commit git checkout (so the
+records name that commit, clean) and the study's 1000 test points as tensors;
+``device-run`` evaluates every bundled unit at once, one process each, until a deadline, and
+packs what finished into ``$OUT/full_autoattack.tar.gz``; ``collect`` files the finished checks (never
+over an existing one). The weights are verified on the device exactly as here (digest, then
+every clean prediction), before any attack.
 """
 from __future__ import annotations
 
@@ -27,13 +41,16 @@ import datetime as dt
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHECKS = ROOT / "data" / "checks" / "standard_autoattack"
 RUNS = ROOT / "runs" / "retrained"
 WORKTREES = ROOT.parent  # worktrees live next to the checkout: <parent>/wt-<commit>
+BUNDLE = ROOT / "gpu_carry"  # what a device run needs, carried there (ignored by git)
 TABLE1_UNITS = ("eat_e5_s0", "linf_e5_s0", "sat_e5_s0", "l1_e5_s0", "l2_e5_s0", "l2-eat_e5_s0", "msd_e5_s0",
                 "max_e5_s0", "avg_e5_s0")
 HISTORY_KEYS = ("global_step", "epoch", "loss", "clean_err", "p_L1", "p_Linf", "rerr_L1", "rerr_Linf", "norm")
@@ -146,8 +163,13 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
-def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu", revision: int = 1) -> int:
-    """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH)."""
+def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu", revision: int = 1,
+             test_points: pathlib.Path | None = None) -> int:
+    """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH).
+
+    ``test_points``: a file holding the study's test points (what ``bundle`` writes for a machine
+    without the data set); by default they are read from the data set.
+    """
     import torch
 
     import lpgeom
@@ -166,7 +188,11 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     load_weights(model, read_state_dict(path), source=str(path))
     model.eval()
     digest = weights_digest(model)
-    _, (x, y) = study_data(size)
+    if test_points is None:
+        _, (x, y) = study_data(size)
+    else:  # bundled: the same points, carried as tensors (the clean predictions below check them with the weights)
+        points = torch.load(test_points, weights_only=True)
+        x, y = points["x"], points["y"]
     with torch.no_grad():
         clean = torch.cat([model(x[i:i + 500]).argmax(1) == y[i:i + 500] for i in range(0, len(x), 500)])
     recorded_clean = torch.tensor(record["report"]["per_point"]["clean"], dtype=torch.bool)
@@ -181,7 +207,9 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
         problems.append(f"clean predictions differ from the record on {int((clean != recorded_clean).sum())} test points")
     base = {"unit": unit_name, "profile": "cpu", "n_points": len(x), "retrained": check, "model_sha256": digest,
             "recorded_model_sha256": record.get("model_sha256"),
-            "code_revision": record.get("provenance", {}).get("code_revision", 1)}  # the checked record's revision
+            "code_revision": record.get("provenance", {}).get("code_revision", 1),  # the checked record's revision
+            "test_points": "the study's data set" if test_points is None else
+            f"{test_points.name}: the study's test points carried as tensors (sha256 {_sha256(test_points)})"}
     if problems:
         _write(_checks(revision) / f"cpu_{unit_name}.diverged.json", {**base, "problems": problems,
                "provenance": provenance("cpu", 0, started, command=" ".join(sys.argv))})
@@ -229,14 +257,144 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
            "broken_by_standard": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
            "standard_reports": reports, "device": device, "load_average_before_after": [load_before, _load_average()],
-           "contamination": "the machine's 2 cores were shared with other processes (other helpers' tests and runs); "
-                            "this changes timings only",
+           "contamination": _contamination(device),
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
                                     f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size} "
-                                    f"--chunk {chunk} --device {device} --revision {revision}")}
+                                    f"--chunk {chunk} --device {device} --revision {revision}"
+                                    + ("" if test_points is None else f" --test-points {test_points}"))}
     _write(_checks(revision) / f"cpu_{unit_name}.json", out)
     print(f"{unit_name}: union {100 * rec['union_accuracy']:.1f} (two APGDs, recorded) -> "
           f"{100 * out['worst_case']['union']:.1f} (with the full standard AutoAttack); broken: {broken}", flush=True)
+    return 0
+
+
+def _sha256(path: pathlib.Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _contamination(device: str) -> str:
+    if device == "cpu":
+        return ("the machine's 2 cores were shared with other processes (other helpers' tests and runs); "
+                "this changes timings only")
+    return (f"ran on {device} of a lent GPU machine at the same time as the other bundled units' evaluations (one "
+            "process each) and the gpu tests; this changes timings only")
+
+
+def bundle(units: list[str], eval_commit: str, revision: int = 2, to: pathlib.Path = BUNDLE) -> int:
+    """Pack what ``device-run`` needs for ``units`` into ``to``: weights, their notes, the evaluation code, the data."""
+    import torch
+
+    from lpgeom.experiments import study_size
+    from lpgeom.experiments.study import study_data
+
+    if revision < 2:
+        raise SystemExit("bundle: only revision-2 units (the study's own weights) can be checked on another machine")
+    if to.exists():
+        shutil.rmtree(to)
+    code = to / "evalcode"  # a one-commit checkout: the evaluation's provenance names eval_commit, clean
+    code.mkdir(parents=True)
+    # sparse: lpgeom/ alone (the package the attack imports; a device call carries 64 MiB at most)
+    for args in (["init", "-q"], ["sparse-checkout", "set", "lpgeom"], ["fetch", "-q", "--depth", "1", str(ROOT), eval_commit],
+                 ["checkout", "-q", "FETCH_HEAD"]):
+        subprocess.run(["git", "-C", str(code), *args], check=True)
+    head = subprocess.run(["git", "-C", str(code), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    if not head.startswith(eval_commit):
+        raise SystemExit(f"bundle: {eval_commit} resolved to {head}; pass the full commit")
+    _, (x, y) = study_data(study_size("cpu"))  # the test points only: the data set itself is too large to carry
+    torch.save({"x": x.clone(), "y": y.clone()}, to / "test_points.pt")  # clone: not the whole test set's storage
+    packed = []
+    for unit in units:
+        weights = _study_weights(unit, revision)
+        if (_checks(revision) / f"cpu_{unit}.json").is_file():
+            print(f"{unit}: already checked, not bundled", flush=True)
+            continue
+        if not weights.is_file():
+            raise SystemExit(f"bundle: {unit}'s weights {weights} are not on this machine")
+        (to / "weights" / unit).mkdir(parents=True)
+        shutil.copy2(weights, to / "weights" / unit / "model.pt")
+        packed.append(unit)
+    _write(to / "bundle.json", {"units": packed, "revision": revision, "eval_commit": head, "packed": _now(),
+                                "test_points_sha256": _sha256(to / "test_points.pt")})
+    print(f"bundled {len(packed)} units in {to}: {' '.join(packed)}", flush=True)
+    return 0
+
+
+def device_run(seconds: float, batch_size: int, chunk: int, device: str, source: pathlib.Path = BUNDLE) -> int:
+    """Evaluate every bundled unit at once (one process each) for at most ``seconds``; copy what finished to $OUT."""
+    spec = json.loads((source / "bundle.json").read_text())
+    revision = spec["revision"]
+    archive = pathlib.Path(os.environ.get("OUT", "/tmp/full_autoattack_out")) / "full_autoattack"
+    out = pathlib.Path("/tmp/full_autoattack")  # packed into one archive at the end: a device call returns 8 files
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source / "evalcode"), *[
+        p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and pathlib.Path(p).resolve() != ROOT]]),
+        "OMP_NUM_THREADS": "1"}
+    points = source / "test_points.pt"
+    if _sha256(points) != spec["test_points_sha256"]:
+        raise SystemExit(f"device-run: {points} is not the file bundled (sha256 differs)")
+    jobs = {}
+    for unit in spec["units"]:
+        weights = _study_weights(unit, revision)
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / "weights" / unit / "model.pt", weights)
+        found(unit, revision)
+        log = open(out / f"{unit}.log", "w")
+        jobs[unit] = (subprocess.Popen([sys.executable, __file__, "evaluate", unit, "--batch-size", str(batch_size),
+                                        "--chunk", str(chunk), "--device", device, "--revision", str(revision),
+                                        "--test-points", str(points)], cwd=source / "evalcode", env=env, stdout=log, stderr=subprocess.STDOUT), log)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(job.poll() is None for job, _ in jobs.values()):
+        time.sleep(2)
+    status = 0
+    for unit, (job, log) in jobs.items():
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+            print(f"{unit}: stopped at the deadline ({seconds:.0f} s)", flush=True)
+            status |= 8
+        else:
+            status |= job.returncode
+        log.close()
+        for done in [_checks(revision) / f"cpu_{unit}.json", _checks(revision) / f"cpu_{unit}.diverged.json",
+                     *sorted((RUNS / _folder(revision)).glob(f"{unit}.*.json"))]:
+            if done.is_file():
+                shutil.copy2(done, out / done.name)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    packed = shutil.make_archive(str(archive), "gztar", root_dir=out)
+    print(f"device-run: {sum(1 for u in jobs if (out / f'cpu_{u}.json').is_file())} of {len(jobs)} units checked; "
+          f"files in {packed}", flush=True)
+    return status
+
+
+def collect(source: pathlib.Path, revision: int = 2) -> int:
+    """File the checks a device run finished (``cpu_<unit>.json``, ``.diverged.json``); never over an existing one."""
+    import tarfile
+    import tempfile
+
+    if source.is_file():  # the archive device-run writes
+        unpacked = pathlib.Path(tempfile.mkdtemp(prefix="full_autoattack_"))
+        with tarfile.open(source) as tar:
+            tar.extractall(unpacked, filter="data")
+        source = unpacked
+    filed = 0
+    for path in sorted(source.glob("cpu_*.json")):
+        target = _checks(revision) / path.name
+        record = json.loads(path.read_text())
+        if record.get("code_revision") != revision:
+            raise SystemExit(f"collect: {path.name} checks a revision-{record.get('code_revision')} record, "
+                             f"not revision {revision}")
+        if target.exists():
+            print(f"{path.name}: already filed, left as it is", flush=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        filed += 1
+        print(f"{path.name}: filed", flush=True)
+    print(f"collect: {filed} checks filed in {_checks(revision)}", flush=True)
     return 0
 
 
@@ -299,12 +457,31 @@ def main() -> int:
     p.add_argument("--chunk", type=int, default=100)
     p.add_argument("--device", default="cpu")
     p.add_argument("--revision", type=int, default=1, choices=(1, 2))
+    p.add_argument("--test-points", type=pathlib.Path, help="the study's test points as tensors (default: the data set)")
+    p = sub.add_parser("bundle", help="pack revision-2 units for a device run (into gpu_carry/)")
+    p.add_argument("units", nargs="+")
+    p.add_argument("--eval-commit", required=True)
+    p.add_argument("--revision", type=int, default=2, choices=(2,))
+    p = sub.add_parser("device-run", help="on the device: evaluate every bundled unit at once until a deadline")
+    p.add_argument("--seconds", type=float, default=250)
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--chunk", type=int, default=1000, help="points attacked (and saved) at a time")
+    p.add_argument("--device", default="cuda")
+    p = sub.add_parser("collect", help="file the checks a device run brought back")
+    p.add_argument("source", type=pathlib.Path)
+    p.add_argument("--revision", type=int, default=2, choices=(2,))
     args = parser.parse_args()
+    if args.command == "bundle":
+        return bundle(args.units, args.eval_commit, args.revision)
+    if args.command == "device-run":
+        return device_run(args.seconds, args.batch_size, args.chunk, args.device)
+    if args.command == "collect":
+        return collect(args.source, args.revision)
     if args.command == "run":
         return run(args.units, args.eval_commit, args.batch_size, args.chunk, args.device, args.revision)
     if args.command == "retrain":
         return retrain(args.unit)
-    return evaluate(args.unit, args.batch_size, args.chunk, args.device, args.revision)
+    return evaluate(args.unit, args.batch_size, args.chunk, args.device, args.revision, args.test_points)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@
 # bench_gpu.log, pytest_gpu.log and gpu.json (or gpu.partial.json if the benchmark was cut short).
 # The benchmark runs first: its record is the deliverable, and its compiled kernels are
 # cached on disk for the tests. Exit status: non-zero if the benchmark or a test failed.
+#
+# ALONGSIDE_TESTS, if set, is a command started when the benchmark is done and run while the
+# tests run (they are not timed; the benchmark always runs alone), e.g. the full-AutoAttack
+# checks of a bundle (scripts/full_autoattack_check.py device-run); its output goes to
+# $OUT/alongside.log and its exit status is reported but does not decide this script's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-/tmp/gpu_check_out}"
@@ -32,9 +37,20 @@ for f in data/benchmarks/gpu.json data/benchmarks/gpu.partial.json; do
     [ -f "$f" ] && cp "$f" "$OUT/"
 done
 
+alongside_pid=""
+if [ -n "${ALONGSIDE_TESTS:-}" ]; then
+    OUT="$OUT" bash -c "$ALONGSIDE_TESTS" >"$OUT/alongside.log" 2>&1 &
+    alongside_pid=$!
+fi
+
 timeout "${TESTS_TIMEOUT:-200}" python3 -m pytest -m gpu tests/gpu -q -rs -p no:cacheprovider 2>&1 \
     | tee "$OUT/pytest_gpu.log"
 tests=${PIPESTATUS[0]}
 
+if [ -n "$alongside_pid" ]; then
+    wait "$alongside_pid"
+    echo "alongside the tests ($ALONGSIDE_TESTS): exit status $?"
+    tail -n 20 "$OUT/alongside.log"
+fi
 echo "bench_gpu exit status $bench, gpu tests exit status $tests (124: cut by the timeout)"
 [ "$bench" -eq 0 ] && [ "$tests" -eq 0 ]
