@@ -45,6 +45,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHECKS = ROOT / "data" / "checks" / "standard_autoattack"
@@ -163,6 +164,35 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
+def chunk_plan(saved: Iterable[str], n: int, chunk: int) -> list[tuple[int, int, bool]]:
+    """The chunks ``(start, end, already saved)`` covering points ``0..n-1``: saved ones first, of whatever size.
+
+    A check resumed on another machine (or at another ``--chunk``) reuses every saved chunk
+    ``"start:end"`` that begins where the walk stands, and attacks ``chunk`` points at a time in
+    between. A saved chunk that ends past ``n`` or overlaps the walk means the partial file
+    belongs to other points: refused.
+    """
+    by_start = {}
+    for key in saved:
+        start, end = (int(v) for v in key.split(":"))
+        if not 0 <= start < end <= n:
+            raise ValueError(f"saved chunk {key!r} does not lie in the {n} points to attack")
+        by_start[start] = end
+    plan, start = [], 0
+    while start < n:
+        if start in by_start:
+            plan.append((start, by_start[start], True))
+        else:
+            nxt = min([s for s in by_start if s > start], default=n)
+            plan.append((start, min(start + chunk, nxt), False))
+        start = plan[-1][1]
+    covered = {s for s, _, was in plan if was}
+    if covered != set(by_start):
+        raise ValueError(f"saved chunks {sorted(set(by_start) - covered)} overlap others: the partial file is not "
+                         "one walk over these points")
+    return plan
+
+
 def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "cpu", revision: int = 1,
              test_points: pathlib.Path | None = None) -> int:
     """Evaluate the verified retrained weights with the full standard AutoAttack (lpgeom on PYTHONPATH).
@@ -219,7 +249,8 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     model.to(device)  # verified on the CPU above; the attack may run elsewhere (the model decides there)
     threats = study_threats(size)
     flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in record["report"]["per_point"].items()}
-    worst, broken, reports = {"clean": clean}, {}, {}
+    worst, broken, reports, keys = {"clean": clean}, {}, {}, {}
+    devices = {ball.name: set() for ball in threats}  # where each norm's chunks ran (a device run's chunks say so)
     for ball in threats:  # the full AutoAttack on the points the recorded evaluation left robust under this norm
         robust = flags[ball.name] & clean
         still = robust.clone()
@@ -228,20 +259,25 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
         done = json.loads(partial.read_text()) if partial.is_file() else {"chunks": {}}
         reports[ball.name] = []
         indices = robust.nonzero().squeeze(1)
-        for start in range(0, len(indices), chunk):
-            idx = indices[start:start + chunk]
-            key = f"{start}:{start + len(idx)}"
-            if key not in done["chunks"]:
+        keys[ball.name] = []
+        for start, end, saved in chunk_plan(done["chunks"], len(indices), chunk):
+            key = f"{start}:{end}"
+            if not saved:
+                idx = indices[start:end]
                 report = evaluate_robustness(model, x[idx], y[idx], [ball], method="autoattack-standard", seed=0,
                                              batch_size=batch_size, name=unit_name, device=device)
                 done["chunks"][key] = {"robust": report.per_point[ball.name].int().tolist(),
                                        "report": report.to_dict(per_point=False), "ended": _now(),
-                                       "load_average": _load_average()}
+                                       "load_average": _load_average(), "device": device}
                 _write(partial, done)
-            still[idx] = torch.tensor(done["chunks"][key]["robust"], dtype=torch.bool)
+            still[indices[start:end]] = torch.tensor(done["chunks"][key]["robust"], dtype=torch.bool)
             reports[ball.name].append(done["chunks"][key]["report"])
+            keys[ball.name].append(key)
+            devices[ball.name].add(done["chunks"][key].get("device", "not recorded"))
         worst[ball.name], broken[ball.name] = still, int((robust & ~still).sum())
     norms = [b.name for b in threats]
+    where = {k: " + ".join(sorted(v)) for k, v in devices.items()}
+    ran_on = sorted({d for v in devices.values() for d in v})
     worst["union"] = torch.stack([worst[k] for k in norms]).all(0) & clean
     code = pathlib.Path(lpgeom.__file__).resolve().parents[1]
     rec = record["report"]
@@ -250,14 +286,16 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     out = {**base, "verified_by": verified_by,
            "what": "full standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square; l_1: its standard l_1 version), seed 0, "
                    "run per norm on the points the recorded two-APGD evaluation left robust under that norm, in chunks "
-                   f"of {chunk} points (in test-set order); a point counts as robust if both evaluations leave it robust",
+                   "(in test-set order; their bounds in 'chunks', where each ran in 'device'); a point counts as "
+                   "robust if both evaluations leave it robust",
            "recorded_settings": {"method": rec["method"], "n_iter": rec["n_iter"],
                                  "n_target_classes": rec.get("n_target_classes"), "seed": rec["seed"]},
            "recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]},
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
            "broken_by_standard": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
-           "standard_reports": reports, "device": device, "load_average_before_after": [load_before, _load_average()],
-           "contamination": _contamination(device),
+           "standard_reports": reports, "chunks": keys, "device": ran_on[0] if len(ran_on) == 1 else where,
+           "load_average_before_after": [load_before, _load_average()],
+           "contamination": " / ".join(_contamination(d) for d in ran_on),
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
                                     f"scripts/full_autoattack_check.py evaluate {unit_name} --batch-size {batch_size} "
                                     f"--chunk {chunk} --device {device} --revision {revision}"
@@ -275,7 +313,7 @@ def _sha256(path: pathlib.Path) -> str:
 
 
 def _contamination(device: str) -> str:
-    if device == "cpu":
+    if device in ("cpu", "not recorded"):
         return ("the machine's 2 cores were shared with other processes (other helpers' tests and runs); "
                 "this changes timings only")
     return (f"ran on {device} of a lent GPU machine at the same time as the other bundled units' evaluations (one "
@@ -370,11 +408,18 @@ def device_run(seconds: float, batch_size: int, chunk: int, device: str, source:
     return status
 
 
-def collect(source: pathlib.Path, revision: int = 2) -> int:
-    """File the checks a device run finished (``cpu_<unit>.json``, ``.diverged.json``); never over an existing one."""
+def collect(source: pathlib.Path, revision: int = 2, partials_device: str | None = None, ran_on: str | None = None) -> int:
+    """File the checks a device run finished (``cpu_<unit>.json``, ``.diverged.json``); never over an existing one.
+
+    With ``partials_device`` (the ``--device`` the device run attacked on) and ``ran_on`` (the
+    machine, in words), the norms an unfinished unit did complete are kept too: their chunks go
+    into this machine's partial files, each marked with where it ran, so ``run`` resumes the unit
+    here at the next chunk (a chunk already saved here is never replaced).
+    """
     import tarfile
     import tempfile
 
+    source_name = source.name
     if source.is_file():  # the archive device-run writes
         unpacked = pathlib.Path(tempfile.mkdtemp(prefix="full_autoattack_"))
         with tarfile.open(source) as tar:
@@ -395,6 +440,26 @@ def collect(source: pathlib.Path, revision: int = 2) -> int:
         filed += 1
         print(f"{path.name}: filed", flush=True)
     print(f"collect: {filed} checks filed in {_checks(revision)}", flush=True)
+    if partials_device is None:
+        return 0
+    if not ran_on:
+        raise SystemExit("collect: say where the partial chunks ran (--ran-on) when keeping them")
+    kept = 0
+    for path in sorted(source.glob("*.standard_*.json")):
+        unit = path.name.split(".standard_")[0]
+        if (_checks(revision) / f"cpu_{unit}.json").is_file():
+            continue  # finished: its record holds every chunk
+        target = RUNS / _folder(revision) / path.name
+        here = json.loads(target.read_text()) if target.is_file() else {"chunks": {}}
+        starts = {int(k.split(":")[0]) for k in here["chunks"]}
+        for key, chunk in json.loads(path.read_text())["chunks"].items():
+            if int(key.split(":")[0]) in starts:
+                continue
+            here["chunks"][key] = {**chunk, "device": chunk.get("device", partials_device), "ran_on": ran_on,
+                                   "collected_from": source_name}
+            kept += 1
+        _write(target, here)
+    print(f"collect: {kept} chunks of unfinished units kept in {RUNS / _folder(revision)}", flush=True)
     return 0
 
 
@@ -470,13 +535,15 @@ def main() -> int:
     p = sub.add_parser("collect", help="file the checks a device run brought back")
     p.add_argument("source", type=pathlib.Path)
     p.add_argument("--revision", type=int, default=2, choices=(2,))
+    p.add_argument("--partials-device", help="also keep unfinished units' chunks, which ran on this device")
+    p.add_argument("--ran-on", help="the machine those chunks ran on, in words")
     args = parser.parse_args()
     if args.command == "bundle":
         return bundle(args.units, args.eval_commit, args.revision)
     if args.command == "device-run":
         return device_run(args.seconds, args.batch_size, args.chunk, args.device)
     if args.command == "collect":
-        return collect(args.source, args.revision)
+        return collect(args.source, args.revision, args.partials_device, args.ran_on)
     if args.command == "run":
         return run(args.units, args.eval_commit, args.batch_size, args.chunk, args.device, args.revision)
     if args.command == "retrain":

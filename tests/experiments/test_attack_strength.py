@@ -87,13 +87,7 @@ def test_full_autoattack_frame_puts_both_figures_side_by_side(tmp_path):
 
 def test_retrained_history_is_compared_exactly():
     """The check's verification: any difference in a logged training value is found, with its step."""
-    import importlib.util
-    import pathlib
-
-    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "full_autoattack_check.py"
-    spec = importlib.util.spec_from_file_location("full_autoattack_check", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _check_script()
     recorded = [{"global_step": 10, "loss": 2.3, "norm": "L1"}, {"global_step": 20, "loss": 2.1, "norm": "Linf"}]
     same = [{**r, "kind": "step", "lr": 0.05} for r in recorded]  # fields the record does not keep are ignored
     assert script.first_history_mismatch(recorded, same) is None
@@ -144,3 +138,63 @@ def test_full_autoattack_frame_keeps_code_revisions_apart(tmp_path):
     assert both.loc["E-AT (l_1 + l_inf) (seed 0, code revision 2)", ("union", "broken")] == 40
     second = full_autoattack_frame("cpu", tmp_path, revision=2)
     assert list(second.index) == ["E-AT (l_1 + l_inf) (seed 0)"] and second.attrs["code_revisions"] == [2]
+
+
+def _check_script():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "full_autoattack_check.py"
+    spec = importlib.util.spec_from_file_location("full_autoattack_check", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_check_resumes_over_chunks_saved_at_another_size():
+    """A norm a device run attacked in one chunk is reused where the CPU resumes in chunks of 100; no overlap."""
+    plan = _check_script().chunk_plan
+    assert plan({"0:573"}, 573, 100) == [(0, 573, True)]
+    assert plan({"150:200"}, 250, 100) == [(0, 100, False), (100, 150, False), (150, 200, True), (200, 250, False)]
+    assert plan([], 0, 100) == []
+    with pytest.raises(ValueError, match="does not lie in the 573 points"):
+        plan({"0:600"}, 573, 100)
+    with pytest.raises(ValueError, match="overlap"):
+        plan({"0:100", "50:120"}, 573, 100)
+
+
+def test_collect_files_finished_checks_and_keeps_unfinished_chunks_marked(tmp_path, monkeypatch):
+    """collect never replaces a filed check or a chunk saved here; kept chunks say where they ran."""
+    import tarfile
+
+    script = _check_script()
+    monkeypatch.setattr(script, "CHECKS", tmp_path / "checks")
+    monkeypatch.setattr(script, "RUNS", tmp_path / "runs")
+    run = tmp_path / "device"
+    run.mkdir()
+    (run / "cpu_max_e5_s1.json").write_text(json.dumps({"unit": "max_e5_s1", "code_revision": 2}))
+    (run / "max_e5_s1.standard_Linf.json").write_text(json.dumps({"chunks": {"0:500": {"robust": [1]}}}))
+    (run / "avg_e5_s1.standard_Linf.json").write_text(json.dumps({"chunks": {"0:500": {"robust": [1] * 500}}}))
+    (run / "avg_e5_s1.standard_L2.json").write_text(json.dumps({"chunks": {"0:10": {"robust": [0] * 10}}}))
+    here = tmp_path / "runs" / "cpu" / "r2"
+    here.mkdir(parents=True)
+    (here / "avg_e5_s1.standard_L2.json").write_text(json.dumps({"chunks": {"0:100": {"robust": [1] * 100,
+                                                                                      "device": "cpu"}}}))
+    archive = tmp_path / "full_autoattack.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(run, arcname=".")
+    with pytest.raises(SystemExit, match="--ran-on"):
+        script.collect(archive, 2, "cuda")
+    assert script.collect(archive, 2, "cuda", "one H200") == 0
+    assert json.loads((tmp_path / "checks" / "r2" / "cpu_max_e5_s1.json").read_text())["unit"] == "max_e5_s1"
+    assert not (here / "max_e5_s1.standard_Linf.json").exists()  # finished: its record holds it
+    kept = json.loads((here / "avg_e5_s1.standard_Linf.json").read_text())["chunks"]["0:500"]
+    assert kept["device"] == "cuda" and kept["ran_on"] == "one H200" and kept["collected_from"] == archive.name
+    assert json.loads((here / "avg_e5_s1.standard_L2.json").read_text())["chunks"] == {
+        "0:100": {"robust": [1] * 100, "device": "cpu"}}  # saved here first: left as it is
+    (tmp_path / "checks" / "r2" / "cpu_max_e5_s1.json").write_text("{}")
+    script.collect(archive, 2)
+    assert (tmp_path / "checks" / "r2" / "cpu_max_e5_s1.json").read_text() == "{}"
+    (run / "cpu_max_e5_s1.json").write_text(json.dumps({"unit": "max_e5_s1", "code_revision": 1}))
+    with pytest.raises(SystemExit, match="revision-1 record"):
+        script.collect(run, 2)
