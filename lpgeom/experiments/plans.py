@@ -11,7 +11,8 @@ training, fp32/TF32 for AutoAttack) by the ratio of forward FLOPs (time) or of a
 elements (memory) per image, times the batch ratio. FLOPs and activation counts are taken
 on lpgeom's own architectures on the ``meta`` device (no memory, no computation). The ImageNet
 training step's time comes from lpgeom's own GPU benchmark (``data/benchmarks/gpu.json``) where
-one is recorded, since it times the code that runs; the facts' figure is the fallback.
+one is recorded (on the GPU that record names), since it times the code that runs; the facts' figure
+is the fallback.
 """
 from __future__ import annotations
 
@@ -225,8 +226,9 @@ class ChapterPlan:
                 cost.append(f"~{step.gpu_mib / 1024:.1f} GiB GPU memory")
             lines.append(f"  - {step.name}: {sizes}" + (f"  [estimate: {', '.join(cost)}]" if cost else ""))
         if self.estimated_seconds is not None:
-            lines.append(f"  estimated total on one H100: ~{_duration(self.estimated_seconds)} "
-                         "(scaled from measured H100 figures; not measured for this model)")
+            lines.append(f"  estimated total on one H100-class GPU: ~{_duration(self.estimated_seconds)} "
+                         "(scaled from figures measured on an H100 or, where lpgeom's own benchmark recorded the "
+                         "step, on the GPU its record names; not measured for this model)")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
