@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import sys
 
 DEFAULT_RUNS_DIR = "runs"
 
@@ -18,6 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                           "with their provenance.")
     p.add_argument("--profile", choices=PROFILES, help="default: $LPGEOM_PROFILE or smoke")
     p.add_argument("--only", help=f"comma-separated groups from {', '.join(GROUPS)} (default: all)")
+    p.add_argument("--units", help="comma-separated unit names of the chosen groups' plan (default: all; see --plan), "
+                                   "so that several processes can share a group")
     p.add_argument("--results-dir", help="default: the repository's data/results")
     p.add_argument("--runs-dir", help=f"checkpoints and metrics of the training runs (default: {DEFAULT_RUNS_DIR})")
     p.add_argument("--plan", action=argparse.BooleanOptionalAction,
@@ -71,9 +74,12 @@ def run(args: argparse.Namespace) -> int:
 
     groups = selected_groups(args.only)
     size = study_size(args.profile)
+    units = None if args.units is None else [u.strip() for u in args.units.split(",") if u.strip()]
     if args.plan:
-        for group, units in plan(size, groups).items():
-            print(f"{group}: " + ", ".join(u.name for u in units))
+        for group, planned in plan(size, groups).items():
+            names = [u.name for u in planned if units is None or u.name in units]
+            if names:
+                print(f"{group}: " + ", ".join(names))
         return 0
     for flag, folder in (("--results-dir", args.results_dir), ("--runs-dir", args.runs_dir)):
         if folder is not None:
@@ -82,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
           f"eval {size.eval_method} on {size.n_eval} points")
     from ..experiments.paper_tables import RESULTS_DIR
 
-    run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir or DEFAULT_RUNS_DIR,
-              command=command_line())
+    from ..experiments.study import UnitsSkipped
+
+    try:
+        run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir or DEFAULT_RUNS_DIR,
+                  command=command_line(), units=units)
+    except UnitsSkipped as err:  # the others ran; say which did not, and fail
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0

@@ -25,7 +25,7 @@ from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import CODE_REVISION, CODE_REVISIONS, provenance, record_revision, start_clock
 
-__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "load_result", "unit_from_name", "study_data", "study_threats",
+__all__ = ["Unit", "plan", "GROUPS", "run_unit", "run_study", "UnitsSkipped", "load_result", "unit_from_name", "study_data", "study_threats",
            "revision_folder", "recorded_revisions",
            "new_model", "weights_digest"]
 
@@ -335,21 +335,61 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     return record
 
 
+class UnitsSkipped(RuntimeError):
+    """Some units of a study were skipped because their run folder is taken; the others ran."""
+
+
 def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = RESULTS_DIR,
-              runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print) -> list[dict]:
-    """Run (or resume) every unit the groups need; returns their result records."""
+              runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print,
+              units: Iterable[str] | None = None) -> list[dict]:
+    """Run (or resume) every unit the groups need; returns their result records.
+
+    Parameters
+    ----------
+    units : iterable of str, optional
+        Only these units of the groups' plan (their names, e.g. ``"eat_e5_s1"``), so that two
+        processes can share one group; a fine-tuning unit still finds (or trains again) its
+        starting model and checks it against the starting unit's record.
+
+    Raises
+    ------
+    ValueError
+        A name in ``units`` that the groups do not plan (the planned names are listed).
+    UnitsSkipped
+        (a ``RuntimeError``) after every other unit has run, if some were skipped because their run folder is taken:
+        written by another live process (:class:`~lpgeom.training.RunLockedError`) or holding a
+        run of another configuration or code (:class:`~lpgeom.training.RunConflictError`); each
+        is named with the reason. Nothing of theirs is overwritten.
+    """
+    from ..training import RunConflictError, RunLockedError
+
     size = study_size(profile)
     results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
-    units: list[Unit] = []
+    planned: list[Unit] = []
     for group_units in plan(size, groups).values():
-        units += [u for u in group_units if u not in units]
+        planned += [u for u in group_units if u not in planned]
+    if units is not None:
+        wanted = [units] if isinstance(units, str) else list(units)
+        names = [u.name for u in planned]
+        unknown = [n for n in wanted if n not in names]
+        if unknown or not wanted:
+            raise ValueError(f"units {unknown or wanted} are not planned by the groups {list(groups)}; planned: "
+                             + ", ".join(names))
+        planned = [u for u in planned if u.name in wanted]
     data = study_data(size)
-    records = []
-    for i, unit in enumerate(units, 1):
+    records, skipped = [], []
+    for i, unit in enumerate(planned, 1):
         t = time.perf_counter()
-        record = run_unit(unit, size, results_dir, runs_dir, data=data, command=command)
+        try:
+            record = run_unit(unit, size, results_dir, runs_dir, data=data, command=command)
+        except (RunLockedError, RunConflictError) as err:
+            skipped.append(f"{unit.name}: {err}")
+            log(f"[{i}/{len(planned)}] {unit.name}: SKIPPED, its run folder is taken ({type(err).__name__}: {err})")
+            continue
         rep = record["report"]
-        log(f"[{i}/{len(units)}] {unit.name}: clean {100 * rep['clean_accuracy']:.1f}, union "
+        log(f"[{i}/{len(planned)}] {unit.name}: clean {100 * rep['clean_accuracy']:.1f}, union "
             f"{100 * rep['union_accuracy']:.1f} ({time.perf_counter() - t:.1f} s)")
         records.append(record)
+    if skipped:
+        raise UnitsSkipped(f"{len(skipped)} of {len(planned)} units were skipped, the others ran: " + " | ".join(skipped))
     return records

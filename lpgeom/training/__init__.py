@@ -2,6 +2,7 @@
 from .baselines import BASELINE_ATTACKS, MSDAT, AvgAT, MaxAT, baseline_attack
 from .checkpoint import load_latest, save_checkpoint
 from .eat import EAT, SAT, EATCalibration
+from .fingerprint import RunConflictError
 from .lock import RunLockedError
 from .loop import TrainConfig, TrainResult, epoch_order, train
 from .metrics import MetricsLog, read_metrics
@@ -15,6 +16,6 @@ from .step import TrainingDiverged
 __all__ = ["train", "TrainConfig", "TrainResult", "epoch_order", "Scheme", "StepContext", "NaturalTraining",
            "SingleNormAT", "EAT", "SwitchAt", "MaxAT", "AvgAT", "MSDAT", "SAT", "PiecewiseLR", "save_checkpoint",
            "load_latest", "MetricsLog", "read_metrics", "finetune_recipe", "scratch_recipe", "build_scheme"]
-__all__ += ["StepStats", "StatsTotals", "RunLockedError", "TrainingDiverged"]
+__all__ += ["StepStats", "StatsTotals", "RunLockedError", "RunConflictError", "TrainingDiverged"]
 __all__ += ["AttackSteps", "EATCalibration", "BASELINE_ATTACKS", "baseline_attack", "Recipe", "paper_recipe", "SchemeCost",
             "SchemeSpec", "register_scheme", "scheme_names", "scheme_labels", "scheme_spec"]

@@ -18,13 +18,21 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["run_fingerprint", "fingerprint_differences", "unchecked_fields", "model_identity", "data_identity", "attack_settings",
+__all__ = ["RunConflictError", "run_fingerprint", "fingerprint_differences", "unchecked_fields", "model_identity", "data_identity", "attack_settings",
            "numerics_environment"]
 
 # describe() entries that may change between a run and its resume
 VOLATILE_DESCRIBE = ("command",)
 # fields added to the fingerprint later (a checkpoint without them is resumed, with a warning that they are unchecked)
 LATER_FIELDS = ("content_sha256", "select_threats")
+
+
+class RunConflictError(ValueError):
+    """``run_dir`` holds another run (another fingerprint, or none to check): resuming it is refused.
+
+    A ``ValueError`` (bad input: the folder given), its own class so that a study running many
+    units can skip the one whose folder is taken and go on with the others.
+    """
 
 
 def model_identity(model: nn.Module) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
 from ..utils.seeds import check_seed
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
-from .fingerprint import fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
+from .fingerprint import RunConflictError, fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
 from .inputs import check_training_data
 from .lock import RunLock
 from .metrics import METRICS_NAME, MetricsLog, RunLog
@@ -247,7 +247,7 @@ def _restore_config_json(run_dir: pathlib.Path, record: dict, strict: bool) -> N
 
 def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> None:
     if saved is None:
-        raise ValueError(f"{run_dir / LAST} was written by an older lpgeom without a run fingerprint, so it cannot be "
+        raise RunConflictError(f"{run_dir / LAST} was written by an older lpgeom without a run fingerprint, so it cannot be "
                          "checked against this run; use a new run dir, or overwrite=True (CLI: --overwrite) to "
                          "replace it")
     unchecked = unchecked_fields(saved, now)
@@ -256,7 +256,7 @@ def _refuse_other_run(run_dir: pathlib.Path, saved: dict | None, now: dict) -> N
                       "the run resumes, but these cannot be checked against it", stacklevel=3)
     differences = fingerprint_differences(saved, now)
     if differences:
-        raise ValueError(f"{run_dir} holds a run with another configuration; use a new run dir, or overwrite=True (CLI: "
+        raise RunConflictError(f"{run_dir} holds a run with another configuration; use a new run dir, or overwrite=True (CLI: "
                          "--overwrite) to replace it. "
                          f"Differences: " + "; ".join(differences))
 
@@ -321,8 +321,11 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
     ValueError
         A dataset smaller than a batch, data the model cannot be trained on (pixels outside
         [0, 1], another number of channels, labels that are not its classes), a CUDA device
-        the machine lacks, a resume whose fingerprint differs (the fields are named), a fresh
-        start that would delete an earlier run, bad DDP or extra-data settings.
+        the machine lacks, a fresh start that would delete an earlier run, bad DDP or extra-data
+        settings.
+    RunConflictError
+        A ``ValueError``: a resume whose fingerprint differs (the fields are named), or a
+        checkpoint without one.
     RunLockedError
         If another live process writes ``run_dir`` (its PID is named).
     CheckpointError

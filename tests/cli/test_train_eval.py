@@ -219,3 +219,30 @@ def test_reproduce_refuses_a_folder_option_that_is_no_folder_before_training(tmp
         assert main(["reproduce", "--only", "table1", flag, value]) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and f"{flag} " in err and message in err
+
+
+def test_reproduce_units_plan_and_a_skipped_unit_fails_after_the_others(tmp_path, capsys, monkeypatch):
+    """--units selects from the plan; a unit skipped for a taken run folder is named on stderr, exit status 1."""
+    from lpgeom.experiments import plan
+    from lpgeom.experiments import study as study_module
+    from lpgeom.experiments.profiles import SIZES
+    from lpgeom.training import RunConflictError
+
+    names = [u.name for u in plan(SIZES["smoke"], ["table1"])["table1"]]
+    assert main(["reproduce", "--only", "table1", "--units", f"{names[1]},{names[0]}", "--plan"]) == 0
+    assert capsys.readouterr().out.strip() == f"table1: {names[0]}, {names[1]}"
+    assert main(["reproduce", "--only", "table1", "--units", "nope_e1_s0", "--results-dir", str(tmp_path)]) == 2
+    assert "are not planned" in capsys.readouterr().err
+
+    def fake(unit, *args, **kwargs):
+        if unit.name == names[0]:
+            raise RunConflictError(f"{unit.name} holds a run with another configuration")
+        return {"report": {"clean_accuracy": 0.9, "union_accuracy": 0.4}}
+
+    monkeypatch.setattr(study_module, "study_data", lambda size: None)
+    monkeypatch.setattr(study_module, "run_unit", fake)
+    code = main(["reproduce", "--only", "table1", "--units", f"{names[0]},{names[1]}", "--results-dir", str(tmp_path / "r"),
+                 "--runs-dir", str(tmp_path / "u")])
+    captured = capsys.readouterr()
+    assert code == 1 and f"1 of 2 units were skipped" in captured.err and names[0] in captured.err
+    assert f"{names[1]}: clean 90.0" in captured.out

@@ -292,3 +292,49 @@ def test_plan_profile_and_provenance_refuse_bad_arguments():
         load_result("data/results", "../../..", Unit("eat", 1))
     with pytest.raises(TypeError, match="datetime"):
         provenance("cpu", None, "x")
+
+
+def _fake_run_unit(taken, calls):
+    """run_unit that records each call and refuses the units in ``taken`` as a taken run folder would."""
+    from lpgeom.training import RunConflictError, RunLockedError
+
+    def fake(unit, size, results_dir, runs_dir, data=None, command=None):
+        calls.append(unit.name)
+        if unit.name in taken:
+            raise (RunLockedError if taken[unit.name] == "locked" else RunConflictError)(f"{unit.name} folder taken")
+        return {"report": {"clean_accuracy": 0.9, "union_accuracy": 0.4}}
+
+    return fake
+
+
+def test_study_skips_a_unit_whose_run_folder_is_taken_and_runs_the_rest(tmp_path, monkeypatch):
+    """A run folder of another process or another commit no longer stops the whole study: the others run, then it fails."""
+    from lpgeom.experiments import UnitsSkipped, run_study
+    from lpgeom.experiments import study as study_module
+
+    units = [u.name for u in plan(SIZES["smoke"], ["table1"])["table1"]]
+    calls, log = [], []
+    monkeypatch.setattr(study_module, "study_data", lambda size: None)
+    monkeypatch.setattr(study_module, "run_unit", _fake_run_unit({units[0]: "conflict", units[2]: "locked"}, calls))
+    with pytest.raises(UnitsSkipped, match=rf"2 of {len(units)} units were skipped") as err:
+        run_study("smoke", ["table1"], tmp_path / "results", tmp_path / "runs", log=log.append)
+    assert calls == units, "every unit was tried, in plan order"
+    assert f"{units[0]}: {units[0]} folder taken" in str(err.value) and f"{units[2]}: " in str(err.value)
+    assert sum("SKIPPED" in line for line in log) == 2 and len(log) == len(units)
+
+
+def test_study_runs_only_the_units_named(tmp_path, monkeypatch):
+    from lpgeom.experiments import run_study
+    from lpgeom.experiments import study as study_module
+
+    units = [u.name for u in plan(SIZES["smoke"], ["table1"])["table1"]]
+    calls = []
+    monkeypatch.setattr(study_module, "study_data", lambda size: None)
+    monkeypatch.setattr(study_module, "run_unit", _fake_run_unit({}, calls))
+    records = run_study("smoke", ["table1"], tmp_path / "r", tmp_path / "u", log=lambda *_: None,
+                        units=[units[3], units[1]])
+    assert calls == [units[1], units[3]] and len(records) == 2, "the plan's order, only the names given"
+    with pytest.raises(ValueError, match=r"units \['nope_e1_s0'\] are not planned by the groups \['table1'\]; planned: "):
+        run_study("smoke", ["table1"], tmp_path / "r", tmp_path / "u", units=["nope_e1_s0", units[0]])
+    with pytest.raises(ValueError, match="are not planned"):
+        run_study("smoke", ["table1"], tmp_path / "r", tmp_path / "u", units=[])
