@@ -73,3 +73,4 @@ def test_a_bare_cuda_device_without_ddp_becomes_the_current_one(monkeypatch):
     assert process_device("cuda", DistInfo()) == torch.device("cuda", 2)
     assert process_device("cuda:1", DistInfo()) == torch.device("cuda", 1)
     assert given == [torch.device("cuda", 2), torch.device("cuda", 1)]
+
