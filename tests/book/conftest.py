@@ -10,6 +10,15 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The book build executes every notebook inside the first test that needs it; on a loaded 2-core
+# machine that took over the suite's 900 s per-test timeout (pyproject.toml), so those tests get more.
+BUILD_TIMEOUT_S = 2400
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if {"built_book", "book_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.timeout(BUILD_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
