@@ -251,6 +251,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in record["report"]["per_point"].items()}
     worst, broken, reports, keys = {"clean": clean}, {}, {}, {}
     devices = {ball.name: set() for ball in threats}  # where each norm's chunks ran (a device run's chunks say so)
+    origins: dict[str, dict] = {}
     for ball in threats:  # the full AutoAttack on the points the recorded evaluation left robust under this norm
         robust = flags[ball.name] & clean
         still = robust.clone()
@@ -274,6 +275,9 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
             reports[ball.name].append(done["chunks"][key]["report"])
             keys[ball.name].append(key)
             devices[ball.name].add(done["chunks"][key].get("device", "not recorded"))
+            if "ran_on" in done["chunks"][key]:  # collected from a device run: say which, in the record itself
+                origins.setdefault(ball.name, {})[key] = {k: done["chunks"][key].get(k) for k in
+                                                          ("device", "ran_on", "collected_from", "ended")}
         worst[ball.name], broken[ball.name] = still, int((robust & ~still).sum())
     norms = [b.name for b in threats]
     where = {k: " + ".join(sorted(v)) for k, v in devices.items()}
@@ -293,7 +297,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
            "recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]},
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
            "broken_by_standard": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
-           "standard_reports": reports, "chunks": keys, "device": ran_on[0] if len(ran_on) == 1 else where,
+           "standard_reports": reports, "chunks": keys, "chunks_from_device_runs": origins, "device": ran_on[0] if len(ran_on) == 1 else where,
            "load_average_before_after": [load_before, _load_average()],
            "contamination": " / ".join(_contamination(d) for d in ran_on),
            "provenance": provenance("cpu", 0, started, command=f"PYTHONPATH={code} {sys.executable} "
