@@ -76,7 +76,12 @@ def run(args: argparse.Namespace) -> int:
     size = study_size(args.profile)
     units = None if args.units is None else [u.strip() for u in args.units.split(",") if u.strip()]
     if args.plan:
-        for group, planned in plan(size, groups).items():
+        planned_by_group = plan(size, groups)
+        if units is not None:  # refused as the run refuses it
+            from ..experiments.study import select_units
+
+            select_units([u for us in planned_by_group.values() for u in us], units, groups)
+        for group, planned in planned_by_group.items():
             names = [u.name for u in planned if units is None or u.name in units]
             if names:
                 print(f"{group}: " + ", ".join(names))

@@ -335,6 +335,23 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     return record
 
 
+def select_units(planned: list[Unit], units: Iterable[str], groups: Iterable[str]) -> list[Unit]:
+    """The planned units named in ``units``, in plan order.
+
+    Raises
+    ------
+    ValueError
+        A name the groups do not plan, or no name at all (the planned names are listed).
+    """
+    wanted = [units] if isinstance(units, str) else list(units)
+    names = [u.name for u in planned]
+    unknown = [n for n in wanted if n not in names]
+    if unknown or not wanted:
+        raise ValueError(f"units {unknown or wanted} are not planned by the groups {list(groups)}; planned: "
+                         + ", ".join(names))
+    return [u for u in planned if u.name in wanted]
+
+
 class UnitsSkipped(RuntimeError):
     """Some units of a study were skipped because their run folder is taken; the others ran."""
 
@@ -369,13 +386,7 @@ def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, result
     for group_units in plan(size, groups).values():
         planned += [u for u in group_units if u not in planned]
     if units is not None:
-        wanted = [units] if isinstance(units, str) else list(units)
-        names = [u.name for u in planned]
-        unknown = [n for n in wanted if n not in names]
-        if unknown or not wanted:
-            raise ValueError(f"units {unknown or wanted} are not planned by the groups {list(groups)}; planned: "
-                             + ", ".join(names))
-        planned = [u for u in planned if u.name in wanted]
+        planned = select_units(planned, units, groups)
     data = study_data(size)
     records, skipped = [], []
     for i, unit in enumerate(planned, 1):

@@ -233,6 +233,8 @@ def test_reproduce_units_plan_and_a_skipped_unit_fails_after_the_others(tmp_path
     assert capsys.readouterr().out.strip() == f"table1: {names[0]}, {names[1]}"
     assert main(["reproduce", "--only", "table1", "--units", "nope_e1_s0", "--results-dir", str(tmp_path)]) == 2
     assert "are not planned" in capsys.readouterr().err
+    assert main(["reproduce", "--only", "table1", "--units", "nope_e1_s0", "--plan"]) == 2
+    assert "are not planned" in capsys.readouterr().err
 
     def fake(unit, *args, **kwargs):
         if unit.name == names[0]:
