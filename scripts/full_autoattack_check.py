@@ -164,6 +164,17 @@ def retrain(unit_name: str) -> int:
     return 0
 
 
+def chunk_bounds(key: str) -> tuple[int, int]:
+    """The points ``start:end`` a saved chunk covers (its key in a partial file), ``0 <= start < end``."""
+    try:
+        start, end = (int(v) for v in key.split(":"))
+    except ValueError:
+        raise ValueError(f"saved chunk key {key!r} is not 'start:end'") from None
+    if not 0 <= start < end:
+        raise ValueError(f"saved chunk {key!r} covers no points")
+    return start, end
+
+
 def chunk_plan(saved: Iterable[str], n: int, chunk: int) -> list[tuple[int, int, bool]]:
     """The chunks ``(start, end, already saved)`` covering points ``0..n-1``: saved ones first, of whatever size.
 
@@ -174,8 +185,8 @@ def chunk_plan(saved: Iterable[str], n: int, chunk: int) -> list[tuple[int, int,
     """
     by_start = {}
     for key in saved:
-        start, end = (int(v) for v in key.split(":"))
-        if not 0 <= start < end <= n:
+        start, end = chunk_bounds(key)
+        if end > n:
             raise ValueError(f"saved chunk {key!r} does not lie in the {n} points to attack")
         by_start[start] = end
     plan, start = [], 0
@@ -418,7 +429,8 @@ def collect(source: pathlib.Path, revision: int = 2, partials_device: str | None
     With ``partials_device`` (the ``--device`` the device run attacked on) and ``ran_on`` (the
     machine, in words), the norms an unfinished unit did complete are kept too: their chunks go
     into this machine's partial files, each marked with where it ran, so ``run`` resumes the unit
-    here at the next chunk (a chunk already saved here is never replaced).
+    here at the next chunk (a chunk already saved here is never replaced; a device chunk that overlaps
+    one saved here is left out, so the walk over the points stays one walk).
     """
     import tarfile
     import tempfile
@@ -455,10 +467,10 @@ def collect(source: pathlib.Path, revision: int = 2, partials_device: str | None
             continue  # finished: its record holds every chunk
         target = RUNS / _folder(revision) / path.name
         here = json.loads(target.read_text()) if target.is_file() else {"chunks": {}}
-        starts = {int(k.split(":")[0]) for k in here["chunks"]}
         for key, chunk in json.loads(path.read_text())["chunks"].items():
-            if int(key.split(":")[0]) in starts:
-                continue
+            start, end = chunk_bounds(key)
+            if any(start < e and s < end for s, e in map(chunk_bounds, here["chunks"])):
+                continue  # these points were (partly) attacked here: the chunk saved here stays
             here["chunks"][key] = {**chunk, "device": chunk.get("device", partials_device), "ran_on": ran_on,
                                    "collected_from": source_name}
             kept += 1

@@ -161,6 +161,10 @@ def test_check_resumes_over_chunks_saved_at_another_size():
         plan({"0:600"}, 573, 100)
     with pytest.raises(ValueError, match="overlap"):
         plan({"0:100", "50:120"}, 573, 100)
+    with pytest.raises(ValueError, match="not 'start:end'"):
+        plan({"0-100"}, 573, 100)
+    with pytest.raises(ValueError, match="covers no points"):
+        plan({"100:100"}, 573, 100)
 
 
 def test_collect_files_finished_checks_and_keeps_unfinished_chunks_marked(tmp_path, monkeypatch):
@@ -175,7 +179,9 @@ def test_collect_files_finished_checks_and_keeps_unfinished_chunks_marked(tmp_pa
     (run / "cpu_max_e5_s1.json").write_text(json.dumps({"unit": "max_e5_s1", "code_revision": 2}))
     (run / "max_e5_s1.standard_Linf.json").write_text(json.dumps({"chunks": {"0:500": {"robust": [1]}}}))
     (run / "avg_e5_s1.standard_Linf.json").write_text(json.dumps({"chunks": {"0:500": {"robust": [1] * 500}}}))
-    (run / "avg_e5_s1.standard_L2.json").write_text(json.dumps({"chunks": {"0:10": {"robust": [0] * 10}}}))
+    (run / "avg_e5_s1.standard_L2.json").write_text(json.dumps({"chunks": {"0:10": {"robust": [0] * 10},
+                                                                           "50:150": {"robust": [0] * 100},
+                                                                           "150:160": {"robust": [0] * 10}}}))
     here = tmp_path / "runs" / "cpu" / "r2"
     here.mkdir(parents=True)
     (here / "avg_e5_s1.standard_L2.json").write_text(json.dumps({"chunks": {"0:100": {"robust": [1] * 100,
@@ -190,8 +196,10 @@ def test_collect_files_finished_checks_and_keeps_unfinished_chunks_marked(tmp_pa
     assert not (here / "max_e5_s1.standard_Linf.json").exists()  # finished: its record holds it
     kept = json.loads((here / "avg_e5_s1.standard_Linf.json").read_text())["chunks"]["0:500"]
     assert kept["device"] == "cuda" and kept["ran_on"] == "one H200" and kept["collected_from"] == archive.name
-    assert json.loads((here / "avg_e5_s1.standard_L2.json").read_text())["chunks"] == {
-        "0:100": {"robust": [1] * 100, "device": "cpu"}}  # saved here first: left as it is
+    l2 = json.loads((here / "avg_e5_s1.standard_L2.json").read_text())["chunks"]
+    assert l2["0:100"] == {"robust": [1] * 100, "device": "cpu"}  # saved here first: left as it is
+    assert set(l2) == {"0:100", "150:160"}  # 0:10 and 50:150 overlap it: left out; 150:160 kept
+    assert script.chunk_plan(l2, 200, 100) == [(0, 100, True), (100, 150, False), (150, 160, True), (160, 200, False)]
     (tmp_path / "checks" / "r2" / "cpu_max_e5_s1.json").write_text("{}")
     script.collect(archive, 2)
     assert (tmp_path / "checks" / "r2" / "cpu_max_e5_s1.json").read_text() == "{}"
