@@ -43,3 +43,26 @@ def device_median_seconds(fn: Callable[[], object], device: torch.device, repeat
         synchronize(device)
         times.append((time.perf_counter() - t) / inner)
     return statistics.median(times)
+
+
+def count_passes(model: torch.nn.Module, fn: Callable[[], object]) -> tuple[int, int]:
+    """How many forward and backward passes of ``model`` one call of ``fn`` makes: ``(forwards, backwards)``.
+
+    Counted with module hooks (removed afterwards), so a row's lower bound is the work the
+    attack does, not the work it is assumed to do.
+    """
+    counts = [0, 0]
+
+    def forward_hook(*_):
+        counts[0] += 1
+
+    def backward_hook(*_):
+        counts[1] += 1
+
+    handles = [model.register_forward_hook(forward_hook), model.register_full_backward_hook(backward_hook)]
+    try:
+        fn()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return counts[0], counts[1]

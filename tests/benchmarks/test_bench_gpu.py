@@ -48,7 +48,7 @@ def test_tiny_run_on_a_bare_image(tmp_path):
     names = " | ".join(statuses)
     for row in ("E-AT / l_inf-AT step, bf16 + channels_last", "E-AT / l_inf-AT step, fp32", "l_1-AT / l_inf-AT step",
                 "l_2-AT / l_inf-AT step", "bf16 + channels_last step / fp32 step", "forward+backward (lower bound)",
-                "APGD 2 steps Linf / 2 forward+backward", "APGD 2 steps L1: lpgeom / pyautoattack",
+                "APGD 2 steps Linf / its passes", "APGD 2 steps L1: lpgeom / pyautoattack",
                 "speed-up over pyautoattack L1_projection", "same result as pyautoattack", "project_l2_box 4x768",
                 "forward+backward small_cnn batch 4: bf16 + channels_last", "E-AT step", "JPEG loading"):
         assert row in names, f"row {row!r} missing"
