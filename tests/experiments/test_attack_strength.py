@@ -206,3 +206,31 @@ def test_collect_files_finished_checks_and_keeps_unfinished_chunks_marked(tmp_pa
     (run / "cpu_max_e5_s1.json").write_text(json.dumps({"unit": "max_e5_s1", "code_revision": 1}))
     with pytest.raises(SystemExit, match="revision-1 record"):
         script.collect(run, 2)
+
+
+def test_checks_readme_state_table_matches_the_records():
+    """The hand-kept state table of data/checks/README.md says what the revision-2 records say, row for row."""
+    import pathlib
+    import re
+
+    from lpgeom.experiments import full_autoattack_checks
+    from lpgeom.experiments.attack_strength import FULL_AUTOATTACK_DIR
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    text = (root / "data" / "checks" / "README.md").read_text()
+    checks = full_autoattack_checks("cpu", root / FULL_AUTOATTACK_DIR, 2)
+    schemes = {"E-AT": "eat", "l_inf-AT": "linf", "l_1-AT": "l1", "l_2-AT": "l2", "l_2-init. E-AT": "l2-eat",
+               "MAX": "max", "AVG": "avg", "MSD (the paper's)": "msd", "MSD": "msd", "SAT": "sat"}
+    rows = re.findall(r"^\| ([^|]+?)(?:, seed (\d))? \| ([\d.]+) -> ([\d.]+) \| (\d+), (\d+), (\d+)\b", text, re.M)
+    seen = set()
+    for label, seed, recorded, full, *broken in rows:
+        unit = f"{schemes[label]}_e5_s{seed or 0}"
+        assert unit in checks and unit not in seen, f"README row {label!r} seed {seed or 0}: no check, or listed twice"
+        seen.add(unit)
+        check = checks[unit]
+        assert float(recorded) == round(100 * check["recorded"]["union"], 1), unit
+        assert float(full) == round(100 * check["worst_case"]["union"], 1), unit
+        assert [int(b) for b in broken] == [check["broken_by_standard"][n] for n in ("Linf", "L2", "L1")], unit
+    assert seen == set(checks), f"checked but not in the README's table: {sorted(set(checks) - seen)}"
+    count = re.search(r"\*\*(\d+|All) of the 27 Table 1 models", text)
+    assert count is not None and count.group(1) in (str(len(checks)), "All" if len(checks) == 27 else "-")
