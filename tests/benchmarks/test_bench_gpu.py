@@ -67,3 +67,37 @@ def test_tiny_run_refuses_to_write_the_gpu_record(monkeypatch, capsys):
         bench_gpu.main(["--tiny", "--out", str(RECORD)])
     assert exit_info.value.code == 2
     assert "never writes" in capsys.readouterr().err
+
+
+def test_readme_comparison_tables_match_the_records():
+    """Each table of data/benchmarks/README.md comparing two GPU runs says what their records say.
+
+    A table's header names each run as "<GPU>, run <k> (<commit>)"; run k's record is
+    ``gpu_logs/run<k>_gpu.json``, or ``gpu.json`` for the latest run.
+    """
+    import re
+
+    readme = (RECORD.parent / "README.md").read_text()
+    run = r"(\w+), run (\d+) \((\w+)\)"
+    tables = list(re.finditer(rf"^\| row \| target \| {run} \| {run} \|\n\|[-|]+\|\n((?:\|.*\|\n)+)", readme, re.M))
+    assert tables, "no comparison table found"
+    for table in tables:
+        gpus, runs, commits = table.groups()[0:6:3], table.groups()[1:6:3], table.groups()[2:6:3]
+        by_name = []
+        for gpu, k, commit in zip(gpus, runs, commits):
+            path = RECORD.parent / "gpu_logs" / f"run{k}_gpu.json"
+            record = json.loads((path if path.exists() else RECORD).read_text())
+            assert record["provenance"]["git_commit"].startswith(commit) and gpu in record["provenance"]["device"]
+            by_name.append({row["name"]: row for row in record["rows"]})
+        lines = table.group(7).splitlines()
+        assert len(lines) >= 30
+        for line in lines:
+            name, _, *cells = line.strip()[2:-2].split(" | ")  # a name may hold "|diff|"
+            for rows, cell in zip(by_name, cells, strict=True):
+                if cell == "not in that run":
+                    assert name not in rows, name
+                    continue
+                value, status = re.fullmatch(r"([-\d.e+]+) ?\S* (\w+)", cell).groups()
+                assert name in rows, f"{name!r} is in no record"
+                row = rows[name]
+                assert float(value) == float(f"{row['value']:.3g}") and status == row["status"], (name, cell, row)
