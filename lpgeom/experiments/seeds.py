@@ -3,16 +3,19 @@
 A difference between two schemes is read as a ranking only if their intervals
 ``mean ± std`` (sample standard deviation over seeds) do not overlap. A run with one seed
 has no measured spread: against a run with several seeds its spread is taken to be the
-other's (said so in the sentence); two one-seed runs are never ranked.
+other's (said so in the sentence); two one-seed runs are never ranked. Two rows evaluated
+by different attacks (the ``evaluation`` column) are not compared at all.
 """
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 __all__ = ["seed_summary", "mean_std_table", "compare_schemes", "compare_with", "joint_summary", "METRICS"]
 
 METRICS = ("clean", "linf", "l2", "l1", "union", "time_per_epoch_s")
+_MIXED = re.compile(r"\(\d+ of \d+ seeds\)")  # seed_summary's evaluation of a row whose seeds were evaluated differently
 
 
 def seed_summary(frame, metrics: Sequence[str] = METRICS):
@@ -96,8 +99,11 @@ def compare_schemes(summary, first: str, second: str, metric: str = "union", dig
     Returns
     -------
     str
-        Both figures as mean ± std (n seeds) and either that the intervals overlap (no ranking),
-        that neither has a measured spread (no ranking), or which is higher and by how much.
+        Both figures as mean ± std (n seeds) and either that the two rows were evaluated
+        differently (the ``evaluation`` column: different attacks, or one row's seeds by
+        several; not compared, since a stronger attack alone lowers a figure), that the
+        intervals overlap (no ranking), that neither has a measured spread (no ranking), or
+        which is higher and by how much.
 
     Raises
     ------
@@ -116,6 +122,11 @@ def compare_schemes(summary, first: str, second: str, metric: str = "union", dig
         return f"{name} {mean:.{digits}f}{spread} ({n} seed{'s' * (n != 1)})"
 
     text = f"{metric}: {figure(first)} vs {figure(second)}"
+    if "evaluation" in summary.columns:
+        evaluations = [str(summary.at[name, "evaluation"]) for name in (first, second)]
+        if evaluations[0] != evaluations[1] or any(_MIXED.search(e) for e in evaluations):
+            return (text + f": evaluated differently ({first}: {evaluations[0]}; {second}: {evaluations[1]}), so "
+                    "this study does not compare them.")
     (m1, s1), (m2, s2) = ((summary.at[n, metric], summary.at[n, f"{metric}_std"]) for n in (first, second))
     if s1 != s1 and s2 != s2:
         return text + ": without several seeds there is no measured spread, so this study does not rank them."

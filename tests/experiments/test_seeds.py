@@ -30,7 +30,7 @@ def test_one_row_per_model_with_mean_std_and_seed_count():
 
 
 def test_comparisons_rank_only_outside_the_spread():
-    summary = seed_summary(_frame(ROWS))
+    summary = seed_summary(_frame([(m, s, u, "A") for m, s, u, _ in ROWS]))
     overlap = compare_schemes(summary, "E-AT", "SAT")
     assert "E-AT 45.0 ± 1.0 (3 seeds) vs SAT 44.0 ± 1.0 (3 seeds)" in overlap and "does not rank them" in overlap
     apart = compare_schemes(summary, "E-AT", "l_inf-AT")
@@ -45,6 +45,21 @@ def test_comparisons_rank_only_outside_the_spread():
         compare_schemes(summary, "AVG", "E-AT")
     with pytest.raises(ValueError, match="metric must be a column"):
         compare_schemes(summary, "MAX", "E-AT", metric="l3")
+
+
+def test_rows_evaluated_differently_are_not_compared():
+    """A checked figure (stronger attack, lower) against an unchecked one would rank the attacks, not the schemes."""
+    summary = seed_summary(_frame(ROWS))  # SAT: seeds evaluated by A and B
+    mixed = compare_schemes(summary, "E-AT", "SAT")
+    assert mixed.endswith("evaluated differently (E-AT: A; SAT: A (2 of 3 seeds), B (1 of 3 seeds)), so this study "
+                          "does not compare them.")
+    apart = seed_summary(_frame([("E-AT", 0, 44.0, "A"), ("E-AT", 1, 46.0, "A"), ("AVG", 0, 10.0, "B"),
+                                 ("AVG", 1, 11.0, "B")]))
+    assert "evaluated differently (E-AT: A; AVG: B)" in compare_schemes(apart, "E-AT", "AVG")
+    both_mixed = seed_summary(_frame([(m, s, 40.0 + s, "A" if s else "B") for m in ("X", "Y") for s in range(3)]))
+    assert "evaluated differently" in compare_schemes(both_mixed, "X", "Y")
+    plain = seed_summary(_frame(ROWS).drop(columns="evaluation"))
+    assert "overlap" in compare_schemes(plain, "E-AT", "SAT")
 
 
 def test_a_frame_without_seeds_is_refused_and_an_empty_one_is_empty():
