@@ -355,6 +355,9 @@ class Bench:
         for ball in cifar10_threats():
             attack = APGD(ball, n_iter=steps)
             n_fwd, n_bwd = count_passes(model, lambda: attack(model, x, y))
+            if n_bwd == 0:
+                raise RuntimeError(f"APGD {ball.name}: the hooks saw {n_fwd} forward and no backward pass of the "
+                                   "benchmarked model, so there is no lower bound to divide by")
             ours = self.ms(lambda: attack(model, x, y), repeats=3)
             raw[f"lpgeom {ball.name}"], raw[f"lpgeom {ball.name} passes"] = ours, [n_fwd, n_bwd]
             bound = n_bwd * fb + (n_fwd - n_bwd) * fwd

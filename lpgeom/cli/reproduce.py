@@ -77,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
     units = None if args.units is None else [u.strip() for u in args.units.split(",") if u.strip()]
     if args.plan:
         planned_by_group = plan(size, groups)
-        if units is not None:  # refused as the run refuses it
+        chosen = None
+        if units is not None:  # chosen (or refused) as the run chooses them
             from ..experiments.study import select_units
 
-            select_units([u for us in planned_by_group.values() for u in us], units, groups)
+            chosen = {u.name for u in select_units([u for us in planned_by_group.values() for u in us], units, groups)}
         for group, planned in planned_by_group.items():
-            names = [u.name for u in planned if units is None or u.name in units]
+            names = [u.name for u in planned if chosen is None or u.name in chosen]
             if names:
                 print(f"{group}: " + ", ".join(names))
         return 0
