@@ -17,6 +17,8 @@ def cifar10(train: bool = True, root: str | os.PathLike | None = None, download:
     Parameters
     ----------
     train : bool
+        True for the 50,000 training images, False for the 10,000 test images (only a bool:
+        anything else is a ``TypeError``).
     root : path, optional
         Folder holding ``cifar-10-batches-py`` (default ``$LPGEOM_DATA_DIR`` or ``~/.cache/lpgeom``).
     download : bool
@@ -24,9 +26,15 @@ def cifar10(train: bool = True, root: str | os.PathLike | None = None, download:
 
     Raises
     ------
+    TypeError
+        If ``train`` or ``download`` is not a bool.
     FileNotFoundError
         If the data is missing and ``download`` is False.
     """
+    from .fashion_mnist import check_split_flag
+
+    train = check_split_flag(train, "train")
+    check_split_flag(download, "download")
     from torchvision.datasets import CIFAR10
 
     root = pathlib.Path(root or os.environ.get("LPGEOM_DATA_DIR") or pathlib.Path.home() / ".cache" / "lpgeom")

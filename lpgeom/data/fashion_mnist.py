@@ -15,12 +15,13 @@ from __future__ import annotations
 import gzip
 import os
 import pathlib
+import zlib
 
 import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-__all__ = ["fashion_mnist", "find_fashion_mnist", "read_idx", "FILES", "DEBIAN_DIR"]
+__all__ = ["fashion_mnist", "find_fashion_mnist", "read_idx", "check_split_flag", "FILES", "DEBIAN_DIR"]
 
 DEBIAN_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -35,14 +36,25 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        If the magic number or the size does not match the IDX format.
+        If the magic number or the size does not match the IDX format, or a ``.gz`` file is
+        not a complete gzip stream (truncated, or another kind of file under a ``.gz`` name):
+        the message names the file.
     """
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"IDX file {path} " + ("is a folder, not a file" if path.is_dir() else "does not exist"))
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                data = fh.read()
+        else:
+            data = path.read_bytes()
+    except EOFError:
+        raise ValueError(f"{path} is a truncated gzip file (it ends before its compressed data does): "
+                         "download it again") from None
+    except (gzip.BadGzipFile, zlib.error) as err:
+        raise ValueError(f"{path} is not a valid gzip file ({err}): it is damaged or another kind of file "
+                         "under a .gz name; download it again") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file")
     ndim = data[3]
@@ -52,6 +64,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(data) - offset != expected:
         raise ValueError(f"{path} is truncated: header says {shape} ({expected} bytes), file has {len(data) - offset}")
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def check_split_flag(value: object, name: str = "train") -> bool:
+    """Refuse anything but a bool for a dataset's ``train`` (or ``download``) flag (TypeError naming it)."""
+    if not isinstance(value, (bool, np.bool_)):
+        hint = " (use train=False for the test split)" if name == "train" and isinstance(value, str) else ""
+        raise TypeError(f"{name} must be True or False, got {value!r}{hint}")
+    return bool(value)
 
 
 def _candidates(root: str | os.PathLike | None) -> list[pathlib.Path]:
@@ -93,7 +113,29 @@ def find_fashion_mnist(root: str | os.PathLike | None = None) -> pathlib.Path:
 
 
 def fashion_mnist(train: bool = True, root: str | os.PathLike | None = None, download: bool = False) -> TensorDataset:
-    """Fashion-MNIST as a TensorDataset of images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64."""
+    """Fashion-MNIST as a TensorDataset of images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64.
+
+    Parameters
+    ----------
+    train : bool
+        True for the 60,000 training images, False for the 10,000 test images. Only a
+        bool is accepted (a string such as ``"test"`` is a ``TypeError``, never read as True).
+    root : path, optional
+        Folder holding the files (see the module docstring for the search order).
+    download : bool
+        Let torchvision download the files if they are missing (needs network).
+
+    Raises
+    ------
+    TypeError
+        If ``train`` or ``download`` is not a bool.
+    FileNotFoundError
+        If the files are not found.
+    ValueError
+        If a file is truncated, not gzip, or not the IDX array its name says (each error names the file).
+    """
+    train = check_split_flag(train, "train")
+    check_split_flag(download, "download")
     try:
         folder = find_fashion_mnist(root)
     except FileNotFoundError:
@@ -104,11 +146,21 @@ def fashion_mnist(train: bool = True, root: str | os.PathLike | None = None, dow
         target = pathlib.Path(root or os.environ.get("LPGEOM_DATA_DIR") or pathlib.Path.home() / ".cache" / "lpgeom")
         FashionMNIST(str(target), train=train, download=True)
         folder = target / "FashionMNIST" / "raw"
-    images_file, labels_file = FILES[bool(train)]
+    images_file, labels_file = FILES[train]
     images = read_idx(folder / images_file)
     labels = read_idx(folder / labels_file)
-    if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
-        raise ValueError(f"Fashion-MNIST files in {folder} are inconsistent: images {images.shape}, labels {labels.shape}")
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{folder / images_file} holds an array of shape {images.shape}, not (N, 28, 28) images: "
+                         "the file is mislabelled or damaged")
+    if labels.ndim != 1:
+        raise ValueError(f"{folder / labels_file} holds an array of shape {labels.shape}, not (N,) labels: "
+                         "the file is mislabelled or damaged")
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"Fashion-MNIST files in {folder} are inconsistent: {images.shape[0]} images in {images_file}, "
+                         f"{labels.shape[0]} labels in {labels_file}")
+    if labels.size and int(labels.max()) > 9:
+        raise ValueError(f"{folder / labels_file} holds label {int(labels.max())}, not one of the 10 classes 0-9: "
+                         "the file is mislabelled or damaged")
     x = torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255.0)
     y = torch.from_numpy(labels.astype(np.int64))
     return TensorDataset(x, y)

@@ -169,3 +169,65 @@ def test_lpgeom_data_dir_without_the_files_is_an_error_not_another_copy(tmp_path
     monkeypatch.setenv("LPGEOM_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="not found in LPGEOM_DATA_DIR"):
         fashion_mnist(False)
+
+
+def _fake_fashion_mnist(folder, n_train=6, n_test=4):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n))
+
+
+@pytest.mark.parametrize("bad", ["test", "train", "", 0, 1, None, [False]])
+def test_fashion_mnist_split_flag_takes_only_a_bool(tmp_path, bad):
+    """``fashion_mnist("test")`` used to return the training set (the flag was only tested for truthiness)."""
+    _fake_fashion_mnist(tmp_path)
+    assert len(fashion_mnist(False, root=tmp_path)) == 4 and len(fashion_mnist(True, root=tmp_path)) == 6
+    with pytest.raises(TypeError, match="train must be True or False"):
+        fashion_mnist(bad, root=tmp_path)
+    with pytest.raises(TypeError, match="train must be True or False"):
+        cifar10(bad, root=tmp_path)
+
+
+def test_a_truncated_gz_dataset_file_is_a_value_error_naming_it(tmp_path):
+    _fake_fashion_mnist(tmp_path)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:200])  # cut inside the compressed stream: gzip raises EOFError
+    with pytest.raises(ValueError, match=f"{path}.*truncated gzip"):
+        fashion_mnist(False, root=tmp_path)
+
+
+def test_a_gz_file_that_is_not_gzip_is_a_value_error_naming_it(tmp_path):
+    _fake_fashion_mnist(tmp_path)
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    path.write_bytes(b"<html>not found</html>" * 10)
+    with pytest.raises(ValueError, match=f"{path}.*not a valid gzip"):
+        fashion_mnist(False, root=tmp_path)
+
+
+def test_mislabelled_fashion_mnist_files_are_named(tmp_path):
+    """Images under the labels' name (and labels that are not classes) are refused, naming the file."""
+    _fake_fashion_mnist(tmp_path)
+    images, labels = tmp_path / "t10k-images-idx3-ubyte.gz", tmp_path / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(images.read_bytes())
+    with pytest.raises(ValueError, match=f"{labels}.*not \\(N,\\) labels"):
+        fashion_mnist(False, root=tmp_path)
+    write_idx(labels, np.full(4, 200))
+    with pytest.raises(ValueError, match=f"{labels}.*label 200"):
+        fashion_mnist(False, root=tmp_path)
+    write_idx(labels, np.zeros(4))
+    write_idx(images, np.zeros((4, 14, 14)))
+    with pytest.raises(ValueError, match=f"{images}.*not \\(N, 28, 28\\)"):
+        fashion_mnist(False, root=tmp_path)
+
+
+def test_cli_names_a_truncated_dataset_file_without_a_traceback(tmp_path, capsys):
+    from lpgeom.__main__ import main
+
+    _fake_fashion_mnist(tmp_path, n_train=70, n_test=10)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:300])
+    code = main(["train", "--scheme", "natural", "--dataset", "fashion_mnist", "--data-root", str(tmp_path),
+                 "--epochs", "1", "--batch-size", "32", "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "truncated gzip" in err and str(path) in err and "Traceback" not in err
