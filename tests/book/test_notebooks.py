@@ -40,3 +40,25 @@ def test_part2_chapters_take_their_sizes_from_the_plan(path):
     runs = "\n".join(c for c in code if "check_" not in c)   # exercises state their own numbers
     typed = re.findall(r"\b(n|n_iter|n_points|epochs|batch_size)\s*=\s*\d+", runs)
     assert not typed, f"sizes typed into the notebook instead of read from the plan: {typed}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solution_cells_are_folded_in_jupyterlab(path):
+    """The book hides solution cells by the tag hide-cell; JupyterLab folds them only by cell metadata."""
+    cells = json.loads(path.read_text())["cells"]
+    hidden = [c for c in cells if "hide-cell" in c.get("metadata", {}).get("tags", [])]
+    for cell in hidden:
+        folded = cell["metadata"].get("jupyter", {})
+        assert folded.get("source_hidden") is True and folded.get("outputs_hidden") is True, (
+            f"a hide-cell cell is not folded in JupyterLab: {''.join(cell['source'])[:80]!r}")
+    exercises = [c for c in cells if c["cell_type"] == "code" and "check_" in "".join(c["source"])
+                 and "hide-cell" not in c.get("metadata", {}).get("tags", [])]
+    for cell in exercises:  # the reader's attempt: open and editable
+        meta = cell.get("metadata", {})
+        assert not meta.get("jupyter", {}).get("source_hidden") and meta.get("editable", True), "exercise cell not editable"
+
+
+def test_jupyterlab_renders_myst():
+    """The notebooks are written in MyST (roles, directives, dropdown solutions): JupyterLab needs jupyterlab-myst."""
+    assert any(line.split("=")[0].split(">")[0].strip() == "jupyterlab-myst"
+               for line in (ROOT / "requirements.txt").read_text().splitlines())
