@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetch the JavaScript the built book needs so that it renders with no network:
 # MathJax 3, require.js, the Jupyter widgets HTML manager (npm registry) and plotly.js
-# (shipped inside the plotly wheel). Unpacked into web_assets/ (git-ignored); idempotent.
+# (shipped inside the plotly wheel), and playwright-core for the JupyterLab browser test.
+# Unpacked into web_assets/ (git-ignored); idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST=web_assets
@@ -24,6 +25,15 @@ if [ ! -f "$STAMP" ]; then
   cp -r "$DEST"/tmp/mathjax-*/package/es5 "$DEST/mathjax/"
   rm -rf "$DEST/tmp"
   touch "$STAMP"
+fi
+# Playwright (the npm package only, no browser download) for tests/book/test_jupyterlab.py, which drives
+# Debian's Chromium through JupyterLab
+PLAYWRIGHT=playwright-core@1.65.2
+if [ ! -f ".playwright/.fetched-$PLAYWRIGHT" ]; then
+  command -v npm >/dev/null || { echo "[assets] npm is needed to fetch $PLAYWRIGHT (apt-get install npm)" >&2; exit 1; }
+  rm -rf ".playwright"; mkdir -p ".playwright"
+  npm install --silent --no-audit --no-fund --prefix ".playwright" "$PLAYWRIGHT" >/dev/null
+  touch ".playwright/.fetched-$PLAYWRIGHT"
 fi
 # plotly.js from the installed plotly wheel (same version as the Python package)
 PLOTLY_JS=$(.venv/bin/python -c "import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js')")
