@@ -100,6 +100,7 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     e.add_argument("--calibration-points", type=positive_int, help="eat-calibrated: examples measured (default 128)")
     e.add_argument("--calibration-steps", type=positive_int,
                    help="eat-calibrated: APGD steps of the measuring attack, random start (default 100)")
+    _add_scheme_options(p)
     s = p.add_argument_group("speed")
     s.add_argument("--amp", action=argparse.BooleanOptionalAction,
                    help="bf16 mixed precision (autocast on CUDA and on the CPU; recorded in config.json)")
@@ -107,6 +108,33 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
     s.add_argument("--compile", action=argparse.BooleanOptionalAction, help="run the model through torch.compile")
     s.add_argument("--workers", type=non_negative_int,
                    help="data-loading worker processes (default: 0 for in-memory data, more for files)")
+
+
+def _add_scheme_options(p: argparse.ArgumentParser) -> None:
+    """The flags the registered schemes declare (``register_scheme(..., options=...)``), each once."""
+    from ..training import scheme_options
+
+    options = scheme_options()
+    if not options:
+        return
+    g = p.add_argument_group("scheme settings (declared by the schemes; each applies to the schemes that take it)")
+    for option in options:
+        if option.boolean:
+            g.add_argument(option.flag, dest=option.dest, action=argparse.BooleanOptionalAction, help=option.help)
+        else:
+            g.add_argument(option.flag, dest=option.dest, type=option.type, help=option.help)
+
+
+def _declared_settings(args: argparse.Namespace) -> dict[str, tuple[str, object]]:
+    """``{setting: (flag, value)}`` of the scheme-declared flags given (a setting declared by several schemes once)."""
+    from ..training import scheme_options
+
+    out: dict[str, tuple[str, object]] = {}
+    for option in scheme_options():
+        value = getattr(args, option.dest, None)
+        if value is not None or option.setting not in out:
+            out[option.setting] = (option.flag, value)
+    return out
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -171,7 +199,7 @@ def training_setup(args: argparse.Namespace, scheme_name: str, recipe_kind: Reci
     settings = {"n_iter": ("--steps", args.steps), "l1_steps": ("--l1-steps", args.l1_steps),
                 "switch_epoch": ("--switch-epoch", getattr(args, "switch_epoch", None)),
                 "p_floor": ("--p-floor", args.p_floor), "calibration": ("--calibrate-every, --calibration-*",
-                                                                        _calibration(args))}
+                                                                        _calibration(args)), **_declared_settings(args)}
     accepted = scheme_spec(scheme_name).settings
     for setting, (flag, value) in settings.items():
         if value is not None and setting not in accepted:

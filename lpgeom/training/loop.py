@@ -34,6 +34,7 @@ from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
 from ..utils.seeds import check_seed
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
+from .epoch import EpochContext
 from .fingerprint import RunConflictError, fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
 from .inputs import check_training_data
 from .lock import RunLock
@@ -399,128 +400,188 @@ def _check_arguments(model, scheme, config, run_dir, resume, overwrite, select_t
 
 def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, overwrite, describe, extra,
                   select_threats, device, dist_info, standard) -> TrainResult:
-    main = dist_info.rank == 0
-    model.to(device)
-    if config.channels_last:
-        model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                                weight_decay=config.weight_decay)
-    schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
-    fingerprint = run_fingerprint(model, dataset, scheme, config.fingerprint(), extra, describe, select_threats)
-    environment = numerics_environment(device)
-    record = json.loads(json.dumps({"config": dataclasses.asdict(config), "scheme": scheme.describe(),
-                                    **(describe or {}), "autocast": "bfloat16" if config.amp else None,
-                                    "environment": environment}, default=str))
-    log = MetricsLog(run_dir, enabled=main)
-    selector = HoldoutSelector(held_out, select_threats, run_dir, enabled=main) if config.select == "best" else None
-
-    start_epoch, start_step, global_step, epoch_state = 0, 0, 0, None
+    """:func:`train` under the run lock: set up, resume or start afresh, run the remaining epochs."""
+    run = _Run(model, dataset, scheme, config, run_dir, device, dist_info, extra, standard)
+    run.set_up(held_out, describe, select_threats)
     state = load_latest(run_dir, map_location="cpu") if resume and not overwrite else None
     if state is None and not overwrite:
         _refuse_replacing(run_dir)
     if state is not None:
-        _refuse_other_run(run_dir, state.get("fingerprint"), fingerprint)
-        _warn_other_environment(run_dir, state.get("environment"), environment)
-        if _amp_was_cuda_only(state, config, device):
+        run.resume_from(state)
+    elif run.main:
+        _start_fresh(run_dir, run.record, run.log)
+    return run.run()
+
+
+class _Run:
+    """One call of :func:`train` under its lock: the run's parts and where it stands (steps done, last checkpoint)."""
+
+    def __init__(self, model, dataset, scheme, config: TrainConfig, run_dir: pathlib.Path, device: torch.device,
+                 dist_info: DistInfo, extra, standard: int) -> None:
+        self.model, self.dataset, self.scheme, self.config, self.run_dir = model, dataset, scheme, config, run_dir
+        self.device, self.dist_info, self.extra, self.standard = device, dist_info, extra, standard
+        self.main = dist_info.rank == 0
+        self.start_epoch, self.start_step, self.global_step, self.epoch_state = 0, 0, 0, None
+
+    def set_up(self, held_out, describe: dict | None, select_threats) -> None:
+        """Device and memory format, optimiser, schedule, fingerprint, record, logs, best-epoch selector."""
+        model, config = self.model, self.config
+        model.to(self.device)
+        if config.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                         weight_decay=config.weight_decay)
+        self.schedule = PiecewiseLR(config.lr, config.milestones, config.lr_factor)
+        self.fingerprint = run_fingerprint(model, self.dataset, self.scheme, config.fingerprint(), self.extra,
+                                           describe, select_threats)
+        self.environment = numerics_environment(self.device)
+        self.record = json.loads(json.dumps({"config": dataclasses.asdict(config), "scheme": self.scheme.describe(),
+                                             **(describe or {}), "autocast": "bfloat16" if config.amp else None,
+                                             "environment": self.environment}, default=str))
+        self.log = MetricsLog(self.run_dir, enabled=self.main)
+        self.selector = (HoldoutSelector(held_out, select_threats, self.run_dir, enabled=self.main)
+                         if config.select == "best" else None)
+        self.last_saved = "no checkpoint"
+
+    def resume_from(self, state: dict) -> None:
+        """Check ``state`` (the run's latest checkpoint) against this run and restore everything it holds."""
+        run_dir = self.run_dir
+        _refuse_other_run(run_dir, state.get("fingerprint"), self.fingerprint)
+        _warn_other_environment(run_dir, state.get("environment"), self.environment)
+        if _amp_was_cuda_only(state, self.config, self.device):
             warnings.warn(f"{run_dir / LAST} was written by an lpgeom whose amp did nothing on the CPU: the run's first "
                           f"{int(state['global_step'])} steps ran in float32, and it goes on with bf16 autocast from "
-                          f"step {int(state['global_step']) + 1} on, so it is not the run that was started", stacklevel=2)
-            record = {**record, "autocast": f"bfloat16 from step {int(state['global_step']) + 1} on (float32 before)"}
-        if main:
+                          f"step {int(state['global_step']) + 1} on, so it is not the run that was started", stacklevel=3)
+            self.record = {**self.record,
+                           "autocast": f"bfloat16 from step {int(state['global_step']) + 1} on (float32 before)"}
+        if self.main:
             saved = state.get("record")
             _restore_config_json(run_dir, saved if saved is not None else {
-                **record, "environment": state.get("environment", environment)}, strict=saved is not None)
-            record = saved if saved is not None else record
-        load_weights(model, state["model"], source=str(run_dir / LAST))
-        optimizer.load_state_dict(state["optimizer"])
-        scheme.load_state_dict(state["scheme"])
-        start_epoch, start_step, global_step = int(state["epoch"]), int(state["step"]), int(state["global_step"])
-        epoch_state = state.get("epoch_log")
-        if selector is not None:
-            selector.load_state_dict(state.get("best", {}))
-            selector.save_best(model, global_step)  # a kill after the checkpoint, before best.pt was written
-        log.truncate_after(global_step)
-    elif main:
-        _start_fresh(run_dir, record, log)
+                **self.record, "environment": state.get("environment", self.environment)}, strict=saved is not None)
+            self.record = saved if saved is not None else self.record
+        load_weights(self.model, state["model"], source=str(run_dir / LAST))
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheme.load_state_dict(state["scheme"])
+        self.start_epoch, self.start_step = int(state["epoch"]), int(state["step"])
+        self.global_step = int(state["global_step"])
+        self.epoch_state = state.get("epoch_log")
+        if self.selector is not None:
+            self.selector.load_state_dict(state.get("best", {}))
+            self.selector.save_best(self.model, self.global_step)  # a kill after the checkpoint, before best.pt
+        self.log.truncate_after(self.global_step)
+        self.last_saved = f"the checkpoint of step {self.global_step} ({LAST})"
 
-    net, attack_model = _wrap(model, config, dist_info, device)
-    plan = BatchPlan(len(dataset), standard, config.seed, dist_info.rank, dist_info.world_size)
-    steps_per_epoch = plan.steps_per_epoch
-    total_steps = steps_per_epoch * config.epochs
-    settings = StepSettings(device, config.seed, config.augment, config.amp, config.channels_last)
-    workers = default_workers(dataset) if config.workers is None else config.workers
-    batches = training_batches(dataset, plan, start_epoch, start_step, config.epochs, first_global_step=global_step,
-                               workers=workers, pin_memory=device.type == "cuda")
-    guard = DivergenceGuard(device)
-    bar = None
-    if config.progress and main:
-        from tqdm.auto import tqdm
+    def run(self) -> TrainResult:
+        """Every remaining step; ``model.pt`` once the last is done (a stopped run returns before it)."""
+        config = self.config
+        self.net, self.attack_model = _wrap(self.model, config, self.dist_info, self.device)
+        plan = BatchPlan(len(self.dataset), self.standard, config.seed, self.dist_info.rank, self.dist_info.world_size)
+        self.steps_per_epoch = plan.steps_per_epoch
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.settings = StepSettings(self.device, config.seed, config.augment, config.amp, config.channels_last)
+        self.workers = default_workers(self.dataset) if config.workers is None else config.workers
+        batches = training_batches(self.dataset, plan, self.start_epoch, self.start_step, config.epochs,
+                                   first_global_step=self.global_step, workers=self.workers,
+                                   pin_memory=self.device.type == "cuda")
+        self.guard = DivergenceGuard(self.device)
+        bar = None
+        if config.progress and self.main:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total=total_steps, initial=global_step, desc=scheme.name, leave=False)
-    run_log = RunLog(log, config.log_every, steps_per_epoch, bar)
-    result = TrainResult(run_dir, global_step=global_step)
-    last_saved = f"the checkpoint of step {global_step} ({LAST})" if state is not None else "no checkpoint"
-    policy = CheckpointPolicy(config.checkpoint_every, config.stop_after_steps)
-
-    def checkpoint(epoch: int, step: int) -> None:
-        nonlocal last_saved
-        guard.check(model, global_step, last_saved)
-        if main:
-            save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "scheme": scheme.state_dict(), "epoch": epoch, "step": step, "global_step": global_step,
-                             "epoch_log": run_log.state_dict() if step else {},
-                             "best": selector.state_dict() if selector is not None else {},
-                             "fingerprint": fingerprint, "environment": environment, "record": record}, run_dir)
-        last_saved = f"the checkpoint of step {global_step} ({LAST})"
-        barrier(dist_info)
-
-    try:
-        if policy.stops(global_step) and global_step < total_steps:  # resumed at or past its stop: no further step
-            return result
-        for epoch in range(start_epoch, config.epochs):
-            run_log.start_epoch(epoch_state if epoch == start_epoch and start_step else None)
-            for step in range(start_step if epoch == start_epoch else 0, steps_per_epoch):
-                x, y = next(batches)
-                if extra is not None:
-                    x, y = _with_extra(x, y, extra, config, global_step, dist_info)
-                lr = schedule(global_step / total_steps)
-                try:
-                    stats = training_step(net, attack_model, optimizer, scheme, x, y, lr, epoch, global_step, settings)
-                except ValueError as err:  # e.g. an attack refusing NaN logits: a diverged run says so
-                    guard.check(model, global_step, last_saved)
-                    if not _logits_finite(model, x, device):  # finite weights, overflowing outputs
-                        raise TrainingDiverged(f"training diverged: the model's outputs are not finite at step "
-                                               f"{global_step + 1} ({err}); the run is stopped (not finished) and "
-                                               f"keeps {last_saved}; lower the learning rate or check the data"
-                                               ) from None
-                    raise
-                guard.observe(stats.loss, global_step)
-                global_step += 1
-                if run_log.step(stats, epoch, step, global_step, lr) is not None:  # numbers were read: check them
-                    guard.check(model, global_step, last_saved, weights=False)
-                if step + 1 == steps_per_epoch:
-                    summary = run_log.epoch_summary(epoch, global_step)
-                    if selector is not None:
-                        summary.update(selector.epoch_end(attack_model, epoch, global_step))
-                    log.write(summary)  # before the checkpoint: a resume from it never loses the summary
-                    result.epochs.append(summary)
-                resume_point = policy.resume_point(epoch, step, steps_per_epoch, global_step)
-                if resume_point is not None:
-                    checkpoint(*resume_point)
-                    if selector is not None:  # best.pt only once the checkpoint naming its epoch is saved
-                        selector.save_best(model, global_step)
-                if policy.stops(global_step):
-                    result.global_step = global_step
+            bar = tqdm(total=self.total_steps, initial=self.global_step, desc=self.scheme.name, leave=False)
+        self.run_log = RunLog(self.log, config.log_every, self.steps_per_epoch, bar)
+        result = TrainResult(self.run_dir, global_step=self.global_step)
+        self.policy = CheckpointPolicy(config.checkpoint_every, config.stop_after_steps)
+        try:
+            if self.policy.stops(self.global_step) and self.global_step < self.total_steps:
+                return result  # resumed at or past its stop: no further step
+            for epoch in range(self.start_epoch, config.epochs):
+                first = self.start_step if epoch == self.start_epoch else 0
+                if self._epoch(epoch, first, batches, result):
+                    result.global_step = self.global_step
                     return result
-    finally:
-        run_log.close()
-        batches.close()
-    guard.check(model, global_step, last_saved)
-    if main:
-        write_state_dict(model.state_dict(), run_dir / FINAL)
-    result.global_step, result.finished = global_step, True
-    result.best = selector.best if selector is not None else None
-    return result
+        finally:
+            self.run_log.close()
+            batches.close()
+        self.guard.check(self.model, self.global_step, self.last_saved)
+        if self.main:
+            write_state_dict(self.model.state_dict(), self.run_dir / FINAL)
+        result.global_step, result.finished = self.global_step, True
+        result.best = self.selector.best if self.selector is not None else None
+        return result
+
+    def _epoch(self, epoch: int, first: int, batches, result: TrainResult) -> bool:
+        """Steps ``first`` to the end of ``epoch`` (with the scheme's epoch hooks); True where the run stops."""
+        self.run_log.start_epoch(self.epoch_state if epoch == self.start_epoch and self.start_step else None)
+        if first == 0:
+            self.scheme.before_epoch(self.epoch_context(epoch))
+        for step in range(first, self.steps_per_epoch):
+            x, y = next(batches)
+            if self.extra is not None:
+                x, y = _with_extra(x, y, self.extra, self.config, self.global_step, self.dist_info)
+            lr = self.schedule(self.global_step / self.total_steps)
+            stats = self._step(x, y, lr, epoch)
+            self.guard.observe(stats.loss, self.global_step)
+            self.global_step += 1
+            if self.run_log.step(stats, epoch, step, self.global_step, lr) is not None:  # numbers read: check them
+                self.guard.check(self.model, self.global_step, self.last_saved, weights=False)
+            if step + 1 == self.steps_per_epoch:
+                self._end_epoch(epoch, result)
+            resume_point = self.policy.resume_point(epoch, step, self.steps_per_epoch, self.global_step)
+            if resume_point is not None:
+                self.checkpoint(*resume_point)
+                if self.selector is not None:  # best.pt only once the checkpoint naming its epoch is saved
+                    self.selector.save_best(self.model, self.global_step)
+            if self.policy.stops(self.global_step):
+                return True
+        return False
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, lr: float, epoch: int):
+        """One training step; a ValueError of a diverged model (non-finite outputs) becomes TrainingDiverged."""
+        try:
+            return training_step(self.net, self.attack_model, self.optimizer, self.scheme, x, y, lr, epoch,
+                                 self.global_step, self.settings)
+        except ValueError as err:  # e.g. an attack refusing NaN logits: a diverged run says so
+            self.guard.check(self.model, self.global_step, self.last_saved)
+            if not _logits_finite(self.model, x, self.device):  # finite weights, overflowing outputs
+                raise TrainingDiverged(f"training diverged: the model's outputs are not finite at step "
+                                       f"{self.global_step + 1} ({err}); the run is stopped (not finished) and "
+                                       f"keeps {self.last_saved}; lower the learning rate or check the data") from None
+            raise
+
+    def _end_epoch(self, epoch: int, result: TrainResult) -> None:
+        """The scheme's after-epoch work, then the epoch summary (and the best-epoch selection) in the log."""
+        self.scheme.after_epoch(self.epoch_context(epoch))
+        summary = self.run_log.epoch_summary(epoch, self.global_step)
+        if self.selector is not None:
+            summary.update(self.selector.epoch_end(self.attack_model, epoch, self.global_step))
+        self.log.write(summary)  # before the checkpoint: a resume from it never loses the summary
+        result.epochs.append(summary)
+
+    def epoch_context(self, epoch: int) -> EpochContext:
+        """What the scheme's epoch hooks see of epoch ``epoch``."""
+        def epoch_batches(e: int, seed: int):
+            plan = BatchPlan(len(self.dataset), self.standard, seed, self.dist_info.rank, self.dist_info.world_size)
+            return training_batches(self.dataset, plan, e, 0, e + 1, first_global_step=e * self.steps_per_epoch,
+                                    workers=self.workers, pin_memory=self.device.type == "cuda")
+
+        return EpochContext(epoch=epoch, model=self.model, net=self.net, optimizer=self.optimizer,
+                            steps_per_epoch=self.steps_per_epoch, first_global_step=epoch * self.steps_per_epoch,
+                            lr=lambda t: self.schedule(t / self.total_steps), settings=self.settings,
+                            dist=self.dist_info, epoch_batches=epoch_batches)
+
+    def checkpoint(self, epoch: int, step: int) -> None:
+        """Check the weights, save everything a resume at (``epoch``, ``step``) needs, wait for every rank."""
+        self.guard.check(self.model, self.global_step, self.last_saved)
+        if self.main:
+            save_checkpoint({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                             "scheme": self.scheme.state_dict(), "epoch": epoch, "step": step,
+                             "global_step": self.global_step, "epoch_log": self.run_log.state_dict() if step else {},
+                             "best": self.selector.state_dict() if self.selector is not None else {},
+                             "fingerprint": self.fingerprint, "environment": self.environment,
+                             "record": self.record}, self.run_dir)
+        self.last_saved = f"the checkpoint of step {self.global_step} ({LAST})"
+        barrier(self.dist_info)
 
 
 def _logits_finite(model: nn.Module, x: torch.Tensor, device: torch.device) -> bool:

@@ -9,7 +9,14 @@ registry. A builder takes the threat models and keyword settings and returns a
         ...
 
 The keyword parameters of the builder are the settings the scheme accepts; anything else
-passed to :func:`build_scheme` is refused by name. ``norms`` names the balls the scheme
+passed to :func:`build_scheme` is refused by name. ``options`` declares the command-line
+flags of those settings (:class:`SchemeOption`): ``lpgeom train`` and ``lpgeom finetune``
+add them and pass their values, so a new scheme needs no change in the CLI.
+
+Discovery: the registry imports every module of the ``lpgeom.training`` package (and of any
+package named by a ``lpgeom.schemes`` entry point) the first time it is read
+(:func:`discover_schemes`), so a scheme is one new file in ``lpgeom/training/``, found with
+no hand-kept import. ``norms`` names the balls the scheme
 needs in the union (``("L1", "Linf")`` for E-AT); a union without one of them is refused
 in one sentence before the builder runs, as is a ``threats`` argument that is not a
 :class:`~lpgeom.threats.ThreatUnion` (a list of balls, say).
@@ -17,7 +24,9 @@ in one sentence before the builder runs, as is a ``threats`` argument that is no
 from __future__ import annotations
 
 import enum
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,8 +36,11 @@ from ..threats import LpBall, ThreatUnion
 if TYPE_CHECKING:  # annotations only: the schemes import this module to register themselves
     from .schemes import Scheme
 
-__all__ = ["SchemeCost", "SchemeSpec", "register_scheme", "build_scheme", "scheme_spec", "scheme_names",
-           "scheme_labels", "is_ball_name"]
+__all__ = ["SchemeCost", "SchemeSpec", "SchemeOption", "register_scheme", "build_scheme", "scheme_spec",
+           "scheme_names", "scheme_labels", "scheme_options", "is_ball_name", "discover_schemes", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "lpgeom.schemes"
+"""Entry-point group whose values name modules (or packages) defining schemes outside lpgeom."""
 
 
 class SchemeCost(str, enum.Enum):
@@ -45,6 +57,42 @@ class SchemeCost(str, enum.Enum):
 
 
 Builder = Callable[..., "Scheme"]
+
+
+@dataclass(frozen=True)
+class SchemeOption:
+    """A command-line flag of a scheme's setting (``lpgeom train`` / ``finetune`` add it).
+
+    Attributes
+    ----------
+    setting : str
+        The builder's keyword parameter the flag sets.
+    flag : str
+        ``--name`` as typed (its value lands in ``args.<name with _>``).
+    type : callable
+        Parses the text (an argparse type: ``float``, a checked type from ``lpgeom.cli.options``, ...);
+        ignored for ``boolean`` options.
+    help : str
+    boolean : bool
+        An on/off flag (``--flag`` / ``--no-flag``) instead of one taking a value.
+    """
+
+    setting: str
+    flag: str
+    type: Callable[[str], object] = str
+    help: str = ""
+    boolean: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.flag, str) or not self.flag.startswith("--") or len(self.flag) < 3:
+            raise ValueError(f"a scheme option's flag must be '--name', got {self.flag!r}")
+        if not isinstance(self.setting, str) or not self.setting.isidentifier():
+            raise ValueError(f"a scheme option's setting must be a keyword parameter name, got {self.setting!r}")
+
+    @property
+    def dest(self) -> str:
+        """The attribute of the parsed arguments holding the value."""
+        return self.flag[2:].replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -65,6 +113,8 @@ class SchemeSpec:
         The keyword settings the builder accepts.
     norms : tuple of str
         Names of the balls the scheme needs in the union (empty: any union).
+    options : tuple of SchemeOption
+        Command-line flags of its settings.
     """
 
     name: str
@@ -73,6 +123,7 @@ class SchemeSpec:
     builder: Builder
     settings: tuple[str, ...]
     norms: tuple[str, ...] = ()
+    options: tuple[SchemeOption, ...] = ()
 
     def build(self, threats: ThreatUnion, **settings) -> Scheme:
         """The scheme for ``threats``; settings whose value is None are left at the builder's default.
@@ -112,8 +163,8 @@ def is_ball_name(name: object) -> bool:
         return False
 
 
-def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tuple[str, ...] = ()
-                    ) -> Callable[[Builder], Builder]:
+def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tuple[str, ...] = (),
+                    options: tuple[SchemeOption, ...] = ()) -> Callable[[Builder], Builder]:
     """Decorator registering ``builder(threats, **settings) -> Scheme`` under ``name``.
 
     Parameters
@@ -126,12 +177,15 @@ def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tup
         Attacks per training step.
     norms : tuple of str
         The balls the scheme needs in the union, by name (``("L1", "Linf")``).
+    options : tuple of SchemeOption
+        Command-line flags of the builder's settings.
 
     Raises
     ------
     ValueError
         If ``name`` is taken or not a lower-case string, ``label`` not a non-empty string,
-        ``cost`` not a cost class, or ``norms`` not ball names.
+        ``cost`` not a cost class, ``norms`` not ball names, or an option names a setting
+        the builder does not take.
     """
     if not isinstance(name, str) or not name or name != name.lower():
         raise ValueError(f"scheme names are non-empty lower-case strings, got {name!r}")
@@ -151,20 +205,87 @@ def register_scheme(name: str, *, label: str, cost: SchemeCost | str, norms: tup
     def decorate(builder: Builder) -> Builder:
         params = list(inspect.signature(builder).parameters.values())[1:]  # the first one takes the threats
         settings = tuple(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-        _REGISTRY[name] = SchemeSpec(name, label, cost_class, builder, settings, tuple(norms))
+        for option in options:
+            if not isinstance(option, SchemeOption) or option.setting not in settings:
+                raise ValueError(f"options of scheme {name!r} must be SchemeOptions of its settings "
+                                 f"({', '.join(settings) or 'none'}), got {option!r}")
+        _REGISTRY[name] = SchemeSpec(name, label, cost_class, builder, settings, tuple(norms), tuple(options))
         return builder
 
     return decorate
 
 
+_DISCOVERED: set[str] = set()
+
+
+def discover_schemes(package: str = "lpgeom.training") -> tuple[str, ...]:
+    """Import every module of ``package`` (once per package) so that their ``@register_scheme`` run.
+
+    Parameters
+    ----------
+    package : str
+        A package's import name; ``"lpgeom.training"`` is discovered the first time the
+        registry is read, with the modules named by ``lpgeom.schemes`` entry points.
+
+    Returns
+    -------
+    tuple of str
+        The scheme names this call registered (empty when the package was discovered before).
+
+    Raises
+    ------
+    ModuleNotFoundError
+        If ``package`` cannot be imported.
+    """
+    if package in _DISCOVERED:
+        return ()
+    before = set(_REGISTRY)
+    module = importlib.import_module(package)
+    _DISCOVERED.add(package)
+    for info in pkgutil.iter_modules(getattr(module, "__path__", []), prefix=package + "."):
+        importlib.import_module(info.name)
+    return tuple(n for n in _REGISTRY if n not in before)
+
+
+def _discover_all() -> None:
+    """The built-in schemes (every module of lpgeom.training) and those named by entry points, once."""
+    if "lpgeom.training" in _DISCOVERED:
+        return
+    discover_schemes("lpgeom.training")
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        discover_schemes(point.value.split(":")[0])
+
+
 def scheme_names() -> tuple[str, ...]:
     """Every registered scheme name, in registration order."""
+    _discover_all()
     return tuple(_REGISTRY)
 
 
 def scheme_labels() -> dict[str, str]:
     """``{name: label}`` of every registered scheme (table and figure labels)."""
+    _discover_all()
     return {name: spec.label for name, spec in _REGISTRY.items()}
+
+
+def scheme_options() -> tuple[SchemeOption, ...]:
+    """The command-line options of every registered scheme, each flag once.
+
+    Raises
+    ------
+    ValueError
+        If two schemes declare one flag for different settings or with different parsing.
+    """
+    _discover_all()
+    by_flag: dict[str, SchemeOption] = {}
+    for spec in _REGISTRY.values():
+        for option in spec.options:
+            if by_flag.setdefault(option.flag, option) != option:
+                raise ValueError(f"schemes declare {option.flag} twice, differently: {by_flag[option.flag]} and "
+                                 f"{option} (scheme {spec.name!r})")
+    return tuple(by_flag.values())
 
 
 def scheme_spec(name: str) -> SchemeSpec:
@@ -179,6 +300,8 @@ def scheme_spec(name: str) -> SchemeSpec:
         raise TypeError(f"a scheme name must be a string, got {name!r} ({type(name).__name__}); choose one of "
                         f"{', '.join(_REGISTRY)}")
     key = name.strip().lower()
+    if key not in _REGISTRY:
+        _discover_all()
     if key not in _REGISTRY:
         raise ValueError(f"unknown scheme {name!r}; choose one of {', '.join(_REGISTRY)}")
     return _REGISTRY[key]

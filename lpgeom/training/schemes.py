@@ -13,7 +13,8 @@ scheme is registered by name in :mod:`lpgeom.training.registry`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from .stats import StepStats
 
 if TYPE_CHECKING:
     from ..attacks import Attack
+    from .epoch import EpochContext
 
 __all__ = ["Scheme", "StepContext", "NaturalTraining", "SingleNormAT", "SwitchAt", "all_reduce_sum", "cross_entropy",
            "robust_error", "AttackSteps", "run_attack", "check_attack"]
@@ -51,7 +53,7 @@ def check_attack(attack: object, name: str = "attack") -> object:
 
 @dataclass
 class StepContext:
-    """What a scheme may need to know about the current step.
+    """What a scheme may need to know about the current step, and the loop's way to take it.
 
     Attributes
     ----------
@@ -60,12 +62,32 @@ class StepContext:
         CPU generator seeded from (run seed, global step): the scheme's own draws (which norm).
     attack_model : nn.Module
         The bare model (not the DDP wrapper) for attacks.
+    optimizer : torch.optim.Optimizer, optional
+        The run's optimiser, its learning rate already set for this step (None outside the loop).
+    autocast : callable
+        ``autocast()`` is the context the forward passes of the loss run in: bf16 autocast on
+        the run's device with ``TrainConfig(amp=True)``, else a context that changes nothing.
     """
 
     epoch: int
     global_step: int
     generator: torch.Generator
     attack_model: nn.Module
+    optimizer: torch.optim.Optimizer | None = None
+    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+    def optimize(self, loss: torch.Tensor) -> None:
+        """The plain update: zero the gradients, ``loss.backward()``, one optimiser step.
+
+        lpgeom's mixed precision is bf16, whose range is float32's: no gradient scaler is
+        needed, so none is applied. Under DDP the backward pass averages the gradients over
+        the ranks (the model given to the scheme is the DDP wrapper).
+        """
+        if self.optimizer is None:
+            raise ValueError("this StepContext has no optimizer: optimize() runs inside the training loop only")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
 
     def attack_generator(self, device: torch.device | str) -> torch.Generator:
         """Generator for the attacks' random choices on ``device``, seeded from the step.
@@ -148,12 +170,29 @@ def run_attack(attack: Attack, ctx: StepContext, x: torch.Tensor, y: torch.Tenso
 
 
 class Scheme:
-    """Base class: ``training_loss(model, x, y, ctx) -> (loss, stats)``.
+    """Base class of the training schemes: the loop's extension point.
 
-    Subclasses set ``name`` (shown in logs and ``config.json``) and override
-    :meth:`training_loss`; stateful ones override :meth:`state_dict` and
-    :meth:`load_state_dict`; :meth:`describe` lists every setting that defines the run
-    (it enters the resume fingerprint).
+    A scheme overrides, from the least to the most control:
+
+    - :meth:`training_loss` ``(model, x, y, ctx) -> (loss, stats)``: the loss of a batch;
+      the default :meth:`training_step` runs it under ``ctx.autocast()`` and takes the plain
+      update (``ctx.optimize(loss)``: zero grad, backward, optimiser step).
+    - :meth:`training_step` ``(model, x, y, ctx) -> (loss, stats)``: the whole step, for a
+      scheme whose update is not one backward and one step (several backward passes, a
+      gradient surgery, a second optimiser). It must leave the model's parameters updated;
+      ``ctx.optimizer`` holds the run's optimiser with this step's learning rate set.
+    - :meth:`before_epoch` / :meth:`after_epoch` ``(run: EpochContext)``: epoch-level work
+      with the bare model, the model as trained, the optimiser, the epoch's learning rates
+      and the data (``run.batches(seed)``: an epoch of batches in a seeded order). The
+      loop calls ``before_epoch`` when an epoch starts at its first step (not when a run
+      resumes mid-epoch: the state the hook set up is in the checkpoint) and
+      ``after_epoch`` after the epoch's last step, before the epoch's summary, the
+      best-epoch selection and the checkpoint.
+
+    Everything a scheme must carry across steps or epochs is a tensor in
+    :meth:`state_dict` (saved in every checkpoint, so a run killed mid-epoch resumes
+    bit-identically); :meth:`describe` lists every setting that defines the run (it enters
+    the resume fingerprint). Subclasses set ``name`` (shown in logs and ``config.json``).
     """
 
     name = "scheme"
@@ -162,6 +201,23 @@ class Scheme:
                       ) -> tuple[torch.Tensor, StepStats]:
         """The loss to minimise on the batch ``x`` (B, C, H, W), ``y`` (B,), and the step's statistics."""
         raise NotImplementedError
+
+    def training_step(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ctx: StepContext
+                      ) -> tuple[torch.Tensor, StepStats | Mapping]:
+        """One update on the batch ``x`` (B, C, H, W), ``y`` (B,): the loss (0-dim) and the step's statistics.
+
+        The default: :meth:`training_loss` under ``ctx.autocast()``, then ``ctx.optimize(loss)``.
+        """
+        with ctx.autocast():
+            loss, stats = self.training_loss(model, x, y, ctx)
+        ctx.optimize(loss)
+        return loss, stats
+
+    def before_epoch(self, run: EpochContext) -> None:
+        """Epoch-level work before the first step of epoch ``run.epoch`` (default: none)."""
+
+    def after_epoch(self, run: EpochContext) -> None:
+        """Epoch-level work after the last step of epoch ``run.epoch`` (default: none)."""
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Running state as tensors (saved in checkpoints)."""
@@ -224,10 +280,25 @@ class SwitchAt(Scheme):
         self.first, self.then, self.epoch = first, then, epoch
         self.name = f"{first.name}->{then.name}@{epoch}"
 
+    def _active(self, epoch: int) -> Scheme:
+        return self.first if epoch < self.epoch else self.then
+
     def training_loss(self, model, x, y, ctx):
-        scheme = self.first if ctx.epoch < self.epoch else self.then
+        scheme = self._active(ctx.epoch)
         loss, stats = scheme.training_loss(model, x, y, ctx)
         return loss, stats.replace(phase=scheme.name)
+
+    def training_step(self, model, x, y, ctx):
+        scheme = self._active(ctx.epoch)
+        loss, stats = scheme.training_step(model, x, y, ctx)
+        stats = StepStats.from_mapping(stats) if isinstance(stats, Mapping) else stats
+        return loss, stats.replace(phase=scheme.name)
+
+    def before_epoch(self, run):
+        self._active(run.epoch).before_epoch(run)
+
+    def after_epoch(self, run):
+        self._active(run.epoch).after_epoch(run)
 
     def state_dict(self):
         return {**{f"first.{k}": v for k, v in self.first.state_dict().items()},

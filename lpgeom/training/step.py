@@ -5,8 +5,8 @@ host to draw the next norm (one synchronisation per step, measured on an H100 to
 nothing noticeable against l_inf-AT; ``data/benchmarks/gpu.json``).
 
 :func:`training_step` prepares the batch (device, augmentation, memory format), sets the
-learning rate, asks the scheme for its loss, steps the optimiser and measures the clean
-error of the batch, returning a :class:`~lpgeom.training.stats.StepStats` whose numbers stay
+learning rate, hands the step to the scheme (``scheme.training_step``: by default its loss
+under autocast, backward, one optimiser step) and measures the clean error of the batch, returning a :class:`~lpgeom.training.stats.StepStats` whose numbers stay
 on the device. :class:`DivergenceGuard` records the first step whose loss was not finite,
 on the device, and is checked only where the loop reads numbers anyway.
 """
@@ -23,7 +23,7 @@ from ..data.transforms import random_crop_flip
 from .schemes import StepContext
 from .stats import StepStats
 
-__all__ = ["StepSettings", "training_step", "step_generator", "DivergenceGuard", "TrainingDiverged",
+__all__ = ["StepSettings", "training_step", "prepare_batch", "step_generator", "DivergenceGuard", "TrainingDiverged",
            "weights_are_finite"]
 
 
@@ -67,9 +67,32 @@ def step_generator(seed: int, global_step: int, device: torch.device | str = "cp
     return torch.Generator(device=device).manual_seed((seed * 1_000_003 + global_step) % 2**64)
 
 
+def prepare_batch(x: torch.Tensor, y: torch.Tensor, settings: StepSettings, global_step: int
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch as a step takes it: on the device, augmented (seeded by (seed, global step)), in its memory format.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, C, H, W); y : Tensor of int64, shape (B,)
+    settings : StepSettings
+    global_step : int
+
+    Returns
+    -------
+    x, y : the prepared batch, same shapes
+    """
+    device = settings.device
+    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+    if settings.augment:
+        x = random_crop_flip(x, generator=step_generator(settings.seed, global_step, device))
+    if settings.channels_last and x.ndim == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, y
+
+
 def training_step(net: nn.Module, model: nn.Module, optimizer: torch.optim.Optimizer, scheme, x: torch.Tensor,
                   y: torch.Tensor, lr: float, epoch: int, global_step: int, settings: StepSettings) -> StepStats:
-    """One step: batch to the device, scheme loss, backward, optimiser step, clean error.
+    """One step: batch to the device, the scheme's step (default: loss, backward, optimiser step), clean error.
 
     Parameters
     ----------
@@ -79,7 +102,8 @@ def training_step(net: nn.Module, model: nn.Module, optimizer: torch.optim.Optim
         The bare model (attacks and the clean-error pass use it).
     optimizer : torch.optim.Optimizer
     scheme : Scheme
-        ``training_loss(net, x, y, ctx) -> (loss, StepStats or flat dict)``.
+        ``training_step(net, x, y, ctx) -> (loss, StepStats or flat dict)``, which updates the
+        weights (:meth:`~lpgeom.training.schemes.Scheme.training_step`).
     x : Tensor, shape (B, C, H, W); y : Tensor of int64, shape (B,)
         The batch, on the CPU or already on the device.
     lr : float
@@ -94,23 +118,14 @@ def training_step(net: nn.Module, model: nn.Module, optimizer: torch.optim.Optim
         The clean error is the scheme's if it reported one (e.g. from its attack's first
         forward pass), else measured after the step in eval mode.
     """
-    device = settings.device
-    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-    if settings.augment:
-        x = random_crop_flip(x, generator=step_generator(settings.seed, global_step, device))
-    if settings.channels_last and x.ndim == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
+    x, y = prepare_batch(x, y, settings, global_step)
     for group in optimizer.param_groups:
         group["lr"] = lr
     model.train()
     ctx = StepContext(epoch=epoch, global_step=global_step, generator=step_generator(settings.seed, global_step),
-                      attack_model=model)
-    with settings.autocast:
-        loss, stats = scheme.training_loss(net, x, y, ctx)
+                      attack_model=model, optimizer=optimizer, autocast=lambda: settings.autocast)
+    loss, stats = scheme.training_step(net, x, y, ctx)
     stats = StepStats.from_mapping(stats) if isinstance(stats, Mapping) else stats
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
     clean_err = stats.clean_err
     if clean_err is None:
         with torch.no_grad():
