@@ -6,11 +6,17 @@ Fine-tuning (Section 4.2): CIFAR-10 3 epochs, lr 0.05 (small nets) or 0.01 (larg
 divided by 10 after each epoch (every third of training); ImageNet 1 epoch, lr 0.01
 divided by 10 every third, batch 256, weight decay 1e-4. Attacks: 10 steps; ImageNet 5
 (15 for l_1). Random crop + flip on CIFAR-10.
+
+Other schemes' published settings live here too, as :attr:`Recipe.settings` (RAMP, Jiang &
+Singh 2024, public scripts: logit-pairing weight 1.5 fine-tuning CIFAR-10, 5 from scratch
+with a ResNet-18, 2 from scratch with a WRN, 3 fine-tuning on ImageNet; gradient projection
+from scratch only).
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ..geometry import check_integer, check_real
@@ -46,6 +52,9 @@ class Recipe:
         Attack steps for the l_1 ball if different (ImageNet: 15).
     switch_fraction : float, optional
         Where l_2-init. E-AT hands over to E-AT, as a fraction of the epochs (45 / 80).
+    settings : mapping of str to value
+        Further scheme settings by name (``ramp_lambda``, ``gradient_projection``), given to
+        the schemes that take them.
 
     Raises
     ------
@@ -66,6 +75,7 @@ class Recipe:
     n_iter: int = 10
     l1_steps: int | None = None
     switch_fraction: float | None = None
+    settings: Mapping[str, object] = field(default_factory=dict, hash=False)
 
     def __post_init__(self):
         if self.kind not in ("scratch", "finetune"):
@@ -106,8 +116,10 @@ class Recipe:
         return round(self.switch_fraction * epochs)
 
     def scheme_settings(self, name: str, epochs: int | None = None) -> dict:
-        """The recipe's settings (``n_iter``, ``l1_steps``, ``switch_epoch``) that scheme ``name`` accepts."""
-        settings = {"n_iter": self.n_iter, "l1_steps": self.l1_steps, "switch_epoch": self.switch_epoch(epochs)}
+        """The recipe's settings (``n_iter``, ``l1_steps``, ``switch_epoch``, :attr:`settings`) that scheme ``name``
+        accepts."""
+        settings = {"n_iter": self.n_iter, "l1_steps": self.l1_steps, "switch_epoch": self.switch_epoch(epochs),
+                    **self.settings}
         accepted = scheme_spec(name).settings
         return {k: v for k, v in settings.items() if k in accepted and v is not None}
 
@@ -128,7 +140,8 @@ def paper_recipe(kind: RecipeKind, dataset: str = "cifar10", large_model: bool =
         ``"cifar10"`` turns augmentation on; the other datasets take the CIFAR-10 numbers
         without augmentation.
     large_model : bool
-        Fine-tuning lr 0.01 instead of 0.05 (the paper's larger networks).
+        Fine-tuning lr 0.01 instead of 0.05 (the paper's larger networks); from scratch, RAMP's
+        logit-pairing weight for WRNs (2) instead of ResNet-18's (5).
 
     Raises
     ------
@@ -146,14 +159,17 @@ def paper_recipe(kind: RecipeKind, dataset: str = "cifar10", large_model: bool =
     augment = dataset == "cifar10"
     if kind == "scratch":
         return Recipe("scratch", dataset, epochs=80, batch_size=128, lr=0.05, milestones=(70 / 80,),
-                      weight_decay=5e-4, augment=augment, switch_fraction=45 / 80)
+                      weight_decay=5e-4, augment=augment, switch_fraction=45 / 80,
+                      settings={"ramp_lambda": 2.0 if large_model else 5.0, "gradient_projection": True})
     if kind != "finetune":
         raise ValueError(f"recipe kind must be 'scratch' or 'finetune', got {kind!r}")
     if dataset == "imagenet":
         return Recipe("finetune", dataset, epochs=1, batch_size=256, lr=0.01, milestones=(1 / 3, 2 / 3),
-                      weight_decay=1e-4, augment=False, n_iter=5, l1_steps=15)
+                      weight_decay=1e-4, augment=False, n_iter=5, l1_steps=15,
+                      settings={"ramp_lambda": 3.0, "gradient_projection": False})
     return Recipe("finetune", dataset, epochs=3, batch_size=128, lr=0.01 if large_model else 0.05,
-                  milestones=(1 / 3, 2 / 3), weight_decay=5e-4, augment=augment)
+                  milestones=(1 / 3, 2 / 3), weight_decay=5e-4, augment=augment,
+                  settings={"ramp_lambda": 1.5, "gradient_projection": False})
 
 
 def finetune_recipe(dataset: str = "cifar10", large_model: bool = False, **overrides) -> TrainConfig:

@@ -224,3 +224,48 @@ def test_only_schemes_with_an_l1_attack_take_l1_steps():
     with pytest.raises(ValueError, match="l1_steps"):
         build_scheme("linf", cifar10_threats(), l1_steps=3)
     assert build_scheme("l1", cifar10_threats(), n_iter=10, l1_steps=3).describe()
+
+
+def test_a_scheme_in_a_new_file_is_discovered_without_an_import(clean_registry, monkeypatch, tmp_path):
+    """discover_schemes imports every module of a package: a file defining a scheme is all it takes."""
+    package = tmp_path / "lpgeom_plugins_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "probe_scheme.py").write_text(
+        "from lpgeom.training import NaturalTraining, SchemeOption, register_scheme\n"
+        "@register_scheme('probe-scheme', label='probe', cost='none',\n"
+        "                 options=(SchemeOption('strength', '--probe-strength', float, 'a probe'),))\n"
+        "def _probe(threats, strength: float = 1.0):\n"
+        "    scheme = NaturalTraining()\n"
+        "    scheme.strength = strength\n"
+        "    return scheme\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_DISCOVERED", set(registry._DISCOVERED))
+    from lpgeom.training import discover_schemes, scheme_options
+
+    assert "probe-scheme" not in scheme_names()
+    assert discover_schemes("lpgeom_plugins_probe") == ("probe-scheme",)
+    assert discover_schemes("lpgeom_plugins_probe") == ()  # once per package
+    assert build_scheme("probe-scheme", cifar10_threats(), strength=3.0).strength == 3.0
+    assert any(o.flag == "--probe-strength" for o in scheme_options())
+
+
+def test_the_built_in_schemes_need_no_import_in_the_package_init():
+    """A fresh interpreter: ``import lpgeom.training`` does not import ramp.py, yet the registry lists ramp."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lpgeom.training as t; before = 'lpgeom.training.ramp' in sys.modules; "
+            "print(before, 'ramp' in t.scheme_names())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_scheme_options_are_checked():
+    from lpgeom.training import SchemeOption
+
+    with pytest.raises(ValueError, match="flag must be '--name'"):
+        SchemeOption("x", "-x")
+    with pytest.raises(ValueError, match="options of scheme 'optioned' must be SchemeOptions of its settings"):
+        register_scheme("optioned", label="o", cost="none", options=(SchemeOption("missing", "--missing"),))(
+            lambda threats, present=1: None)
