@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "train": "lpgeom.cli.train",
     "finetune": "lpgeom.cli.finetune",
     "eval": "lpgeom.cli.evaluate",
+    "soup": "lpgeom.cli.soup",
     "reproduce": "lpgeom.cli.reproduce",
 }
 

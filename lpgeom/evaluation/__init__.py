@@ -3,6 +3,8 @@ from .checks import gradient_masking_warnings, validate_evaluation_inputs
 from .curves import RobustnessCurve, robustness_curve
 from .report import RobustnessReport
 from .robustness import METHODS, apgd_points, autoattack_points, evaluate_robustness
+from .soup_path import soup_path
 
 __all__ = ["evaluate_robustness", "RobustnessReport", "robustness_curve", "RobustnessCurve", "autoattack_points",
            "apgd_points", "validate_evaluation_inputs", "gradient_masking_warnings", "METHODS"]
+__all__ += ["soup_path"]
