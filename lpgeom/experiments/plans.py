@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import pathlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..profiles import active_profile
@@ -161,6 +161,10 @@ class PlanStep:
     basis: str = ""
 
 
+GPU_CARDS_GIB = (16, 24, 40, 48, 80)
+"""Memory of common GPUs (GB as sold): 16 and 24 (T4/V100/A10/consumer cards), 40/48/80 (A100, L40S, H100)."""
+
+
 @dataclass(frozen=True)
 class ChapterPlan:
     """What a chapter runs at one profile.
@@ -203,6 +207,74 @@ class ChapterPlan:
         """Largest estimated peak GPU memory of a step (None if none is estimated)."""
         known = [s.gpu_mib for s in self.steps if s.gpu_mib is not None]
         return max(known) if known else None
+
+    def with_settings(self, **changes) -> "ChapterPlan":
+        """The same plan with some settings changed (e.g. a smaller ``eval_batch_size`` for a 16 GB GPU).
+
+        The steps' estimates are not recomputed: :meth:`gpu_summary` of the original plan says what fits.
+
+        Raises
+        ------
+        KeyError
+            For a setting the plan does not have.
+        TypeError
+            If a new value's type differs from the old one's (an int batch size stays an int).
+        """
+        for name, value in changes.items():
+            if name not in self.settings:
+                raise KeyError(f"the {self.chapter} plan has no setting {name!r}; it has {', '.join(self.settings)}")
+            old = self.settings[name]
+            if type(value) is not type(old):
+                raise TypeError(f"{name} must be of type {type(old).__name__}, like the plan's {old!r}; got {value!r}")
+        return replace(self, settings={**self.settings, **changes})
+
+    def gpu_summary(self, cards_gib: tuple[int, ...] = GPU_CARDS_GIB, usable: float = 0.9) -> str:
+        """What the plan's GPU run costs, the smallest GPU that fits it, and batch sizes for smaller cards.
+
+        From the steps' own estimates (time, peak memory at the plan's batch); memory is taken to scale
+        linearly with the batch, as the estimates do. A card fits a step when the step's estimated peak
+        is at most ``usable`` of its memory.
+
+        Parameters
+        ----------
+        cards_gib : tuple of int
+            Memory sizes of common GPUs, GiB.
+        usable : float
+            Fraction of a card's memory a run may fill.
+
+        Returns
+        -------
+        str
+            Several lines; one line saying there is no GPU estimate for plans without one (``smoke``, ``cpu``).
+        """
+        estimated = [s for s in self.steps if s.gpu_mib is not None]
+        if not estimated:
+            return f"{self.chapter} at {self.profile}: no GPU step, no GPU estimate"
+        peak = max(s.gpu_mib for s in estimated) / 1024
+        fits = [c for c in sorted(cards_gib) if peak <= usable * c]
+        lines = [f"{self.chapter} at {self.profile}: estimated ~{_duration(self.estimated_seconds)} in all on one "
+                 f"H100-class GPU, peak ~{peak:.1f} GiB GPU memory; smallest common GPU that fits: "
+                 + (f"{fits[0]} GB" if fits else f"none of {', '.join(map(str, cards_gib))} GB")]
+        batch_keys = {"E-AT fine-tuning": "batch_size", "AutoAttack": "eval_batch_size"}
+        for card in sorted(c for c in cards_gib if c < (fits[0] if fits else math.inf)):
+            advice, keys = [], []
+            for step in estimated:
+                key = next((k for prefix, k in batch_keys.items() if step.name.startswith(prefix)), None)
+                if key is None or step.gpu_mib / 1024 <= usable * card:
+                    continue
+                per_image = step.gpu_mib / 1024 / self.settings[key]
+                largest = int(usable * card / per_image)
+                if key == "eval_batch_size":  # a divisor of the evaluation chunk, so that chunks stay whole
+                    chunk = int(self.settings.get("eval_chunk", largest))
+                    largest = max((b for b in range(1, min(largest, chunk) + 1) if chunk % b == 0), default=0)
+                keys.append(f"{key}={largest}")
+                advice.append(f"{key} {largest} needs ~{largest * per_image:.1f} GiB"
+                              + (" (a smaller training batch changes the paper's recipe)" if key == "batch_size" else
+                                 " (the evaluation's result does not depend on its batch)"))
+            if advice:
+                lines.append(f"  on a {card} GB GPU: plan = chapter_plan({self.chapter!r}).with_settings("
+                             + ", ".join(keys) + "): " + "; ".join(advice))
+        return "\n".join(lines)
 
     def run_dir(self, root: str | os.PathLike | None = None) -> pathlib.Path:
         """Persistent run folder of this chapter and profile: ``<root>/<chapter>-<profile>``."""

@@ -364,6 +364,27 @@ def revision_summary(groups: Sequence[str], profile: str | None = None, revision
     return joint
 
 
+_REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _command_text(command: str) -> str:
+    """A recorded command in backticks; a ``python <script>.py`` whose script is not in this repository says so."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return f"`{command}`"
+    if len(words) > 1 and words[0].startswith("python") and words[1].endswith(".py"):
+        script = pathlib.Path(words[1])
+        inside = (_REPOSITORY / script).is_file() if not script.is_absolute() else \
+            _REPOSITORY in script.resolve().parents and script.is_file()
+        if not inside:
+            return (f"`{command}` (a one-off script that is not part of this repository; the unit it ran, "
+                    "named in the command, is one that `python -m lpgeom reproduce` plans and runs the same way)")
+    return f"`{command}`"
+
+
 def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path = RESULTS_DIR,
                     revision: int | None = None) -> str:
     """One line on where the recorded results of a profile come from: code revision, commands, commits
@@ -393,7 +414,7 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
     if late:  # recorded before code_state: the commit checked out when the record was written
         code += (f"; for {late} of the units, the commit checked out when the record was written, possibly "
                  f"later than the code that ran (see data/results/README.md)")
-    commands = ", ".join(f"`{c}`" for c in dict.fromkeys(p["command"] for p in provs))
+    commands = ", ".join(_command_text(c) for c in dict.fromkeys(p["command"] for p in provs))
     return (f"Recorded by {commands} (profile {prov['profile']}, code revision {revision}, {code}), "
             f"torch {v['torch']}, pyautoattack {v['pyautoattack']}, on {m['cpu']} ({m['cores']} cores, GPU: {m['gpu']}), "
             f"{len(files)} units, finished between {prov['ended']} and {last['ended']}.")

@@ -124,3 +124,35 @@ def test_chapter_finetuning_resumes_a_finished_run(tmp_path):
     _, again = finetune_chapter_model(plan, tmp_path, "cpu", progress=False)   # the cell run again
     assert (tmp_path / "last.pt").stat().st_mtime_ns == stamp, "a finished run was trained again"
     assert again.global_step == first.global_step and again.epochs[-1]["loss"] == pytest.approx(first.epochs[-1]["loss"])
+
+
+def test_gpu_summary_names_the_full_runs_cost_the_smallest_gpu_and_batches_for_small_cards():
+    from lpgeom.experiments.plans import chapter_plan
+
+    full = chapter_plan("cifar10", profile="full")
+    peak = full.estimated_gpu_mib / 1024
+    text = full.gpu_summary()
+    assert f"peak ~{peak:.1f} GiB" in text
+    smallest = min(c for c in (16, 24, 40, 48, 80) if peak <= 0.9 * c)
+    assert f"smallest common GPU that fits: {smallest} GB" in text
+    for card in (c for c in (16, 24) if c < smallest):  # each smaller card gets a batch that fits it
+        line = next(l for l in text.splitlines() if f"on a {card} GB GPU" in l)
+        batch = int(line.split("eval_batch_size=")[1].split(")")[0].split(",")[0])
+        per_image = next(s for s in full.steps if s.name.startswith("AutoAttack")).gpu_mib / 1024 / full["eval_batch_size"]
+        assert batch * per_image <= 0.9 * card < (batch + 1) * per_image or full["eval_chunk"] % (batch + 1) != 0
+        assert full["eval_chunk"] % batch == 0
+    assert "no GPU estimate" in chapter_plan("cifar10", profile="smoke").gpu_summary()
+
+
+def test_with_settings_changes_only_known_settings_of_the_same_type():
+    import pytest
+
+    from lpgeom.experiments.plans import chapter_plan
+
+    full = chapter_plan("cifar10", profile="full")
+    smaller = full.with_settings(eval_batch_size=125)
+    assert smaller["eval_batch_size"] == 125 and full["eval_batch_size"] == 250 and smaller["batch_size"] == full["batch_size"]
+    with pytest.raises(KeyError, match="no setting 'eval_batch'"):
+        full.with_settings(eval_batch=125)
+    with pytest.raises(TypeError, match="eval_batch_size must be of type int"):
+        full.with_settings(eval_batch_size=125.0)

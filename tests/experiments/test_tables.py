@@ -233,3 +233,13 @@ def test_full_autoattack_checks_apply_to_records_of_their_own_code_revision(tmp_
     frame = results_frame("table1", "cpu", tmp_path / "results", revision=2, checks_dir=checks).set_index("unit")
     assert frame.loc["eat_e5_s1", "evaluation"] == FULL_AUTOATTACK and frame.loc["eat_e5_s1", "union"] == pytest.approx(5.0)
     assert frame.loc["eat_e5_s0", "evaluation"] == TWO_APGDS
+
+
+def test_provenance_note_says_when_a_recorded_command_names_a_script_outside_the_repository():
+    from lpgeom.experiments.tables import _command_text
+
+    assert _command_text("python -m lpgeom reproduce --profile cpu") == "`python -m lpgeom reproduce --profile cpu`"
+    assert _command_text("python scripts/full_autoattack_check.py --profile cpu").endswith("`")  # in the repository
+    outside = _command_text("python /work/scratch/run_units.py ft-l2_e3_s0_from-l1_e5_s0")
+    assert "not part of this repository" in outside and "run_units.py ft-l2_e3_s0_from-l1_e5_s0" in outside
+    assert "not part of this repository" in _command_text("python missing_script.py")

@@ -1,0 +1,38 @@
+"""Small fixes to what Jupyter Book 1's theme puts on every page (a local Sphinx extension, jupyter_book.yml).
+
+- sphinx-thebe registers its configuration script once per read of the sources, so a page carried
+  ``const THEBE_JS_URL = ...`` twice: the second raised "Identifier 'THEBE_JS_URL' has already been declared"
+  in the browser's console on every page. Identical scripts are kept once.
+- The theme's download menu offers ".pdf", which prints the current page only (window.print()); the book has no
+  whole-book PDF that builds offline, so the button is removed (the .ipynb and source downloads stay).
+"""
+from __future__ import annotations
+
+
+def _script_key(script) -> tuple:
+    attributes = getattr(script, "attributes", {}) or {}
+    return (getattr(script, "filename", str(script)), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+
+
+def tidy_page(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if scripts:
+        seen, kept = set(), []
+        for script in scripts:
+            key = _script_key(script)
+            if key not in seen:
+                seen.add(key)
+                kept.append(script)
+        context["script_files"] = kept  # a new list: the builder's own list is shared by every page
+    buttons = context.get("header_buttons")
+    if buttons:
+        context["header_buttons"] = [
+            dict(b, buttons=[x for x in b.get("buttons", []) if x.get("label") != "download-pdf-button"])
+            if b.get("label") == "download-buttons" else b
+            for b in buttons
+        ]
+
+
+def setup(app):
+    app.connect("html-page-context", tidy_page, priority=900)  # after the theme's buttons (501)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
