@@ -39,15 +39,15 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
     runs = summary[summary["scheme"].isin(list(_COLORS))] if len(summary) else summary
     if not len(runs) and not len(histories):
         raise ValueError("no recorded run of E-AT or calibrated E-AT to draw")
-    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(10.5, 4.2))
     for i, (model, row) in enumerate(runs.iterrows()):
         std = row["union_std"] if row["union_std"] == row["union_std"] else 0.0
         bars.barh(i, row["union"], xerr=std, color=_COLORS[row["scheme"]], alpha=0.8,
                   hatch="//" if row["start"] != "from scratch" else None)
         bars.text(row["union"] + std + 0.5, i, f"{int(row['seeds'])} seed{'s' * (row['seeds'] != 1)}", va="center",
-                  fontsize=7)
+                  fontsize=10)
     bars.set_yticks(range(len(runs)))
-    bars.set_yticklabels([m.replace(" + FT ", "\n+ FT ") for m in runs.index], fontsize=7)
+    bars.set_yticklabels([m.replace(" + FT ", "\n+ FT ") for m in runs.index], fontsize=10)
     bars.set_xlabel("union robust accuracy (%), mean ± std")
     for unit, run in histories.groupby("unit", sort=False) if len(histories) else []:
         first = run.iloc[0]
@@ -69,8 +69,8 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles))
         if unique:
-            ax.legend(unique.values(), unique.keys(), fontsize=6)
+            ax.legend(unique.values(), unique.keys(), fontsize=10)
         ax.grid(alpha=0.3)
-    fig.suptitle(textwrap.fill(title or histories.attrs.get("source", ""), 160), fontsize=8)
+    fig.suptitle(textwrap.fill(title or histories.attrs.get("source", ""), 120), fontsize=10)
     fig.tight_layout()
     return fig

@@ -64,7 +64,7 @@ def _picture_png(eps1: float, eps_inf: float, p: float) -> bytes:
 
     fig = plot_union_and_hull(eps1, eps_inf, p, panels=("union", "hull ball"))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
     return buf.getvalue()
 
@@ -106,7 +106,7 @@ def geometry_panel(eps1: float = 1.5, eps_inf: float = 1.0, p: float = 2.0, d: i
     s_p = W.SelectionSlider(options=[("∞" if math.isinf(v) else f"{v:g}", v) for v in P_CHOICES],
                             value=p, description="p", style=style)
     s_d = W.SelectionSlider(options=list(D_CHOICES), value=d, description="d", style=style)
-    image = W.Image(format="png", layout=W.Layout(width="520px", display="none"))
+    image = W.Image(format="png", layout=W.Layout(width="720px", display="none"))
     note = W.HTML()
     table = W.HTML()
 

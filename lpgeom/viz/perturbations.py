@@ -31,6 +31,7 @@ def plot_perturbations(x: torch.Tensor, perturbed: Mapping[str, torch.Tensor], t
     Returns
     -------
     matplotlib.figure.Figure
+        With a colour bar for the magnitude columns (scaled per image when ``amplify``).
     """
     import matplotlib.pyplot as plt
 
@@ -52,12 +53,20 @@ def plot_perturbations(x: torch.Tensor, perturbed: Mapping[str, torch.Tensor], t
                 mag = mag / mag.max().clamp_min(1e-12)
             axes[i, 2 + 2 * j].imshow(_to_image(mag), cmap="magma", vmin=0, vmax=1)
             if i == 0:
-                axes[i, 1 + 2 * j].set_title(titles.get(name, name), fontsize=8)
-                axes[i, 2 + 2 * j].set_title(f"|δ| ({name})", fontsize=8)
+                axes[i, 1 + 2 * j].set_title(titles.get(name, name), fontsize=11)
+                axes[i, 2 + 2 * j].set_title(f"|δ| ({name})", fontsize=11)
         if i == 0:
-            axes[i, 0].set_title("original", fontsize=8)
+            axes[i, 0].set_title("original", fontsize=11)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
+    # the colour of the |delta| columns encodes a value: its scale, beside the grid
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    bar = fig.colorbar(ScalarMappable(Normalize(0, 1), "magma"), ax=axes.ravel().tolist(), shrink=0.8,
+                       pad=0.02)
+    bar.set_label("|δ| / max |δ| of the image" if amplify else "|δ| (max over channels)", fontsize=11)
+    bar.ax.tick_params(labelsize=11)
     return fig

@@ -102,7 +102,7 @@ def draw_sets(ax, eps1: float, eps_inf: float, p: float | str = 2, panel: str = 
     ax.set_aspect("equal")
     ax.axhline(0, color="0.85", lw=0.8, zorder=0)
     ax.axvline(0, color="0.85", lw=0.8, zorder=0)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), fontsize=9, frameon=False)
     return {"union": r_union, "hull": r_hull}
 
 
@@ -127,8 +127,13 @@ def plot_union_and_hull(eps1: float = 1.5, eps_inf: float = 1.0, p: float | str 
         raise ValueError(f"panels must be one or more of {', '.join(PANELS)}, got {panels!r}")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.6), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    # at most two panels per row: four in a row were shown at half size in the book's column
+    ncols = min(2, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 4.9 * nrows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.flat, panels):
         draw_sets(ax, eps1, eps_inf, p, panel)
         ax.set_title(panel)
     fig.tight_layout()
