@@ -82,6 +82,13 @@ async function probePage(browser, url) {
     }
   }
 
+  // ---- every picture a cell draws sits in a figure with a numbered caption ("Fig. 3 ...")
+  res.uncaptioned = await page.evaluate(() => Array.from(document.querySelectorAll(".cell_output img")).filter((img) => {
+    const fig = img.closest("figure");
+    const cap = fig && fig.querySelector("figcaption");
+    return !(cap && /Fig\.?\s*\d+/.test(cap.textContent));
+  }).map((img) => (img.closest(".cell") || {}).id || img.src.slice(-40)));
+
   // ---- the smallest displayed text in figures and tables (CSS px as rendered)
   res.fonts = await page.evaluate(() => {
     const out = [];

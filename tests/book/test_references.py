@@ -86,9 +86,14 @@ def test_no_raw_latex_in_bibliography_link_texts_or_search_excerpts(built_book):
 
 
 def test_author_year_labels_are_unambiguous(built_book):
-    """Two works of the same authors and year must read 2021a / 2021b, not twice 'Croce and Hein, 2021'."""
-    bib = (built_book / "bibliography.html").read_text()
-    labels = [html.unescape(re.sub(r"<[^>]+>", "", m)) for m in re.findall(r'<span class="label">(.*?)</span>', bib, re.S)]
-    assert len(labels) >= 15, labels
-    dupes = sorted({l for l in labels if labels.count(l) > 1})
-    assert not dupes, f"labels naming two works: {dupes}"
+    """Two works of the same authors and year read 2021a / 2021b: one in-text label, one work."""
+    targets: dict[str, set[str]] = {}
+    for page in pages(built_book):
+        for href, text in re.findall(r'<a\b[^>]*href="([^"]*bibliography\.html#[^"]+)"[^>]*>(.*?)</a>',
+                                     page.read_text(errors="ignore"), re.S):
+            label = html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+            if re.search(r", \d{4}[a-z]?$", label):
+                targets.setdefault(label, set()).add(href.rsplit("/", 1)[-1])
+    assert len(targets) >= 10, sorted(targets)
+    ambiguous = {label: sorted(t) for label, t in targets.items() if len(t) > 1}
+    assert not ambiguous, f"labels naming two works: {ambiguous}"

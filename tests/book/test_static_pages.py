@@ -74,3 +74,8 @@ def test_text_in_figures_and_tables_is_readable(probed):
     offenders = [f"{page}: {f['px']} px {f['text']!r} ({f['where'][:40]})"
                  for page, r in probed.items() for f in r["fonts"] if f["px"] < MIN_FONT_PX]
     assert not offenders, "\n".join(offenders[:30])
+
+
+def test_every_drawn_figure_has_a_numbered_caption(probed):
+    offenders = [f"{page}: {where}" for page, r in probed.items() for where in r["uncaptioned"]]
+    assert not offenders, "\n".join(offenders)
