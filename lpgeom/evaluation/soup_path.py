@@ -23,7 +23,8 @@ def soup_path(model: nn.Module, state_a: Mapping[str, torch.Tensor], state_b: Ma
     Parameters
     ----------
     model : nn.Module
-        The architecture of both state dicts; its weights are replaced (it ends holding the last soup).
+        The architecture of both state dicts; its weights are replaced (it ends holding the last soup)
+        and it is put in eval mode.
     state_a, state_b : state dicts
         Two models of that architecture fine-tuned from one parent (e.g. for l_inf and for l_1).
     x : Tensor, shape (N, C, H, W), in [0, 1]; y : Tensor of int64, shape (N,)
@@ -64,6 +65,7 @@ def soup_path(model: nn.Module, state_a: Mapping[str, torch.Tensor], state_b: Ma
     if set(model.state_dict()) != set(state_a):
         raise ValueError("state_a's keys are not the model's: the state dicts belong to another architecture")
     rows = []
+    model.eval()
     for alpha in alphas:
         model.load_state_dict(interpolate_states(state_a, state_b, alpha))
         if batchnorm == "recompute":

@@ -247,13 +247,17 @@ def _starting_model(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs
     return path, digest, recorded is not None
 
 
-def _scheme_settings(scheme: str, size: StudySize, epochs: int) -> dict:
+def _scheme_settings(scheme: str, size: StudySize, epochs: int, kind: str = "scratch") -> dict:
     """The study's settings for ``scheme`` trained for ``epochs``, only those the scheme takes: its
-    attack steps, for calibrated E-AT the measurement, for l_2-init. E-AT the switch epoch."""
-    from ..training import EATCalibration, scheme_spec
+    attack steps, for calibrated E-AT the measurement, for l_2-init. E-AT the switch epoch, and
+    the recipe's other settings for the scheme (``kind`` "scratch" or "finetune", e.g. RAMP's
+    logit-pairing weight and gradient projection)."""
+    from ..training import EATCalibration, paper_recipe, scheme_spec
 
     accepted = scheme_spec(scheme).settings
-    settings: dict = {"n_iter": size.steps} if "n_iter" in accepted else {}  # natural training attacks nothing
+    settings: dict = {k: v for k, v in paper_recipe(kind, size.dataset).settings.items() if k in accepted}
+    if "n_iter" in accepted:  # natural training attacks nothing
+        settings["n_iter"] = size.steps
     if "calibration" in accepted:
         settings["calibration"] = EATCalibration(every=size.calibration_every, n_iter=size.calibration_iter,
                                                  n_points=size.calibration_points)
@@ -286,7 +290,7 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     else:
         load_weights(model, read_state_dict(init_path), source=str(init_path))
         config = finetune_recipe(size.dataset, epochs=unit.epochs, **common)
-        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size, unit.epochs))
+        scheme = build_scheme(unit.scheme, threats, **_scheme_settings(unit.scheme, size, unit.epochs, "finetune"))
     run_dir = runs_dir / revision_folder(size.name) / unit.name
     t = time.perf_counter()
     result = train(model, train_data, scheme, config, run_dir,

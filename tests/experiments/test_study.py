@@ -251,6 +251,10 @@ def test_every_registered_scheme_builds_from_the_study_settings():
     assert _scheme_settings("natural", size, 5) == {}
     assert _scheme_settings("linf", size, 5) == {"n_iter": size.steps}
     assert _scheme_settings("l2-eat", size, 2)["switch_epoch"] == 1  # before the last epoch
+    # a scheme's recipe settings come from the recipes: RAMP from scratch with projection, fine-tuned without
+    assert _scheme_settings("ramp", size, 5) == {"n_iter": size.steps, "ramp_lambda": 5.0, "gradient_projection": True}
+    assert _scheme_settings("ramp", size, 1, "finetune") == {"n_iter": size.steps, "ramp_lambda": 1.5,
+                                                             "gradient_projection": False}
 
 
 def test_history_keeps_the_per_norm_shares_and_calibrated_errors():

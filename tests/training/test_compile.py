@@ -25,3 +25,20 @@ def test_compiled_training_matches_eager_and_keeps_bare_keys(tmp_path):
     for k in weights[True]:
         torch.testing.assert_close(weights[True][k], weights[False][k], rtol=1e-5, atol=1e-6)
     assert set(load_latest(tmp_path / "True")["model"]) == set(weights[False]), "checkpoints hold the bare model"
+
+
+def test_compiled_ramp_with_gradient_projection_matches_eager(tmp_path):
+    """The scheme's step runs through the compiled model, its epoch hook on the bare one (the clean copy eager)."""
+    gen = torch.Generator().manual_seed(0)
+    data = TensorDataset(torch.rand(32, 1, 28, 28, generator=gen), torch.randint(0, 10, (32,), generator=gen))
+    weights = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = build_model("small_cnn", width=4)
+        scheme = build_scheme("ramp", fashion_mnist_threats(), n_iter=2, gradient_projection=True)
+        result = train(model, data, scheme, TrainConfig(epochs=1, batch_size=16, progress=False, compile=compiled),
+                       tmp_path / f"ramp{compiled}")
+        assert result.finished
+        weights[compiled] = model.state_dict()
+    for k in weights[True]:
+        torch.testing.assert_close(weights[True][k], weights[False][k], rtol=1e-4, atol=1e-5)

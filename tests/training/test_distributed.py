@@ -43,6 +43,39 @@ def test_two_gloo_processes_agree(tmp_path):
     assert (tmp_path / "run" / "model.pt").is_file()
 
 
+def _ramp_worker(rank, world, port, out_dir):
+    """RAMP with gradient projection under DDP: the clean copy's gradients are averaged over the ranks too."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
+    import torch.distributed as dist
+    from torch.utils.data import TensorDataset
+
+    from lpgeom.data import fashion_mnist, subset, tensors
+    from lpgeom.models import build_model
+    from lpgeom.threats import fashion_mnist_threats
+    from lpgeom.training import TrainConfig, build_scheme, train
+
+    x, y = tensors(subset(fashion_mnist(True), 128, seed=0))
+    torch.manual_seed(0)
+    model = build_model("small_cnn", width=4)
+    scheme = build_scheme("ramp", fashion_mnist_threats(), n_iter=2, gradient_projection=True)
+    train(model, TensorDataset(x, y), scheme, TrainConfig(epochs=1, batch_size=64, progress=False),
+          os.path.join(out_dir, "run"), resume=False)
+    torch.save({"model": model.state_dict()}, os.path.join(out_dir, f"rank{rank}.pt"))
+    dist.destroy_process_group()
+
+
+def test_ramp_with_gradient_projection_keeps_the_ranks_identical(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ramp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    assert all(torch.equal(r0["model"][k], r1["model"][k]) for k in r0["model"]), "ranks diverged"
+
+
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="process_device sets the current CUDA device where one exists")
 def test_each_ddp_rank_gets_its_own_gpu_for_a_bare_cuda_device():
