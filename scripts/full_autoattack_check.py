@@ -92,10 +92,16 @@ def found(unit_name: str, revision: int) -> int:
 
 
 def _write(path: pathlib.Path, obj: dict) -> None:
-    # temp file + os.replace by hand: the retrain step runs old commits, which have no lpgeom.utils
+    # temp file + os.replace by hand: the retrain step runs old commits, which have no lpgeom.utils;
+    # the same rule as lpgeom.utils.files: never through a symbolic link (O_NOFOLLOW, a link destination refused)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
+    for target in (tmp, path):
+        if target.is_symlink():
+            raise OSError(f"refusing to write {target}: it is a symbolic link (lpgeom never writes through a link)")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
 

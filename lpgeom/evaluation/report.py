@@ -81,7 +81,6 @@ class RobustnessReport:
     def to_json(self, path: str | os.PathLike, per_point: bool = True) -> pathlib.Path:
         """Write the report as JSON (atomically; ``ValueError`` for a path that is not a regular file)."""
         path = _regular_file(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         return atomic_write_text(path, json.dumps(self.to_dict(per_point=per_point), indent=2))
 
     @classmethod

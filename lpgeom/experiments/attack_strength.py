@@ -116,8 +116,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
                                     command=f"python scripts/reattack_robust_points.py {unit_name} --profile {size.name}")}
     if out_dir is not None:
         path = pathlib.Path(out_dir) / f"{size.name}_{unit_name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, out, indent=1)
+        atomic_write_json(path, out, indent=1, root=out_dir)
     return out
 
 

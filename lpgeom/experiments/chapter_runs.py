@@ -22,6 +22,7 @@ from torch.utils.data import Dataset, Subset, TensorDataset
 
 from ..evaluation import RobustnessReport, evaluate_robustness
 from ..threats import PRESETS, ThreatUnion
+from ..utils.files import check_write_target, make_folder
 from .plans import ChapterPlan
 
 __all__ = ["chapter_run_dir", "chapter_data", "finetune_chapter_model", "evaluate_resumable"]
@@ -124,8 +125,7 @@ def evaluate_resumable(model: nn.Module, dataset: Dataset, threats: ThreatUnion,
     """
     if chunk < 1:
         raise ValueError(f"chunk must be a positive number of points, got {chunk}")
-    folder = pathlib.Path(run_dir) / "eval"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(pathlib.Path(run_dir) / "eval", run_dir)  # eval/ must not be a link
     starts = range(0, len(dataset), chunk)
     if progress:
         from tqdm.auto import tqdm
@@ -145,9 +145,8 @@ def evaluate_resumable(model: nn.Module, dataset: Dataset, threats: ThreatUnion,
         x, y = _stack(dataset, start, min(start + chunk, len(dataset)))
         with warnings.catch_warnings(action="ignore"):   # every note is kept in report.warnings
             report = evaluate_robustness(model, x, y, threats, **settings)
-        tmp = path.with_suffix(".partial")
-        report.to_json(tmp)
-        os.replace(tmp, path)
+        check_write_target(path, run_dir)
+        report.to_json(path)  # atomic, never through a link
         reports.append(report)
     return _combine(reports)
 

@@ -334,8 +334,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
               "train_seconds": train_seconds, "model_sha256": weights_digest(model), "start": start, "history": history,
               "l2_curve": curve, "report": report.to_dict(per_point=True),
               "provenance": provenance(size.name, unit.seed, started, command)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out, record, indent=1, default=float)
+    atomic_write_json(out, record, indent=1, default=float, root=results_dir)
     return record
 
 

@@ -167,14 +167,16 @@ def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike)
     OSError
         If a file cannot be written (one sentence naming it; no temporary file left).
     """
-    from ..utils.files import atomic_torch_save, atomic_write_text
+    from ..utils.files import atomic_torch_save, atomic_write_text, check_write_target, remove_file
 
     path = pathlib.Path(path)
     # CPU tensors: a file written by a GPU run loads with a bare torch.load on a machine without one
     payload = OrderedDict((k, v.detach().cpu() if isinstance(v, torch.Tensor) else v) for k, v in state.items())
     digest = state_digest(payload)
     setattr(payload, DIGEST_ATTRIBUTE, digest)
-    digest_path(path).unlink(missing_ok=True)  # never an old digest next to new weights
+    check_write_target(path)  # a link there is refused before the old digest is removed
+    check_write_target(digest_path(path))
+    remove_file(digest_path(path))  # never an old digest next to new weights
     atomic_torch_save(payload, path)
     atomic_write_text(digest_path(path), f"{digest}  {path.name}\n")
     return digest

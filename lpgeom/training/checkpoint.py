@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.checkpoints import DIGEST_KEY, CheckpointError, split_digest, state_digest
-from ..utils.files import atomic_torch_save, os_error
+from ..utils.files import atomic_torch_save, replace_file
 
 __all__ = ["save_checkpoint", "load_latest", "CheckpointPolicy", "LAST", "PREVIOUS", "DIGEST_KEY"]
 
@@ -41,12 +41,9 @@ def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> pathlib.Path:
     folder = pathlib.Path(run_dir)
     last = folder / LAST
     payload = {**state, DIGEST_KEY: state_digest(state)}
-    if last.exists():
-        try:
-            os.replace(last, folder / PREVIOUS)
-        except OSError as err:
-            raise os_error(err.errno, f"could not move {last} to {folder / PREVIOUS}: {err.strerror}") from err
-    return atomic_torch_save(payload, last)
+    if last.exists() or last.is_symlink():  # a link is refused, never moved or written through
+        replace_file(last, folder / PREVIOUS, folder)
+    return atomic_torch_save(payload, last, folder)
 
 
 def _read_verified(path: pathlib.Path, map_location) -> dict:

@@ -13,7 +13,7 @@ import os
 import pathlib
 import warnings
 
-from ..utils.files import os_error
+from ..utils.files import LinkRefusedError, open_lock, os_error
 
 __all__ = ["RunLock", "RunLockedError", "LOCK_NAME"]
 
@@ -37,7 +37,8 @@ class RunLock:
     RunLockedError
         On entering, if another process holds the lock (its PID is named).
     OSError
-        If the lock file cannot be created (read-only folder, run dir that is a file).
+        If the lock file cannot be created (read-only folder, run dir that is a file), or
+        is a symbolic link (``lpgeom.utils.LinkRefusedError``: never written through).
 
     Examples
     --------
@@ -63,8 +64,12 @@ class RunLock:
             return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_lock(self.path)  # O_NOFOLLOW: a .lock that is a link is refused, its target untouched
+        except LinkRefusedError:
+            raise
         except OSError as err:
+            if str(self.path) in str(err):  # open_lock's own sentence
+                raise
             raise os_error(err.errno, f"could not create the lock file {self.path}: {err.strerror}") from err
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -30,14 +30,14 @@ from torch.utils.data import Dataset
 from ..data.loaders import BatchPlan, default_workers, epoch_order, training_batches
 from ..geometry import check_integer, check_real
 from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
-from ..utils.files import atomic_write_json, os_error, remove_stale_temporaries
+from ..utils.files import atomic_write_json, check_write_target, os_error, remove_file, remove_stale_temporaries
 from ..utils.seeds import check_seed
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
 from .epoch import EpochContext
 from .fingerprint import RunConflictError, fingerprint_differences, numerics_environment, run_fingerprint, unchecked_fields
 from .inputs import check_training_data
-from .lock import RunLock
+from .lock import LOCK_NAME, RunLock
 from .metrics import METRICS_NAME, MetricsLog, RunLog
 from .schedule import PiecewiseLR
 from .selection import BEST, HoldoutSelector, split_holdout
@@ -48,7 +48,11 @@ __all__ = ["TrainConfig", "TrainResult", "train", "epoch_order", "check_device_a
 FINAL = "model.pt"
 CONFIG = "config.json"
 # the files a run writes atomically (their temporary files are removed when the run dir is taken)
-RUN_FILES = (LAST, PREVIOUS, FINAL, BEST, CONFIG, METRICS_NAME, *(n + DIGEST_SUFFIX for n in (FINAL, BEST)))
+MARKER = ".lpgeom-run.json"  # {"fingerprint": sha256 of the run's fingerprint, "checkpointed": bool}
+RUN_FILES = (LAST, PREVIOUS, FINAL, BEST, CONFIG, METRICS_NAME, *(n + DIGEST_SUFFIX for n in (FINAL, BEST)), MARKER)
+# what a fresh start deletes or replaces (the marker aside: it is rewritten by every fresh start)
+_REPLACED = (LAST, PREVIOUS, FINAL, BEST, *(n + DIGEST_SUFFIX for n in (LAST, PREVIOUS, FINAL, BEST)), CONFIG,
+             METRICS_NAME)
 
 
 @dataclass
@@ -200,8 +204,40 @@ def _prepare_run_dir(run_dir: pathlib.Path) -> None:
         raise os_error(err.errno, f"could not create the run dir {run_dir}: {err.strerror or err}") from err
 
 
-def _refuse_replacing(run_dir: pathlib.Path) -> None:
-    """Refuse to start afresh where a run's weights would be lost (only ``overwrite=True`` replaces them)."""
+def _fingerprint_digest(fingerprint: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _present(run_dir: pathlib.Path, names: Sequence[str]) -> list[str]:
+    """The files of ``names`` in ``run_dir`` (a folder of such a name is refused later, by its writer, naming it)."""
+    return [name for name in names if os.path.lexists(run_dir / name)
+            and ((run_dir / name).is_symlink() or not (run_dir / name).is_dir())]
+
+
+def _own_restart(run_dir: pathlib.Path, digest: str) -> bool:
+    """Whether ``run_dir``'s marker says this very run (same fingerprint) started there and wrote no checkpoint yet:
+    what it left (config.json, metrics.jsonl) is lpgeom's own and is written again, identically, by a restart."""
+    try:
+        marker = json.loads((run_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("fingerprint") == digest and marker.get("checkpointed") is False
+
+
+def _write_marker(run_dir: pathlib.Path, digest: str, checkpointed: bool) -> None:
+    atomic_write_json(run_dir / MARKER, {"fingerprint": digest, "checkpointed": checkpointed}, root=run_dir)
+
+
+def _refuse_replacing(run_dir: pathlib.Path, digest: str) -> None:
+    """Refuse to start afresh where a file lpgeom did not write for this run would be replaced or deleted.
+
+    Only ``overwrite=True`` replaces them: a run's weights or checkpoints; a ``config.json``,
+    ``metrics.jsonl`` or digest lpgeom did not write (another program's files, or an lpgeom
+    run whose weights were moved away). Files a start of this same run left before its first
+    checkpoint (the run dir's marker says so) are not refused: a restart writes them again.
+    """
     finished = [name for name in (FINAL, BEST) if (run_dir / name).exists()]
     unfinished = [name for name in (LAST, PREVIOUS) if (run_dir / name).exists()]
     if finished:
@@ -211,15 +247,28 @@ def _refuse_replacing(run_dir: pathlib.Path) -> None:
         raise ValueError(f"{run_dir} holds an unfinished run ({', '.join(unfinished)}) that resume=False would delete; "
                          "resume it (resume=True, the CLI's default), pass overwrite=True (CLI: --overwrite) to "
                          "replace it, or use a new run dir")
+    others = _present(run_dir, _REPLACED)
+    if others and not _own_restart(run_dir, digest):
+        raise ValueError(f"{run_dir} holds {', '.join(others)}, which starting this run would replace or delete, and "
+                         "no checkpoint of this run: lpgeom did not write them for it (files of another program, or "
+                         "of a run whose weights were moved away); pass overwrite=True (CLI: --overwrite) to replace "
+                         "them, or use a new run dir")
 
 
-def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog) -> None:
-    """A new run in ``run_dir``: the files of an earlier run there are removed, ``config.json`` written."""
+def _start_fresh(run_dir: pathlib.Path, record: dict, log: MetricsLog, digest: str, overwrite: bool) -> None:
+    """A new run in ``run_dir``: the files of an earlier run there are removed (with ``overwrite``, after a warning
+    naming them), the marker and ``config.json`` written."""
+    present = _present(run_dir, _REPLACED)
+    if overwrite and present:
+        warnings.warn(f"overwrite=True: replacing the earlier contents of {run_dir}: "
+                      f"{', '.join(n for n in present if n != CONFIG) or 'nothing'} deleted"
+                      + (", config.json replaced" if CONFIG in present else ""), stacklevel=4)
     for name in (LAST, PREVIOUS, FINAL, BEST):
-        (run_dir / name).unlink(missing_ok=True)
-        digest_path(run_dir / name).unlink(missing_ok=True)
+        remove_file(run_dir / name, run_dir)
+        remove_file(digest_path(run_dir / name), run_dir)
     log.clear()
-    atomic_write_json(run_dir / CONFIG, record)
+    _write_marker(run_dir, digest, checkpointed=False)
+    atomic_write_json(run_dir / CONFIG, record, root=run_dir)
 
 
 def _restore_config_json(run_dir: pathlib.Path, record: dict, strict: bool) -> None:
@@ -241,7 +290,7 @@ def _restore_config_json(run_dir: pathlib.Path, record: dict, strict: bool) -> N
         problem = "differed from the run's settings"
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; the run's config.json cannot be restored there: remove it")
-    atomic_write_json(path, record)
+    atomic_write_json(path, record, root=run_dir)
     warnings.warn(f"{path} {problem}; rewritten from the run's checkpoint (the run's settings there are authoritative)",
                   stacklevel=3)
 
@@ -308,7 +357,12 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         The threats of the held-out robust accuracy (required with ``config.select="best"``).
     overwrite : bool
         Start afresh even where ``run_dir`` holds a run (finished or not): its checkpoints,
-        weights and logs are deleted. Without it, an earlier run is never deleted.
+        weights and logs are deleted, after a ``UserWarning`` naming them. Without it, a fresh
+        start never replaces or deletes a file lpgeom did not write for this run: weights,
+        checkpoints, or a ``config.json`` / ``metrics.jsonl`` of another program or of a run
+        whose weights were moved away. The run dir's marker ``.lpgeom-run.json`` (the run's
+        fingerprint digest, and whether it has written a checkpoint) is how lpgeom knows: the
+        files a start of this very run left before its first checkpoint are written again.
 
     Returns
     -------
@@ -360,6 +414,8 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         check_training_data(model, extra, name="extra")
     if main:
         _prepare_run_dir(run_dir)
+        for name in (LOCK_NAME, *RUN_FILES):  # a link is refused before anything is read or written through it
+            check_write_target(run_dir / name, run_dir)
     lock = RunLock(run_dir).acquire() if main else None
     try:
         if main:  # under the lock: what a killed writer of this run left behind
@@ -404,12 +460,14 @@ def _train_locked(model, dataset, held_out, scheme, config, run_dir, resume, ove
     run = _Run(model, dataset, scheme, config, run_dir, device, dist_info, extra, standard)
     run.set_up(held_out, describe, select_threats)
     state = load_latest(run_dir, map_location="cpu") if resume and not overwrite else None
+    digest = _fingerprint_digest(run.fingerprint)
     if state is None and not overwrite:
-        _refuse_replacing(run_dir)
+        _refuse_replacing(run_dir, digest)
+    run.digest, run.marked = digest, state is not None  # a fresh start's marker: "no checkpoint yet" until its first
     if state is not None:
         run.resume_from(state)
     elif run.main:
-        _start_fresh(run_dir, run.record, run.log)
+        _start_fresh(run_dir, run.record, run.log, digest, overwrite)
     return run.run()
 
 
@@ -422,6 +480,7 @@ class _Run:
         self.device, self.dist_info, self.extra, self.standard = device, dist_info, extra, standard
         self.main = dist_info.rank == 0
         self.start_epoch, self.start_step, self.global_step, self.epoch_state = 0, 0, 0, None
+        self.digest, self.marked = "", True  # set by _train_locked: the fingerprint's digest, the marker's state
 
     def set_up(self, held_out, describe: dict | None, select_threats) -> None:
         """Device and memory format, optimiser, schedule, fingerprint, record, logs, best-epoch selector."""
@@ -573,6 +632,9 @@ class _Run:
     def checkpoint(self, epoch: int, step: int) -> None:
         """Check the weights, save everything a resume at (``epoch``, ``step``) needs, wait for every rank."""
         self.guard.check(self.model, self.global_step, self.last_saved)
+        if self.main and not self.marked:  # from now on a fresh start here would delete this run's checkpoints
+            _write_marker(self.run_dir, self.digest, checkpointed=True)
+            self.marked = True
         if self.main:
             save_checkpoint({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                              "scheme": self.scheme.state_dict(), "epoch": epoch, "step": step,

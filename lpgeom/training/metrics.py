@@ -15,7 +15,7 @@ import os
 import pathlib
 import time
 
-from ..utils.files import atomic_write_text, os_error
+from ..utils.files import LinkRefusedError, atomic_write_text, check_write_target, open_append, os_error, remove_file
 from .stats import StatsTotals, StepStats
 
 __all__ = ["MetricsLog", "read_metrics", "RunLog", "METRICS_NAME"]
@@ -75,8 +75,10 @@ class MetricsLog:
             return
         line = json.dumps(record, default=float) + "\n"
         try:
-            with open(self.path, "a", encoding="utf-8") as fh:
+            with open_append(self.path) as fh:  # O_NOFOLLOW: never appends through a link
                 fh.write(line)
+        except LinkRefusedError:
+            raise
         except OSError as err:
             raise os_error(err.errno or errno.EIO, f"could not append to {self.path}: {err.strerror or err}") from err
 
@@ -88,11 +90,14 @@ class MetricsLog:
         """Start an empty log (a fresh run)."""
         if self.enabled:
             self._refuse_folder()
-            self.path.unlink(missing_ok=True)
+            remove_file(self.path)
 
     def truncate_after(self, global_step: int) -> None:
         """On resume: keep the records up to ``global_step`` (later ones will be written again) and drop a torn line."""
-        if not self.enabled or not self.path.exists():
+        if not self.enabled:
+            return
+        check_write_target(self.path)  # a link is refused before it is read
+        if not self.path.exists():
             return
         self._refuse_folder()
         records = _parse(self.path, _read_text(self.path))

@@ -232,7 +232,8 @@ def test_disk_full_while_checkpointing(data, tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "save", full_disk)
     with pytest.raises(OSError, match=r"could not write .*last\.pt: the disk is full"):
         train(make(), data, natural(), config(checkpoint_every=1), tmp_path / "run", resume=False)
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock", "config.json"], "no temp file left"
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock", ".lpgeom-run.json", "config.json"], \
+        "no temp file left"
 
 
 def test_run_dir_that_is_a_file(data, tmp_path):
@@ -310,3 +311,67 @@ def test_checkpoint_of_an_older_lpgeom_is_refused_clearly(data, tmp_path):
     save_checkpoint(state, tmp_path)
     with pytest.raises(ValueError, match="written by an older lpgeom without a run fingerprint"):
         train(model, data, natural(), config(), tmp_path)
+
+
+# --- no file lpgeom did not write is replaced or deleted without overwrite (issue 27) -----------------------------
+
+
+def test_foreign_config_and_metrics_are_never_replaced_without_overwrite(data, tmp_path):
+    """A folder holding a config.json and metrics.jsonl lpgeom did not write: refused; with overwrite, a warning."""
+    foreign = {"config.json": '{"mine": "a notebook\'s settings"}\n', "metrics.jsonl": '{"loss": 0.1}\n' * 50}
+    for name, text in foreign.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=r"holds config\.json, metrics\.jsonl, which starting this run would "
+                                         r"replace or delete.*overwrite=True"):
+        train(make(), data, natural(), config(), tmp_path)
+    assert {n: (tmp_path / n).read_text() for n in foreign} == foreign
+    with pytest.warns(UserWarning, match=r"overwrite=True: replacing the earlier contents of .*metrics\.jsonl deleted, "
+                                         r"config\.json replaced"):
+        train(make(), data, natural(), config(stop_after_steps=1), tmp_path, overwrite=True)
+    assert "mine" not in (tmp_path / "config.json").read_text()
+
+
+def test_a_run_whose_weights_were_moved_away_is_not_replaced_silently(data, tmp_path):
+    run = tmp_path / "run"
+    train(make(), data, natural(), config(), run)
+    away = tmp_path / "away"
+    away.mkdir()
+    for name in os.listdir(run):
+        if name.endswith((".pt", ".sha256")):
+            os.replace(run / name, away / name)
+    metrics = (run / "metrics.jsonl").read_text()
+    with pytest.raises(ValueError, match=r"holds config\.json, metrics\.jsonl.*weights were moved away"):
+        train(make(), data, natural(), config(), run)
+    assert (run / "metrics.jsonl").read_text() == metrics
+
+
+def test_a_start_killed_before_its_first_checkpoint_restarts_without_overwrite(data, tmp_path, monkeypatch):
+    """The files a start of this very run left before its first checkpoint are its own: the restart is allowed,
+    and ends with the weights of an uninterrupted run."""
+    import lpgeom.training.loop as loop
+
+    clean = make()
+    train(clean, data, natural(), config(log_every=1), tmp_path / "clean")
+    real, calls = loop.training_step, []
+
+    def killed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "training_step", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(make(), data, natural(), config(log_every=1), tmp_path / "run")
+    monkeypatch.setattr(loop, "training_step", real)
+    assert not (tmp_path / "run" / "last.pt").exists() and (tmp_path / "run" / "metrics.jsonl").exists()
+    model = make()
+    train(model, data, natural(), config(log_every=1), tmp_path / "run")
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), clean.state_dict().values()))
+    # another configuration in the same folder is not this run: refused
+    (tmp_path / "run" / "model.pt").unlink()
+    (tmp_path / "run" / "model.pt.sha256").unlink()
+    for name in ("last.pt", "previous.pt"):
+        (tmp_path / "run" / name).unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="lpgeom did not write them for it"):
+        train(make(), data, natural(), config(seed=5), tmp_path / "run")

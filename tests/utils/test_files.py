@@ -66,7 +66,7 @@ def test_read_only_folder(tmp_path, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(files, "_create_temporary", read_only)
     with pytest.raises(OSError, match=r"could not write .*m\.txt: the file system is read-only"):
         atomic_write_text(tmp_path / "m.txt", "x")
     assert not (tmp_path / "m.txt").exists()
