@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "eval": "lpgeom.cli.evaluate",
     "soup": "lpgeom.cli.soup",
     "reproduce": "lpgeom.cli.reproduce",
+    "notebooks": "lpgeom.cli.notebooks",
 }
 
 EXIT_BAD_INPUT = 2

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 export LPGEOM_PROFILE=${LPGEOM_PROFILE:-smoke}
 # the executed pages have no kernel behind them: lpgeom.viz.geometry_panel builds its controls disabled, saying so
 export LPGEOM_STATIC_BOOK=1
+# the recorded study the book and the tests read: this checkout's data/ (lpgeom.utils.locations)
+export LPGEOM_RECORDS_DIR=${LPGEOM_RECORDS_DIR:-$PWD/data}
 # BOOK_OUTPUT (optional): build into $BOOK_OUTPUT/_build/html instead of book/_build/html
 OUT=${BOOK_OUTPUT:-book}
 [ -f web_assets/js/embed-amd.js ] || bash scripts/fetch_web_assets.sh

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LPGEOM_PROFILE=${LPGEOM_PROFILE:-smoke}
+# the recorded study the book and the tests read: this checkout's data/ (lpgeom.utils.locations)
+export LPGEOM_RECORDS_DIR=${LPGEOM_RECORDS_DIR:-$PWD/data}
 exec .venv/bin/python -m pytest --nbval-lax -p no:cacheprovider tests book "$@"

@@ -28,8 +28,8 @@ if [ ! -f .stamps/pip ] || [ requirements.txt -nt .stamps/pip ] || [ pyproject.t
   quiet() { grep -v -e "^WARNING: Location" || true; }  # this machine's pip prints one line per local index
   .venv/bin/pip install -q --upgrade pip 2>&1 | quiet
   .venv/bin/pip install -q -r requirements.txt 2>&1 | quiet
-  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | quiet
-  .venv/bin/pip install -q --no-deps -e . 2>&1 | quiet
+  .venv/bin/pip install -q -e ".[all]" 2>&1 | quiet   # with its dependencies: every one is declared
+  .venv/bin/pip check
   touch .stamps/pip
 fi
 bash scripts/fetch_web_assets.sh

@@ -16,12 +16,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("reproduce", help="reproduce the paper's experiments at a profile's scale",
                               description="Train and evaluate every unit the chosen tables need; finished units are "
                                           "skipped, interrupted ones resume. Results land in RESULTS_DIR/<profile>/ "
-                                          "with their provenance.")
+                                          "with their provenance (never inside the installed package).")
     p.add_argument("--profile", choices=PROFILES, help="default: $LPGEOM_PROFILE or smoke")
     p.add_argument("--only", help=f"comma-separated groups from {', '.join(GROUPS)} (default: all)")
     p.add_argument("--units", help="comma-separated unit names of the chosen groups' plan (default: all; see --plan), "
                                    "so that several processes can share a group")
-    p.add_argument("--results-dir", help="default: the repository's data/results")
+    p.add_argument("--results-dir", help="default: $LPGEOM_RESULTS_DIR, else $LPGEOM_RECORDS_DIR/results, else the "
+                                          "data/results of the lpgeom checkout you are in, else ./lpgeom-data/results")
     p.add_argument("--runs-dir", help=f"checkpoints and metrics of the training runs (default: {DEFAULT_RUNS_DIR})")
     p.add_argument("--plan", action=argparse.BooleanOptionalAction,
                    help="print the units (and a time estimate) without running")
@@ -92,12 +93,13 @@ def run(args: argparse.Namespace) -> int:
             check_folder(flag, folder)
     print(f"profile {size.name}: {size.dataset}, {size.arch}, n_train {size.n_train}, {size.epochs} epochs, "
           f"eval {size.eval_method} on {size.n_eval} points")
-    from ..experiments.paper_tables import RESULTS_DIR
-
     from ..experiments.study import UnitsSkipped
+    from ..utils.locations import results_dir
 
+    results = results_dir(args.results_dir)
+    print(f"records go to {results}")
     try:
-        run_study(size.name, groups, args.results_dir or RESULTS_DIR, args.runs_dir or DEFAULT_RUNS_DIR,
+        run_study(size.name, groups, results, args.runs_dir or DEFAULT_RUNS_DIR,
                   command=command_line(), units=units)
     except UnitsSkipped as err:  # the others ran; say which did not, and fail
         print(f"error: {err}", file=sys.stderr)

@@ -30,11 +30,12 @@ def samples_folder() -> pathlib.Path:
     Raises
     ------
     FileNotFoundError
-        If foolbox is not installed (``pip install --no-deps foolbox==3.3.4``).
+        If foolbox is not installed (it comes with the ``samples`` extra: ``pip install "lpgeom[samples]"``).
     """
     spec = importlib.util.find_spec("foolbox")
     if spec is None or spec.origin is None:
-        raise FileNotFoundError("the sample images come with the foolbox package: pip install --no-deps foolbox==3.3.4")
+        raise FileNotFoundError('the sample images come with the foolbox package, which is not installed: '
+                                'pip install "lpgeom[samples]" (installs foolbox==3.3.4)')
     folder = pathlib.Path(spec.origin).parent / "data"
     if not folder.is_dir():
         raise FileNotFoundError(f"foolbox is installed but has no data folder at {folder}")

@@ -26,8 +26,15 @@ __all__ = ["reattack_robust_points", "reattack_frame", "full_autoattack_frame", 
 CHECKS_DIR = RESULTS_DIR.parent / "checks"
 # the full standard AutoAttack on the cpu study's Table 1 models (scripts/full_autoattack_check.py)
 FULL_AUTOATTACK_DIR = CHECKS_DIR / "standard_autoattack"
-ROOT = RESULTS_DIR.parents[1]  # the checkout: messages name folders relative to it (no absolute paths on pages)
 THREATS_AND_UNION = ("Linf", "L2", "L1", "union")
+
+
+def _shown_path(folder: pathlib.Path) -> pathlib.Path:
+    """``folder`` relative to the data folder's parent where it lies under it (no absolute paths on pages)."""
+    from ..utils.locations import records_dir
+
+    root = records_dir().resolve().parent
+    return folder.resolve().relative_to(root) if folder.resolve().is_relative_to(root) else folder
 
 
 def _load_unit_model(size, unit, runs_dir: pathlib.Path, record: dict) -> torch.nn.Module:
@@ -115,6 +122,9 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
            "provenance": provenance(size.name, 1, started,
                                     command=f"python scripts/reattack_robust_points.py {unit_name} --profile {size.name}")}
     if out_dir is not None:
+        from ..utils.locations import check_outside_package
+
+        check_outside_package(out_dir, "out_dir")
         path = pathlib.Path(out_dir) / f"{size.name}_{unit_name}.json"
         atomic_write_json(path, out, indent=1, root=out_dir)
     return out
@@ -242,7 +252,7 @@ def full_autoattack_frame(profile: str = "cpu", checks_dir: str | pathlib.Path =
     diverged = [json.loads(p.read_text()) for r in revisions
                 for p in sorted(_revision_folder(folder, r).glob(f"{profile}_*.diverged.json"))]
     if not done and not diverged:
-        where = folder.resolve().relative_to(ROOT) if folder.resolve().is_relative_to(ROOT) else folder
+        where = _shown_path(folder)
         message = (f"no full-AutoAttack check recorded for profile {profile} in {where}; "
                    f"run python scripts/full_autoattack_check.py run")
         if not missing_ok:

@@ -1,14 +1,19 @@
 """The paper's tables (package data ``lpgeom/experiments/paper_data/table<N>.csv``), as DataFrames labelled as the paper's."""
 from __future__ import annotations
 
+import importlib.resources
 import pathlib
+
+from ..utils.locations import recorded_results_dir
 
 __all__ = ["load_paper_table", "PAPER_DIR", "PAPER_TABLES", "RESULTS_DIR"]
 
 # shipped inside the package (pyproject package-data), so an installed wheel has them too
-PAPER_DIR = pathlib.Path(__file__).resolve().parent / "paper_data"
-# recorded results of the study (the repository's data/results, whatever the working directory)
-RESULTS_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "results"
+PAPER_DIR = pathlib.Path(str(importlib.resources.files("lpgeom.experiments") / "paper_data"))
+# recorded results of the study, read by the tables (resolved once, at import; see lpgeom.utils.locations):
+# $LPGEOM_RESULTS_DIR > $LPGEOM_DATA_DIR/results > the data/results of a checkout containing the working
+# directory > ./lpgeom-data/results (if it holds records) > the recorded study shipped in the wheel
+RESULTS_DIR = recorded_results_dir()
 PAPER_TABLES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 

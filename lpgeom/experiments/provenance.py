@@ -68,15 +68,36 @@ def code_state() -> dict[str, object]:
     trains anything, so its records name the code the process imported, not whatever the
     checkout holds when each record is written (edits and commits made during a run used
     to be attributed to it).
+
+    The imported package is a checkout only if the folder above it has a ``.git`` and a
+    ``pyproject.toml`` naming lpgeom (an editable install). An installed wheel (or a
+    checkout git cannot read) gives ``commit: None`` and says so in ``source``, with the
+    package version: a git repository that merely contains ``site-packages`` is never taken
+    for lpgeom's.
     """
-    root = pathlib.Path(__file__).resolve().parents[2]
+    from ..utils.locations import package_dir
+
+    root = package_dir().parent
+    try:
+        version = importlib.metadata.version("lpgeom")
+    except importlib.metadata.PackageNotFoundError:
+        version = "not installed"
+    project = root / "pyproject.toml"
+    try:
+        is_checkout = (root / ".git").exists() and project.is_file() and 'name = "lpgeom"' in project.read_text()
+    except (OSError, UnicodeDecodeError):
+        is_checkout = False
+    if not is_checkout:
+        return {"commit": None, "dirty": None,
+                "source": f"installed package lpgeom {version} at {package_dir()}, not a git checkout"}
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "lpgeom"], cwd=root, capture_output=True,
                                     text=True).stdout.strip())
-        return {"commit": commit, "dirty": dirty}
+        return {"commit": commit, "dirty": dirty, "source": f"git checkout (lpgeom {version})"}
     except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
+        return {"commit": None, "dirty": None,
+                "source": f"lpgeom {version} in {root}, a checkout whose commit git could not read"}
 
 
 def start_clock() -> dt.datetime:

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..utils import atomic_write_json
-from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import CODE_REVISION, CODE_REVISIONS, provenance, record_revision, start_clock
 
@@ -359,13 +358,17 @@ class UnitsSkipped(RuntimeError):
     """Some units of a study were skipped because their run folder is taken; the others ran."""
 
 
-def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path = RESULTS_DIR,
+def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path | None = None,
               runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print,
               units: Iterable[str] | None = None) -> list[dict]:
     """Run (or resume) every unit the groups need; returns their result records.
 
     Parameters
     ----------
+    results_dir : path-like, optional
+        Where the records are written; ``None``: :func:`lpgeom.utils.locations.results_dir`
+        (``$LPGEOM_RESULTS_DIR``, ``$LPGEOM_RECORDS_DIR/results``, a checkout's ``data/results`` or
+        ``./lpgeom-data/results``). Never a folder inside the installed package.
     units : iterable of str, optional
         Only these units of the groups' plan (their names, e.g. ``"eat_e5_s1"``), so that two
         processes can share one group; a fine-tuning unit still finds (or trains again) its
@@ -383,8 +386,12 @@ def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, result
     """
     from ..training import RunConflictError, RunLockedError
 
+    from ..utils.locations import check_outside_package
+    from ..utils.locations import results_dir as writable_results_dir
+
     size = study_size(profile)
-    results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
+    results_dir, runs_dir = writable_results_dir(results_dir), pathlib.Path(runs_dir)
+    check_outside_package(runs_dir, "runs folder")
     planned: list[Unit] = []
     for group_units in plan(size, groups).values():
         planned += [u for u in group_units if u not in planned]

