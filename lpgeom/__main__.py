@@ -1,4 +1,8 @@
-"""Command line: ``python -m lpgeom <command> ...`` (or the ``lpgeom`` script).
+"""Command line: ``lpgeom <command> ...`` (the console script) or ``python -m lpgeom <command> ...``.
+
+Usage lines name the way the command was started. ``lpgeom --version`` prints the version.
+Every command takes ``--quiet``: no progress bars and no informational lines (results and
+errors are still printed; warnings and errors go to stderr, results to stdout).
 
 Each command lives in its own module under :mod:`lpgeom.cli` and provides
 ``add_parser(subparsers)`` and ``run(args) -> int``.
@@ -49,14 +53,34 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program_name(argv0: str | None = None) -> str:
+    """``lpgeom`` when started as the console script, ``python -m lpgeom`` otherwise (``python -m``, tests)."""
+    name = pathlib.Path(sys.argv[0] if argv0 is None else argv0).name
+    return "lpgeom" if name == "lpgeom" else "python -m lpgeom"
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("lpgeom")
+    except importlib.metadata.PackageNotFoundError:  # imported from a folder that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = Parser(
-        prog="python -m lpgeom",
+        prog=prog or program_name(),
         description="lpgeom: robustness against several l_p threat models at once (Croce & Hein, 2022).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parser.command_parsers = {name: importlib.import_module(module_name).add_parser(sub)
                               for name, module_name in COMMANDS.items()}
+    for command in parser.command_parsers.values():
+        if "--quiet" not in command._option_string_actions:
+            command.add_argument("--quiet", action="store_true",
+                                 help="no progress bars or informational lines (results and errors still print)")
     return parser
 
 
@@ -83,7 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parse(parser, argv)
-        return int(args.run(args) or 0)
+        from .utils.progress import set_progress
+
+        quiet = bool(getattr(args, "quiet", False))
+        if quiet:
+            set_progress(False)
+        try:
+            return int(args.run(args) or 0)
+        finally:
+            if quiet:
+                set_progress(None)
     except _bad_input_errors() as err:  # bad input or missing files: one clear line, no traceback
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -8,6 +8,8 @@ export LPGEOM_PROFILE=${LPGEOM_PROFILE:-smoke}
 export LPGEOM_STATIC_BOOK=1
 # the recorded study the book and the tests read: this checkout's data/ (lpgeom.utils.locations)
 export LPGEOM_RECORDS_DIR=${LPGEOM_RECORDS_DIR:-$PWD/data}
+# no progress bars in executed notebooks (their outputs are pages and nbval references)
+export LPGEOM_PROGRESS=${LPGEOM_PROGRESS:-0}
 # BOOK_OUTPUT (optional): build into $BOOK_OUTPUT/_build/html instead of book/_build/html
 OUT=${BOOK_OUTPUT:-book}
 [ -f web_assets/js/embed-amd.js ] || bash scripts/fetch_web_assets.sh

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import sys
 import warnings
 from typing import get_args
 
@@ -134,9 +135,9 @@ def _n_points(args: argparse.Namespace, available: int) -> int:
             raise ValueError(f"--n-points {args.n_points}: the {dataset_of(args)} test set has only {available} "
                              "examples")
         return args.n_points
-    if available < DEFAULT_N_POINTS:
+    if available < DEFAULT_N_POINTS and not getattr(args, "quiet", False):
         print(f"note: the {dataset_of(args)} test set has {available} examples; evaluating all of them "
-              f"(the default --n-points is {DEFAULT_N_POINTS})")
+              f"(the default --n-points is {DEFAULT_N_POINTS})", file=sys.stderr)
     return min(DEFAULT_N_POINTS, available)
 
 
@@ -177,11 +178,12 @@ def run(args: argparse.Namespace) -> int:
     if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
         report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "
                                "these are the images it trained on, not held-out test images")
-    print(report.to_frame().round(2).to_string())
+    print(report.to_frame().to_string(float_format=lambda v: f"{v:.1f}"))  # percent, one decimal (people)
     for w in report.warnings:
-        print("warning:", w)
-    if args.out:
+        print("warning:", w, file=sys.stderr)
+    if args.out:  # fractions rounded to 1/n (programs): lpgeom.evaluation.report
         out = report.to_json(args.out)
         report.to_csv(out.with_suffix(".csv"))
-        print(f"report written to {out}")
+        if not getattr(args, "quiet", False):
+            print(f"report written to {out} and {out.with_suffix('.csv').name} (fractions in [0, 1])", file=sys.stderr)
     return 0

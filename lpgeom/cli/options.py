@@ -264,7 +264,9 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
 
 
 def command_line() -> str:
-    return " ".join(["python -m lpgeom", *sys.argv[1:]])
+    """The command as typed: ``lpgeom ...`` from the console script, ``python -m lpgeom ...`` otherwise."""
+    name = "lpgeom" if pathlib.Path(sys.argv[0]).name == "lpgeom" else "python -m lpgeom"
+    return " ".join([name, *sys.argv[1:]])
 
 
 def read_json_object(path: pathlib.Path, flag: str) -> dict:

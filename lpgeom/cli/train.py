@@ -84,6 +84,9 @@ def add_training_options(p: argparse.ArgumentParser, recipe: str) -> None:
                         "weights and metrics (default: no, an earlier run is never deleted)")
     g.add_argument("--checkpoint-every", type=non_negative_int, help="also checkpoint every N steps (default 0: epoch ends)")
     g.add_argument("--stop-after-steps", type=positive_int, help="stop (checkpointed) after N steps in total")
+    g.add_argument("--estimate", action="store_true",
+                   help="time a few steps of this run here, print what the whole run would cost, and exit "
+                        "(every run prints this before it starts, unless --quiet)")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, help="progress bar (default: yes)")
     g.add_argument("--select", choices=get_args(Selection),
                    help="last: model.pt is the final weights (default); best: also keep best.pt, the epoch with the "
@@ -239,6 +242,22 @@ def _init_provenance(model, weights) -> dict:
     return {"init_sha256": state_digest(model.state_dict()), "init_verified": weights is not None and weights.verified}
 
 
+def _print_cost(model, setup: TrainingSetup, dataset, estimate_only: bool) -> None:
+    """Time two steps of the run here and say on stderr what the run will cost (before it starts)."""
+    from ..training.cost import estimate_training, format_duration
+
+    config = setup.config
+    cost = estimate_training(model, setup.scheme, dataset, config.batch_size, config.epochs, device=config.device,
+                             holdout=config.holdout)
+    line = f"cost: {cost.describe()}"
+    if config.stop_after_steps is not None and config.stop_after_steps < cost.steps:
+        line += (f"; --stop-after-steps {config.stop_after_steps} stops this invocation after about "
+                 f"{format_duration(config.stop_after_steps * cost.seconds_per_step)}")
+    if not estimate_only and cost.seconds > 600:
+        line += " (a resumed run only does the steps left; Ctrl-C stops it resumably; --epochs makes it shorter)"
+    print(line, file=sys.stderr, flush=True)
+
+
 def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: str, recipe_kind: RecipeKind) -> int:
     """Train ``scheme_name`` with the options in ``args`` over the paper's ``recipe_kind`` recipe."""
     from ..threats import check_radii_fit
@@ -263,6 +282,10 @@ def run_training(args: argparse.Namespace, checkpoint: str | None, scheme_name: 
 
         extra = pseudo_labelled_extra(args.extra_data)
         describe["extra_data"] = str(args.extra_data)
+    if args.estimate or not getattr(args, "quiet", False):
+        _print_cost(model, setup, dataset, estimate_only=args.estimate)
+        if args.estimate:
+            return 0
     try:
         result = train(model, dataset, setup.scheme, setup.config, args.run_dir, resume=args.resume is not False,
                        describe=describe, extra=extra, select_threats=threats if setup.config.select == "best" else None,

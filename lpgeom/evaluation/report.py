@@ -1,7 +1,16 @@
-"""Evaluation results as a tidy table that serialises to JSON / CSV and renders like the paper's tables."""
+"""Evaluation results as a tidy table that serialises to JSON / CSV and renders like the paper's tables.
+
+One unit per output: tables for people (:meth:`RobustnessReport.to_frame`, the notebook view,
+``lpgeom eval``'s printout) are in percent, shown with one decimal; files for programs
+(:meth:`~RobustnessReport.to_json`, :meth:`~RobustnessReport.to_csv`, ``lpgeom eval --out``)
+hold fractions in [0, 1], rounded to what the evaluation can resolve: with n points every
+accuracy is k/n, written with enough decimals to tell k/n from (k+1)/n and nothing more
+(:func:`resolution_digits`), so no float32 noise such as ``20.000000298``.
+"""
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 from dataclasses import asdict, dataclass, field
@@ -10,7 +19,14 @@ import torch
 
 from ..utils import atomic_write_text
 
-__all__ = ["RobustnessReport"]
+__all__ = ["RobustnessReport", "resolution_digits"]
+
+
+def resolution_digits(n_points: int) -> int:
+    """Decimals that tell every k/n apart for n points (and no more): ``ceil(log10(n)) + 1``."""
+    if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 1:
+        raise ValueError(f"n_points must be a positive int, got {n_points!r}")
+    return math.ceil(math.log10(n_points)) + 1 if n_points > 1 else 1
 
 
 @dataclass
@@ -67,13 +83,25 @@ class RobustnessReport:
         return out
 
     def to_frame(self):
-        """pandas DataFrame with one row (percentages)."""
+        """pandas DataFrame with one row, in percent (for people; show it with one decimal)."""
         import pandas as pd
 
         return pd.DataFrame([self.row()]).set_index("model")
 
+    def fractions(self) -> dict:
+        """One row of fractions in [0, 1] (for files), each rounded to :func:`resolution_digits` decimals."""
+        digits = resolution_digits(self.n_points)
+        out = {"model": self.model, "n_points": self.n_points, "clean": round(self.clean_accuracy, digits)}
+        out.update({name.lower(): round(acc, digits) for name, acc in self.robust_accuracy.items()})
+        out["union"] = round(self.union_accuracy, digits)
+        return out
+
     def to_dict(self, per_point: bool = False) -> dict:
+        """Every field; accuracies as fractions rounded to the evaluation's resolution (:meth:`fractions`)."""
         out = {k: v for k, v in asdict(self).items() if k != "per_point"}
+        rounded = self.fractions()
+        out["clean_accuracy"], out["union_accuracy"] = rounded["clean"], rounded["union"]
+        out["robust_accuracy"] = {name: rounded[name.lower()] for name in self.robust_accuracy}
         if per_point:
             out["per_point"] = {k: v.int().tolist() for k, v in self.per_point.items()}
         return out
@@ -90,8 +118,11 @@ class RobustnessReport:
         return cls(**data, per_point=flags)
 
     def to_csv(self, path: str | os.PathLike) -> pathlib.Path:
-        """Write the table as CSV (atomically; ``ValueError`` for a path that is not a regular file)."""
-        return atomic_write_text(_regular_file(path), self.to_frame().to_csv())
+        """Write the row as CSV in fractions (:meth:`fractions`; atomically; ``ValueError`` for a path that is
+        not a regular file)."""
+        import pandas as pd
+
+        return atomic_write_text(_regular_file(path), pd.DataFrame([self.fractions()]).set_index("model").to_csv())
 
     def _targets_note(self) -> str:
         return "" if self.n_target_classes is None else f", {self.n_target_classes} target classes"

@@ -5,7 +5,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -14,6 +14,7 @@ from ..attacks import APGD
 from ..attacks.model_mode import eval_mode
 from ..attacks.settings import target_count
 from ..threats import LpBall, ThreatUnion
+from ..utils.progress import progress_bar
 from .checks import gradient_masking_warnings, validate_evaluation_inputs, validate_evaluation_options
 from .report import RobustnessReport
 
@@ -40,17 +41,44 @@ def _batches(n: int, size: int):
 class _LogCollector(logging.Handler):
     """Collects pyautoattack's log records (its checks warn through the ``auto-attack`` logger)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
+        self.on_stage = on_stage
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+        if self.on_stage is not None:
+            found = _AFTER.match(record.getMessage())
+            if found:  # one attack of the list finished on every batch
+                self.on_stage(found.group(1).lower())
+
+
+_AFTER = re.compile(r"robust accuracy after ([A-Z-]+): ([0-9.]+)%")
+
+
+def _stage_counter(bar, stages: int) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """(callback for one finished attack, call at the end to count the attacks pyautoattack skipped)."""
+    done = [0]
+
+    def finished(name: str) -> None:
+        if done[0] < stages:
+            done[0] += 1
+            bar.update(1)
+        bar.set_postfix_str(f"{name} done")
+
+    def rest() -> None:
+        if done[0] < stages:
+            bar.update(stages - done[0])
+            done[0] = stages
+
+    return finished, rest
 
 
 def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, attacks: Sequence[str],
                     n_iter: int, seed: int, batch_size: int, device: str | torch.device,
-                    n_target_classes: int | None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
+                    n_target_classes: int | None, progress: bool | None = None,
+                    on_stage: Callable[[str], None] | None = None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
     """pyautoattack's AutoAttack with its standard settings for ``ball``'s norm, restricted to ``attacks``.
 
     The standard version sets the per-norm rules (l_1: 5 APGD-CE restarts, 5 target classes,
@@ -85,7 +113,12 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     for attack in (adversary.apgd, adversary.apgd_targeted, adversary.fab):
         attack.n_iter = n_iter
     adversary.square.n_queries = SQUARE_QUERIES_PER_ITERATION * n_iter
-    logger, collector = logging.getLogger("auto-attack"), _LogCollector()
+    own_bar = None
+    if on_stage is None:  # called on its own: a bar over the attacks of the list (each runs on every batch)
+        own_bar = progress_bar(total=len(attacks), desc=f"AutoAttack {ball.name}", unit="attack", progress=progress,
+                               leave=True)
+        on_stage, finish = _stage_counter(own_bar, len(attacks))
+    logger, collector = logging.getLogger("auto-attack"), _LogCollector(on_stage)
     level, propagate = logger.level, logger.propagate
     logger.addHandler(collector)
     logger.setLevel(logging.DEBUG)
@@ -98,11 +131,14 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
         logger.removeHandler(collector)
         logger.setLevel(level)
         logger.propagate = propagate
+        if own_bar is not None:
+            finish()
+            own_bar.close()
     messages = list(dict.fromkeys(f"pyautoattack ({ball.name}): {r.getMessage()}" for r in collector.records
                                   if r.levelno >= logging.WARNING))  # its checks repeat per restart
     after = {}
     for record in collector.records:
-        found = re.match(r"robust accuracy after ([A-Z-]+): ([0-9.]+)%", record.getMessage())
+        found = _AFTER.match(record.getMessage())
         if found:
             after[found.group(1).lower()] = float(found.group(2)) / 100
     return x_adv, messages, after
@@ -129,31 +165,37 @@ def _reseeded_cuda_devices(device: str | torch.device) -> list[int]:
 
 def autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 100,
                       seed: int = 0, batch_size: int = 500, device: str | torch.device = "cpu",
-                      n_target_classes: int | None = None) -> torch.Tensor:
+                      n_target_classes: int | None = None, progress: bool | None = None,
+                      on_stage: Callable[[str], None] | None = None) -> torch.Tensor:
     """Adversarial points from pyautoattack's APGD-CE + APGD-T (targeted DLR), as the paper evaluates.
 
     AutoAttack's standard settings for the norm (l_1: 5 restarts, 5 target classes and the
     growing-radius schedule; l_inf and l_2: one restart and 9 target classes), restricted to
     the two APGDs. ``n_target_classes`` overrides the number of target classes of APGD-T (a
-    cheaper, weaker evaluation; the report records it).
+    cheaper, weaker evaluation; the report records it). ``progress``: a tqdm bar (ETA) over
+    the attacks, on stderr (``None``: :func:`lpgeom.utils.progress.progress_enabled`);
+    ``on_stage(name)`` is called instead when each attack has run on every batch.
 
     Returns
     -------
     torch.Tensor, shape (N, C, H, W)
         The adversarial points (the original image where none was found).
     """
-    return _run_autoattack(model, x, y, ball, PAPER_ATTACKS, n_iter, seed, batch_size, device, n_target_classes)[0]
+    return _run_autoattack(model, x, y, ball, PAPER_ATTACKS, n_iter, seed, batch_size, device, n_target_classes,
+                           progress, on_stage)[0]
 
 
 def standard_autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 100,
-                               seed: int = 0, batch_size: int = 500,
-                               device: str | torch.device = "cpu") -> tuple[torch.Tensor, list[str], dict[str, float]]:
+                               seed: int = 0, batch_size: int = 500, device: str | torch.device = "cpu",
+                               progress: bool | None = None, on_stage: Callable[[str], None] | None = None
+                               ) -> tuple[torch.Tensor, list[str], dict[str, float]]:
     """Adversarial points from pyautoattack's full standard AutoAttack for ``ball``'s norm.
 
     APGD-CE, APGD-T, FAB-T and Square (for l_1 AutoAttack's standard l_1 version: APGD with
     5 restarts and growing radii, 5 target classes for APGD-T), each run on the points the
     previous ones left robust. ``n_iter`` sets the iterations of APGD and FAB (standard:
-    100) and Square's query budget, 50 per iteration (standard: 5000).
+    100) and Square's query budget, 50 per iteration (standard: 5000). ``progress`` and
+    ``on_stage`` as in :func:`autoattack_points`.
 
     Returns
     -------
@@ -164,11 +206,12 @@ def standard_autoattack_points(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     after : dict[str, float]
         pyautoattack's own robust accuracy on these points after each attack.
     """
-    return _run_autoattack(model, x, y, ball, STANDARD_ATTACKS, n_iter, seed, batch_size, device, None)
+    return _run_autoattack(model, x, y, ball, STANDARD_ATTACKS, n_iter, seed, batch_size, device, None, progress,
+                           on_stage)
 
 
 def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int = 20, seed: int = 0,
-                batch_size: int = 500) -> torch.Tensor:
+                batch_size: int = 500, on_stage: Callable[[str], None] | None = None) -> torch.Tensor:
     """Adversarial points from lpgeom's APGD-CE then APGD-DLR (fast mode for monitoring; no targets).
 
     The model runs in eval mode (every submodule's mode restored afterwards), as inside the attacks.
@@ -190,18 +233,25 @@ def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall
                     result = attack(model, x[sl][idx], y[sl][idx])
                     fooled = result.fooled.reshape(-1, *[1] * (x.ndim - 1))
                     out[sl][idx] = torch.where(fooled, result.stats["x_fooling"], x[sl][idx])
+            if on_stage is not None:
+                on_stage(f"apgd-{loss}")
     return out
 
 
 def _adversarial_points(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int,
-                        seed: int, batch_size: int, device: torch.device,
-                        n_target_classes: int | None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
+                        seed: int, batch_size: int, device: torch.device, n_target_classes: int | None,
+                        on_stage: Callable[[str], None] | None = None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
     if method == "autoattack-standard":
-        return standard_autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device)
+        return standard_autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size,
+                                          device=device, on_stage=on_stage)
     if method == "autoattack":
         return autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device,
-                                 n_target_classes=n_target_classes), [], {}
-    return apgd_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size), [], {}
+                                 n_target_classes=n_target_classes, on_stage=on_stage), [], {}
+    return apgd_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, on_stage=on_stage), [], {}
+
+
+#: attacks each method runs per threat model, one after the other (the progress bar's stages)
+METHOD_STAGES = {"autoattack": len(PAPER_ATTACKS), "autoattack-standard": len(STANDARD_ATTACKS), "apgd": 2}
 
 
 def _resolve_device(device: str | torch.device | None, model: nn.Module, x: torch.Tensor) -> torch.device:
@@ -238,7 +288,7 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
 def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threats: ThreatUnion | Iterable[LpBall],
                         method: str = "autoattack", n_iter: int | None = None, batch_size: int = 500,
                         device: str | torch.device | None = None, seed: int = 0, name: str = "model",
-                        n_target_classes: int | None = None) -> RobustnessReport:
+                        n_target_classes: int | None = None, progress: bool | None = None) -> RobustnessReport:
     """Clean accuracy, robust accuracy per threat model and in their union.
 
     Parameters
@@ -271,6 +321,10 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     n_target_classes : int, optional
         ``"autoattack"`` only: target classes of APGD-T for every norm instead of AutoAttack's
         standard (9 for l_inf and l_2, 5 for l_1). Fewer is cheaper and can only be weaker.
+    progress : bool, optional
+        A tqdm bar on stderr with rate and ETA, one step per attack per threat model (e.g.
+        APGD-CE then APGD-T for each of 3 norms: 6 steps). ``None`` (default): on unless
+        ``$LPGEOM_PROGRESS=0`` or :func:`lpgeom.utils.progress.set_progress` (the CLI's ``--quiet``).
 
     Returns
     -------
@@ -310,7 +364,10 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         messages.append(msg)
     start = time.perf_counter()
     attack_log: dict[str, dict[str, float]] = {}
-    with eval_mode(model):
+    stages = METHOD_STAGES[method]
+    bar = progress_bar(total=stages * len(balls), desc=f"{name}: {method}", unit="attack", progress=progress,
+                       leave=True)
+    with bar, eval_mode(model):
         messages += gradient_masking_warnings(model, x, n_iter)
         with torch.no_grad():
             clean = torch.cat([model(x[sl]).argmax(1) == y[sl] for sl in _batches(len(x), batch_size)])
@@ -318,9 +375,11 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         for ball in balls:
             robust = clean.clone()
             idx = clean.nonzero().squeeze(1)
+            bar.set_postfix_str(ball.name)
+            finished, rest = _stage_counter(bar, stages)
             if len(idx):
                 x_adv, notes, after = _adversarial_points(method, model, x[idx], y[idx], ball, n_iter, seed, batch_size,
-                                                          device, n_target_classes)
+                                                          device, n_target_classes, on_stage=finished)
                 messages += notes
                 if after:
                     attack_log[ball.name] = after
@@ -331,15 +390,16 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
                 with torch.no_grad():
                     still = torch.cat([model(x_adv[sl]).argmax(1) == y[idx][sl] for sl in _batches(len(idx), batch_size)])
                 robust[idx] = still
+            rest()  # attacks skipped because no point was left to attack
             flags[ball.name] = robust.cpu()
     union = torch.stack([flags[b.name] for b in balls]).all(0) & flags["clean"]
     flags["union"] = union
     for msg in messages[1 if model.training else 0:]:
         warnings.warn(msg, stacklevel=2)
     return RobustnessReport(
-        model=name, n_points=len(x), clean_accuracy=float(clean.float().mean()),
-        robust_accuracy={b.name: float(flags[b.name].float().mean()) for b in balls},
-        union_accuracy=float(union.float().mean()), eps={b.name: b.eps for b in balls}, method=method,
+        model=name, n_points=len(x), clean_accuracy=int(clean.sum()) / len(x),  # k / n in double: no float32 noise
+        robust_accuracy={b.name: int(flags[b.name].sum()) / len(x) for b in balls},
+        union_accuracy=int(union.sum()) / len(x), eps={b.name: b.eps for b in balls}, method=method,
         n_iter=n_iter, seed=seed, seconds=time.perf_counter() - start, warnings=messages, per_point=flags,
         n_target_classes=n_target_classes, attack_log=attack_log,
     )

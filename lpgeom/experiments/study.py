@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..utils import atomic_write_json
+from ..utils.progress import progress_bar
 from .profiles import StudySize, study_size
 from .provenance import CODE_REVISION, CODE_REVISIONS, provenance, record_revision, start_clock
 
@@ -360,7 +361,7 @@ class UnitsSkipped(RuntimeError):
 
 def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, results_dir: str | pathlib.Path | None = None,
               runs_dir: str | pathlib.Path = "runs", command: str | None = None, log=print,
-              units: Iterable[str] | None = None) -> list[dict]:
+              units: Iterable[str] | None = None, progress: bool | None = None) -> list[dict]:
     """Run (or resume) every unit the groups need; returns their result records.
 
     Parameters
@@ -369,6 +370,9 @@ def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, result
         Where the records are written; ``None``: :func:`lpgeom.utils.locations.results_dir`
         (``$LPGEOM_RESULTS_DIR``, ``$LPGEOM_RECORDS_DIR/results``, a checkout's ``data/results`` or
         ``./lpgeom-data/results``). Never a folder inside the installed package.
+    progress : bool, optional
+        A tqdm bar over the units (rate, ETA) on stderr; ``None``: on unless turned off
+        (:func:`lpgeom.utils.progress.progress_enabled`; the CLI's ``--quiet``).
     units : iterable of str, optional
         Only these units of the groups' plan (their names, e.g. ``"eat_e5_s1"``), so that two
         processes can share one group; a fine-tuning unit still finds (or trains again) its
@@ -399,18 +403,23 @@ def run_study(profile: str | None = None, groups: Iterable[str] = GROUPS, result
         planned = select_units(planned, units, groups)
     data = study_data(size)
     records, skipped = [], []
+    bar = progress_bar(total=len(planned), desc=f"study {size.name}", unit="unit", progress=progress, leave=True)
     for i, unit in enumerate(planned, 1):
+        bar.set_postfix_str(unit.name)
         t = time.perf_counter()
         try:
             record = run_unit(unit, size, results_dir, runs_dir, data=data, command=command)
         except (RunLockedError, RunConflictError) as err:
             skipped.append(f"{unit.name}: {err}")
+            bar.update(1)
             log(f"[{i}/{len(planned)}] {unit.name}: SKIPPED, its run folder is taken ({type(err).__name__}: {err})")
             continue
         rep = record["report"]
         log(f"[{i}/{len(planned)}] {unit.name}: clean {100 * rep['clean_accuracy']:.1f}, union "
             f"{100 * rep['union_accuracy']:.1f} ({time.perf_counter() - t:.1f} s)")
         records.append(record)
+        bar.update(1)
+    bar.close()
     if skipped:
         raise UnitsSkipped(f"{len(skipped)} of {len(planned)} units were skipped, the others ran: " + " | ".join(skipped))
     return records

@@ -1,9 +1,14 @@
 """Load weights safely (``weights_only=True``) with errors that say what is wrong, and verify lpgeom's own.
 
-Every weights file lpgeom writes carries its digest (:func:`state_digest`) inside: a state
-dict file (``model.pt``, ``best.pt``, written by :func:`write_state_dict`) as an attribute
+Every weights file lpgeom writes carries its digest (:func:`state_digest`, a digest of the
+tensors' names, shapes, dtypes and bytes: what records call ``model_sha256``) inside: a
+safetensors file (``*.safetensors``, written by :func:`write_state_dict`) in its metadata
+(``lpgeom_sha256``), a torch state dict file (``model.pt``, ``best.pt``) as an attribute
 of the saved ``OrderedDict`` (invisible to other tools, which read a plain state dict), a
-training checkpoint (``last.pt``, ``previous.pt``) under the key ``"sha256"``. Reading
+training checkpoint (``last.pt``, ``previous.pt``) under the key ``"sha256"``. Beside a
+weights file :func:`write_state_dict` writes ``<file>.sha256``: the sha256 of the file's
+bytes in ``sha256sum``'s format, so ``sha256sum -c model.safetensors.sha256`` checks it
+(older lpgeom wrote the content digest there; both are accepted on reading). Reading
 verifies it; a file lpgeom wrote in a run folder that carries no digest is refused (it
 cannot be told from a corrupt one). Files from elsewhere (RobustBench's layout, a plain
 state dict) carry none: they are read and reported unverified (:attr:`WeightsFile.verified`).
@@ -26,13 +31,17 @@ from torch import nn
 
 __all__ = ["read_state_dict", "read_weights", "WeightsFile", "write_state_dict", "load_weights", "load_network_weights",
            "CheckpointError",
-           "strip_prefixes", "state_digest", "split_digest", "digest_path", "RUN_CHECKPOINT_NAMES", "DIGEST_KEY"]
+           "strip_prefixes", "state_digest", "split_digest", "digest_path", "RUN_CHECKPOINT_NAMES", "DIGEST_KEY",
+           "file_sha256", "SAFETENSORS_SUFFIX"]
 
 DIGEST_SUFFIX = ".sha256"
 DIGEST_KEY = "sha256"  # a training checkpoint's digest entry
 DIGEST_ATTRIBUTE = "lpgeom_sha256"  # a state dict file's digest, an attribute of the saved OrderedDict
+# (and the metadata key of a safetensors file)
+KEYS_METADATA = "lpgeom_keys"  # a safetensors file's tensor order (safetensors sorts them; the digest follows the order)
+SAFETENSORS_SUFFIX = ".safetensors"
 # the names lpgeom gives its weights files in a run folder, and the files that mark such a folder
-RUN_CHECKPOINT_NAMES = ("model.pt", "best.pt", "last.pt", "previous.pt")
+RUN_CHECKPOINT_NAMES = ("model.safetensors", "best.safetensors", "model.pt", "best.pt", "last.pt", "previous.pt")
 _RUN_MARKERS = ("metrics.jsonl", ".lock")
 
 
@@ -115,15 +124,19 @@ def read_weights(path: str | os.PathLike, map_location: str | torch.device = "cp
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # any unreadable file: torch raises many types
+        if path.suffix == SAFETENSORS_SUFFIX:
+            obj, inside = _load_safetensors(path, map_location)
+        else:
+            obj, inside = split_digest(torch.load(path, map_location=map_location, weights_only=True))
+    except Exception as err:  # any unreadable file: torch and safetensors raise many types
         raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
-    obj, inside = split_digest(obj)
     digest = state_digest(obj)
     recorded = {"the digest it carries": inside}
     if digest_path(path).is_file():
         text = digest_path(path).read_text(encoding="utf-8", errors="replace").split()  # damaged: a mismatch
-        recorded[f"its digest in {digest_path(path).name}"] = text[0] if text else ""
+        sidecar = text[0] if text else ""
+        # the file's own sha256 (sha256sum format), or, from older lpgeom, the content digest
+        recorded[f"its digest in {digest_path(path).name}"] = digest if sidecar in (digest, file_sha256(path)) else sidecar
     if all(value is None for value in recorded.values()) and (require_digest or _in_run_folder(path)):
         raise CheckpointError(f"checkpoint {path} carries no digest, so it cannot be verified (lpgeom writes one into "
                               "every checkpoint of a run: the file was replaced or damaged); train the run again, "
@@ -153,33 +166,81 @@ def digest_path(path: str | os.PathLike) -> pathlib.Path:
 
 
 def write_state_dict(state: Mapping[str, torch.Tensor], path: str | os.PathLike) -> str:
-    """Save a state dict atomically with its :func:`state_digest` inside (and in ``<path>.sha256``); returns it.
+    """Save a state dict atomically with its :func:`state_digest` inside, and ``<path>.sha256``; returns the digest.
+
+    A path ending in ``.safetensors`` is written in the safetensors format (tensors only; the
+    digest and the tensors' order in its metadata); any other as a torch file. ``<path>.sha256``
+    holds the sha256 of the written file in ``sha256sum``'s format (``sha256sum -c`` checks it).
 
     Tensors are saved on the CPU whatever device they are on (the digest does not depend on
     the device), so weights written on a GPU load anywhere without ``map_location``.
 
-    The file stays a plain state dict (an ``OrderedDict`` of tensors any tool reads); the
+    A torch file stays a plain state dict (an ``OrderedDict`` of tensors any tool reads); the
     digest is an attribute of it, checked by :func:`read_weights`. The ``.sha256`` file
-    beside it is written after the weights (a copy for tools and older lpgeom versions).
+    beside it is written after the weights.
 
     Raises
     ------
     OSError
         If a file cannot be written (one sentence naming it; no temporary file left).
     """
-    from ..utils.files import atomic_torch_save, atomic_write_text, check_write_target, remove_file
+    from ..utils.files import atomic_torch_save, atomic_write_bytes, atomic_write_text, check_write_target, remove_file
 
     path = pathlib.Path(path)
     # CPU tensors: a file written by a GPU run loads with a bare torch.load on a machine without one
     payload = OrderedDict((k, v.detach().cpu() if isinstance(v, torch.Tensor) else v) for k, v in state.items())
     digest = state_digest(payload)
-    setattr(payload, DIGEST_ATTRIBUTE, digest)
     check_write_target(path)  # a link there is refused before the old digest is removed
     check_write_target(digest_path(path))
     remove_file(digest_path(path))  # never an old digest next to new weights
-    atomic_torch_save(payload, path)
-    atomic_write_text(digest_path(path), f"{digest}  {path.name}\n")
+    if path.suffix == SAFETENSORS_SUFFIX:
+        atomic_write_bytes(path, _safetensors_bytes(payload, digest, path))
+    else:
+        setattr(payload, DIGEST_ATTRIBUTE, digest)
+        atomic_torch_save(payload, path)
+    atomic_write_text(digest_path(path), f"{file_sha256(path)}  {path.name}\n")  # what `sha256sum -c` checks
     return digest
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of the file's bytes (what ``sha256sum`` prints), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _safetensors_bytes(payload: Mapping[str, Any], digest: str, path: pathlib.Path) -> bytes:
+    """The safetensors serialisation of a flat state dict of tensors, digest and key order in its metadata."""
+    import json
+
+    from safetensors.torch import save
+
+    others = [k for k, v in payload.items() if not isinstance(v, torch.Tensor)]
+    if others:
+        raise TypeError(f"{path.name}: a safetensors file holds tensors only, the state has other values under "
+                        f"{', '.join(others[:3])}; write it as a .pt file")
+    tensors = {k: v.contiguous().clone() for k, v in payload.items()}  # no shared storage (tied weights)
+    return save(tensors, metadata={DIGEST_ATTRIBUTE: digest, KEYS_METADATA: json.dumps(list(tensors)),
+                                   "format": "pt"})
+
+
+def _load_safetensors(path: pathlib.Path, map_location: str | torch.device) -> tuple[dict[str, torch.Tensor], str | None]:
+    """The tensors of a safetensors file in the order they were written, and the digest its metadata carries."""
+    import json
+
+    from safetensors import safe_open
+
+    device = str(map_location) if not isinstance(map_location, torch.device) else str(map_location)
+    with safe_open(str(path), framework="pt", device=device) as fh:
+        metadata = fh.metadata() or {}
+        names = list(fh.keys())
+        order = json.loads(metadata[KEYS_METADATA]) if KEYS_METADATA in metadata else sorted(names)
+        if sorted(order) != sorted(names):
+            raise ValueError(f"its metadata lists other tensors than it holds")
+        state = OrderedDict((name, fh.get_tensor(name)) for name in order)
+    return state, metadata.get(DIGEST_ATTRIBUTE)
 
 
 def strip_prefixes(state: dict[str, torch.Tensor], prefixes: tuple[str, ...] = ("module.", "model.")) -> dict[str, torch.Tensor]:

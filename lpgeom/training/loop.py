@@ -18,6 +18,7 @@ import json
 import numbers
 import os
 import pathlib
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from ..data.loaders import BatchPlan, default_workers, epoch_order, training_bat
 from ..geometry import check_integer, check_real
 from ..models.checkpoints import DIGEST_SUFFIX, digest_path, load_weights, write_state_dict
 from ..utils.files import atomic_write_json, check_write_target, os_error, remove_file, remove_stale_temporaries
+from ..utils.progress import progress_enabled
 from ..utils.seeds import check_seed
 from .checkpoint import LAST, PREVIOUS, CheckpointPolicy, load_latest, save_checkpoint
 from .distributed import DistInfo, barrier, init_distributed, process_device
@@ -544,10 +546,11 @@ class _Run:
                                    pin_memory=self.device.type == "cuda")
         self.guard = DivergenceGuard(self.device)
         bar = None
-        if config.progress and self.main:
+        if config.progress and self.main and progress_enabled():  # off too with the CLI's --quiet, $LPGEOM_PROGRESS=0
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.total_steps, initial=self.global_step, desc=self.scheme.name, leave=False)
+            bar = tqdm(total=self.total_steps, initial=self.global_step, desc=self.scheme.name, unit="step",
+                       leave=False, file=sys.stderr, dynamic_ncols=True)
         self.run_log = RunLog(self.log, config.log_every, self.steps_per_epoch, bar)
         result = TrainResult(self.run_dir, global_step=self.global_step)
         self.policy = CheckpointPolicy(config.checkpoint_every, config.stop_after_steps)

@@ -51,3 +51,37 @@ def test_ctrl_c_is_one_line_and_exit_code_130(command, hint, monkeypatch, capsys
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [err.strip()] and err.startswith("interrupted (Ctrl-C)")
     assert ("resume from the last checkpoint" in err) == hint
+
+
+def test_version_and_the_usage_line_name_how_lpgeom_was_started(capsys):
+    """`lpgeom --version`; usage says `lpgeom` from the console script, `python -m lpgeom` otherwise (issue 26)."""
+    import importlib.metadata
+
+    from lpgeom.__main__ import program_name
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip().endswith(importlib.metadata.version("lpgeom"))
+    assert program_name("/venv/bin/lpgeom") == "lpgeom"
+    assert program_name("/x/lpgeom/__main__.py") == "python -m lpgeom"
+    assert build_parser("lpgeom").format_usage().startswith("usage: lpgeom ")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_takes_quiet(command):
+    parser = build_parser()
+    assert "--quiet" in parser.command_parsers[command]._option_string_actions
+
+
+def test_quiet_turns_progress_off_for_the_command_only(monkeypatch):
+    import importlib
+
+    monkeypatch.delenv("LPGEOM_PROGRESS", raising=False)
+    from lpgeom.utils.progress import progress_enabled
+
+    seen = []
+    module = importlib.import_module(COMMANDS["radii"])
+    monkeypatch.setattr(module, "run", lambda args: seen.append(progress_enabled()) or 0)
+    assert main(["radii", "--quiet"]) == 0 and main(["radii"]) == 0
+    assert seen == [False, True]

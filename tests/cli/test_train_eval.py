@@ -248,3 +248,23 @@ def test_reproduce_units_plan_and_a_skipped_unit_fails_after_the_others(tmp_path
     captured = capsys.readouterr()
     assert code == 1 and f"1 of 2 units were skipped" in captured.err and names[0] in captured.err
     assert f"{names[1]}: clean 90.0" in captured.out
+
+
+def test_estimate_times_steps_here_and_prints_the_cost_without_training(tmp_path, capsys):
+    """`train --scheme eat --dataset fashion_mnist` must not silently start a 90-hour run (issue 26)."""
+    run = tmp_path / "run"
+    code = main(["train", "--scheme", "eat", "--dataset", "fashion_mnist-samples", "--epochs", "80", "--batch-size", "8",
+                 "--steps", "2", "--run-dir", str(run), "--estimate"])
+    out, err = capsys.readouterr()
+    assert code == 0 and out == ""
+    assert "cost: 80 epochs x 3 steps = 240 steps" in err and "s per step measured on cpu" in err
+    assert not run.exists()
+
+
+def test_a_run_prints_its_cost_first_unless_quiet(tmp_path, capsys):
+    args = ["train", "--scheme", "linf", "--dataset", "fashion_mnist-samples", "--epochs", "1", "--batch-size", "10",
+            "--steps", "1", "--no-progress"]
+    assert main([*args, "--run-dir", str(tmp_path / "a")]) == 0
+    assert "cost: 1 epochs x 2 steps = 2 steps" in capsys.readouterr().err
+    assert main([*args, "--run-dir", str(tmp_path / "b"), "--quiet"]) == 0
+    assert "cost:" not in capsys.readouterr().err

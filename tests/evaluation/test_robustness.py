@@ -83,7 +83,7 @@ def test_report_round_trips(trained_linear, tmp_path):
     assert list(report.to_frame().columns) == ["clean", "linf", "l2", "l1", "union"]
     assert "<table" in report._repr_html_()
     report.to_csv(tmp_path / "r.csv")
-    assert (tmp_path / "r.csv").read_text().startswith("model,clean,linf,l2,l1,union")
+    assert (tmp_path / "r.csv").read_text().startswith("model,n_points,clean,linf,l2,l1,union")
 
 
 @pytest.mark.parametrize("make, message", [
@@ -510,3 +510,40 @@ def test_autoattack_on_the_cpu_restores_the_current_cuda_devices_random_state(tr
     assert robustness._reseeded_cuda_devices("cuda:0") == [0, 1]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert robustness._reseeded_cuda_devices("cpu") == []
+
+
+def test_progress_bar_counts_every_attack_of_every_norm_and_turns_off(trained_linear, capsys):
+    """evaluate_robustness shows a tqdm bar (with ETA) on stderr, one step per attack per norm (issue 26)."""
+    model, x, y = trained_linear
+    evaluate_robustness(model, x[:4], y[:4], SMALL, method="apgd", n_iter=2, progress=True, name="lin")
+    out, err = capsys.readouterr()
+    assert out == "" and "lin: apgd" in err and "6/6" in err  # APGD-CE and APGD-DLR for 3 norms
+    evaluate_robustness(model, x[:4], y[:4], SMALL, method="apgd", n_iter=2, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_autoattack_bar_follows_pyautoattacks_attacks(trained_linear, capsys):
+    from lpgeom.evaluation import autoattack_points
+
+    model, x, y = trained_linear
+    autoattack_points(model, x[:4], y[:4], LpBall("inf", 1 / 255), n_iter=2, progress=True)
+    err = capsys.readouterr().err
+    assert "AutoAttack Linf" in err and "2/2" in err
+
+
+def test_files_hold_fractions_at_the_evaluations_resolution(tmp_path):
+    """Tables for people in percent, files for programs in fractions without float32 noise (issue 26)."""
+    import json
+
+    from lpgeom.evaluation.report import resolution_digits
+
+    flags = torch.tensor([True] * 3 + [False] * 12)
+    report = RobustnessReport(model="m", n_points=15, clean_accuracy=float(flags.float().mean()),
+                              robust_accuracy={"Linf": float(torch.tensor(0.2, dtype=torch.float32))},
+                              union_accuracy=0.2000000029802322, eps={"Linf": 0.1}, method="apgd", n_iter=1, seed=0)
+    assert resolution_digits(15) == 3 and resolution_digits(1000) == 4 and resolution_digits(1) == 1
+    report.to_csv(tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_text().splitlines()[1] == "m,15,0.2,0.2,0.2"
+    data = json.loads(report.to_json(tmp_path / "r.json").read_text())
+    assert data["clean_accuracy"] == 0.2 and data["robust_accuracy"] == {"Linf": 0.2}
+    assert report.to_frame()["clean"].iloc[0] == pytest.approx(20.0)
