@@ -242,13 +242,25 @@ def _init_provenance(model, weights) -> dict:
     return {"init_sha256": state_digest(model.state_dict()), "init_verified": weights is not None and weights.verified}
 
 
+#: a run estimated longer than this prints its cost before it starts (shorter ones start silently)
+COST_THRESHOLD_SECONDS = 120.0
+
+
 def _print_cost(model, setup: TrainingSetup, dataset, estimate_only: bool) -> None:
-    """Time two steps of the run here and say on stderr what the run will cost (before it starts)."""
+    """Time two steps of the run here and say on stderr what the run will cost (before it starts), for runs
+    estimated over :data:`COST_THRESHOLD_SECONDS` or with ``--estimate``."""
     from ..training.cost import estimate_training, format_duration
 
     config = setup.config
-    cost = estimate_training(model, setup.scheme, dataset, config.batch_size, config.epochs, device=config.device,
-                             holdout=config.holdout)
+    try:
+        cost = estimate_training(model, setup.scheme, dataset, config.batch_size, config.epochs, device=config.device,
+                                 holdout=config.holdout)
+    except (ValueError, TypeError, RuntimeError):
+        if estimate_only:
+            raise
+        return  # inputs the run itself refuses: train() says what is wrong, in its words
+    if not estimate_only and cost.seconds <= COST_THRESHOLD_SECONDS:
+        return
     line = f"cost: {cost.describe()}"
     if config.stop_after_steps is not None and config.stop_after_steps < cost.steps:
         line += (f"; --stop-after-steps {config.stop_after_steps} stops this invocation after about "

@@ -18,8 +18,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..geometry import check_integer
-from .schemes import StepContext
-from .step import step_generator
+from .step import StepSettings, training_step
 
 __all__ = ["TrainingCost", "estimate_training", "format_duration"]
 
@@ -117,17 +116,15 @@ def estimate_training(model: nn.Module, scheme, dataset: Dataset, batch_size: in
 
 
 def _timed_steps(net, scheme, optimizer, x, y, device, measured_steps: int) -> list[float]:
-    """Seconds of each step after the first (the global random state is the caller's to restore)."""
+    """Seconds of each step of the loop's own :func:`training_step` after the first (the global random state is
+    the caller's to restore)."""
+    settings = StepSettings(device, seed=0)
     times = []
     for step in range(measured_steps + 1):
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         start = time.perf_counter()
-        ctx = StepContext(epoch=0, global_step=step, generator=step_generator(0, step), attack_model=net)
-        loss, _ = scheme.training_loss(net, x, y, ctx)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        training_step(net, net, optimizer, scheme, x, y, 0.0, 0, step, settings)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         if step:  # the first step warms up (allocations, kernels)

@@ -261,9 +261,14 @@ def test_estimate_times_steps_here_and_prints_the_cost_without_training(tmp_path
     assert not run.exists()
 
 
-def test_a_run_prints_its_cost_first_unless_quiet(tmp_path, capsys):
+def test_a_long_run_prints_its_cost_first_unless_quiet(tmp_path, capsys, monkeypatch):
+    import lpgeom.cli.train as train_command
+
     args = ["train", "--scheme", "linf", "--dataset", "fashion_mnist-samples", "--epochs", "1", "--batch-size", "10",
             "--steps", "1", "--no-progress"]
+    assert main([*args, "--run-dir", str(tmp_path / "short")]) == 0
+    assert "cost:" not in capsys.readouterr().err  # a run of seconds starts at once
+    monkeypatch.setattr(train_command, "COST_THRESHOLD_SECONDS", 0.0)  # every run is "long"
     assert main([*args, "--run-dir", str(tmp_path / "a")]) == 0
     assert "cost: 1 epochs x 2 steps = 2 steps" in capsys.readouterr().err
     assert main([*args, "--run-dir", str(tmp_path / "b"), "--quiet"]) == 0
