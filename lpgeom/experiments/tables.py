@@ -364,7 +364,12 @@ def revision_summary(groups: Sequence[str], profile: str | None = None, revision
     return joint
 
 
-_REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+def _repository() -> pathlib.Path | None:
+    """The lpgeom checkout the records belong to (the one containing the working directory or the records
+    folder), or None for an installed wheel: then no script can be checked against it."""
+    from ..utils.locations import find_checkout, records_dir
+
+    return find_checkout() or find_checkout(records_dir().resolve())
 
 
 def _command_text(command: str) -> str:
@@ -375,10 +380,11 @@ def _command_text(command: str) -> str:
         words = shlex.split(command)
     except ValueError:
         return f"`{command}`"
-    if len(words) > 1 and words[0].startswith("python") and words[1].endswith(".py"):
+    repository = _repository()
+    if len(words) > 1 and words[0].startswith("python") and words[1].endswith(".py") and repository is not None:
         script = pathlib.Path(words[1])
-        inside = (_REPOSITORY / script).is_file() if not script.is_absolute() else \
-            _REPOSITORY in script.resolve().parents and script.is_file()
+        inside = (repository / script).is_file() if not script.is_absolute() else \
+            repository in script.resolve().parents and script.is_file()
         if not inside:
             return (f"`{command}` (a one-off script that is not part of this repository; the unit it ran, "
                     "named in the command, is one that `python -m lpgeom reproduce` plans and runs the same way)")
