@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   set up (system packages, .venv, web assets) and build the book from the notebooks
-#   make test   set up and run the whole test suite (unit tests, notebooks under nbval, browser checks)
+#   make test   set up and run the whole test suite (unit tests, the book build executing every notebook once
+#               and its notebooks checked by nbval's rules, browser checks)
 SHELL := /bin/bash
 VENV := .venv/bin
 PROFILE ?= smoke

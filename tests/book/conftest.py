@@ -1,6 +1,11 @@
-"""Build the book once per test session (into a temporary folder) for the rendering tests."""
+"""Build the book once per test session (into a temporary folder): the one execution of every notebook.
+
+The rendering and browser tests read the HTML; test_notebook_execution.py checks the executed
+notebooks the build writes (``_build/jupyter_execute``) by nbval's rules, so no notebook runs twice.
+"""
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import threading
@@ -27,7 +32,11 @@ def built_book(tmp_path_factory) -> pathlib.Path:
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, BOOK_OUTPUT=str(out), LPGEOM_PROFILE=os.environ.get("LPGEOM_PROFILE", "smoke"))
     proc = subprocess.run(["bash", "scripts/build_book.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    # the build's log, with each notebook's execution time ("Executed notebook in ... seconds")
+    (out / "build.log").write_text(proc.stdout + "\n" + proc.stderr)
+    failed = re.findall(r"ExecutionError: (\S+)", proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (f"book build failed{' executing ' + ', '.join(sorted(set(failed))) if failed else ''} "
+                                  f"(log: {out / 'build.log'}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return out / "_build" / "html"
 
 
