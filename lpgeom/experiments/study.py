@@ -11,7 +11,6 @@ interrupted one resumes from its last checkpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 import pathlib
 import re
 import time
@@ -20,8 +19,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from ..utils import atomic_write_json
 from ..utils.progress import progress_bar
+from .record_schema import read_record, write_record
 from .profiles import StudySize, study_size
 from .provenance import CODE_REVISION, CODE_REVISIONS, provenance, record_revision, start_clock
 
@@ -133,6 +132,13 @@ def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit, revis
     """A unit's recorded result at ``revision`` (None: the newest revision that has one), or None.
 
     The record's revision is ``record["provenance"]["code_revision"]`` (1 if absent).
+
+    Raises
+    ------
+    RecordError
+        A ``ValueError`` naming the file and the field, if the file is not a valid record
+        (:mod:`lpgeom.experiments.record_schema`): truncated, a JSON list, impossible
+        accuracies, another unit's record under this unit's name.
     """
     revisions = recorded_revisions(results_dir, profile, unit) if revision is None else [revision]
     if not revisions:
@@ -140,7 +146,7 @@ def load_result(results_dir: str | pathlib.Path, profile: str, unit: Unit, revis
     path = pathlib.Path(results_dir) / revision_folder(profile, revisions[-1]) / f"{unit.name}.json"
     if not path.is_file():
         return None
-    record = json.loads(path.read_text())
+    record = read_record(path)
     if record_revision(record) != revisions[-1]:
         raise ValueError(f"{path} says code revision {record_revision(record)} but lies in the folder of revision "
                          f"{revisions[-1]}")
@@ -307,7 +313,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
     results_dir, runs_dir = pathlib.Path(results_dir), pathlib.Path(runs_dir)
     out = _result_path(results_dir, size, unit)
     if out.is_file():
-        return json.loads(out.read_text())
+        return read_record(out)
     started = start_clock()
     train_data, (test_x, test_y) = data or study_data(size)
     threats = study_threats(size)
@@ -334,7 +340,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
               "train_seconds": train_seconds, "model_sha256": weights_digest(model), "start": start, "history": history,
               "l2_curve": curve, "report": report.to_dict(per_point=True),
               "provenance": provenance(size.name, unit.seed, started, command)}
-    atomic_write_json(out, record, indent=1, default=float, root=results_dir)
+    write_record(out, record, root=results_dir)
     return record
 
 

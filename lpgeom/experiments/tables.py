@@ -19,6 +19,7 @@ from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
 from .provenance import CODE_REVISIONS
 from .study import SINGLE, Unit, load_result, plan, recorded_revisions, revision_folder, unit_from_name
+from .record_schema import read_record
 
 __all__ = ["results_frame", "provenance_note", "SCHEME_LABELS", "sampling_history", "recorded_profile", "coverage",
            "group_revision", "complete_revision", "shown_revision", "planned_units", "unit_label", "revision_note",
@@ -408,7 +409,7 @@ def provenance_note(profile: str | None = None, results_dir: str | pathlib.Path 
     files = sorted(folder.glob("*.json"))
     if not files:
         return f"no recorded results for profile {size.name} at code revision {revision} in {folder}"
-    provs = [json.loads(f.read_text())["provenance"] for f in files]
+    provs = [read_record(f)["provenance"] for f in files]
     provs.sort(key=lambda p: p["ended"])
     prov, last = provs[0], provs[-1]
     m, v = prov["machine"], prov["versions"]
