@@ -3,6 +3,7 @@ import json
 import math
 
 import pytest
+from record_fixtures import full_record
 
 from lpgeom.experiments import calibrated_frame, calibrated_histories, norm_shares_frame
 from lpgeom.experiments.histories import calibrated_comparisons
@@ -13,10 +14,9 @@ from lpgeom.experiments.tables import planned_units
 def _write(root, unit, revision, history, union=0.2):
     folder = root / revision_folder("cpu", revision)
     folder.mkdir(parents=True, exist_ok=True)
-    report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": union,
-              "method": "autoattack"}
+    report = {"union_accuracy": union, "method": "autoattack"}  # robust accuracies: at least the union (full_record)
     prov = {"code_revision": revision} if revision > 1 else {}
-    (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "history": history, "provenance": prov}))
+    (folder / f"{unit.name}.json").write_text(json.dumps(full_record(unit.name, "cpu", report, prov, history=history)))
 
 
 def _shares(epoch, l1, linf):

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from record_fixtures import full_record
 
 import lpgeom
 from lpgeom.experiments import GROUPS, SIZES, Unit, plan, provenance, results_frame, study_size
@@ -192,7 +193,7 @@ def test_starting_model_found_in_runs_is_checked_against_its_record(tmp_path):
     path, found, verified = _starting_model(ft, size, results, runs, None, None)
     assert found == digest and not verified, "no record: digest kept, not verified"
     (results / folder).mkdir(parents=True)
-    record = {"model_sha256": digest, "provenance": {"code_revision": CODE_REVISION}}
+    record = full_record(base.name, "smoke", provenance={"code_revision": CODE_REVISION}, model_sha256=digest)
     (results / folder / f"{base.name}.json").write_text(json.dumps(record))
     assert _starting_model(ft, size, results, runs, None, None)[1:] == (digest, True)
     (results / folder / f"{base.name}.json").write_text(json.dumps({**record, "model_sha256": "0" * 64}))
@@ -209,10 +210,10 @@ def test_results_of_different_code_revisions_never_share_a_table(tmp_path):
     report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": 0.2}
     for unit in units:  # every unit at revision 1 (the legacy folder)
         (tmp_path / "smoke").mkdir(exist_ok=True)
-        (tmp_path / "smoke" / f"{unit.name}.json").write_text(json.dumps({"report": report, "provenance": {}}))
+        (tmp_path / "smoke" / f"{unit.name}.json").write_text(json.dumps(full_record(unit.name, "smoke", report)))
     assert len(results_frame("table1", "smoke", tmp_path)) == len(units)
     assert results_frame("table1", "smoke", tmp_path).attrs["code_revision"] == 1
-    newer = {"report": {**report, "union_accuracy": 0.1}, "provenance": {"code_revision": CODE_REVISION}}
+    newer = full_record(units[0].name, "smoke", {**report, "union_accuracy": 0.1}, {"code_revision": CODE_REVISION})
     (tmp_path / revision_folder("smoke")).mkdir(parents=True)
     (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps(newer))
     frame = results_frame("table1", "smoke", tmp_path, revision=CODE_REVISION)  # default: the complete revision 1
@@ -222,7 +223,8 @@ def test_results_of_different_code_revisions_never_share_a_table(tmp_path):
     assert load_result(tmp_path, "smoke", units[1])["report"]["union_accuracy"] == 0.2
     with pytest.raises(ValueError, match="revision must be one of"):
         revision_folder("smoke", 99)
-    (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(json.dumps({**newer, "provenance": {}}))
+    (tmp_path / revision_folder("smoke") / f"{units[0].name}.json").write_text(
+        json.dumps({**newer, "provenance": full_record(units[0].name, "smoke")["provenance"]}))
     with pytest.raises(ValueError, match="says code revision 1 but lies in the folder of revision"):
         load_result(tmp_path, "smoke", units[0])
 

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from record_fixtures import full_record
 
 from lpgeom.experiments import SIZES, Unit, coverage, recorded_profile, results_frame
 from lpgeom.experiments.study import revision_folder
@@ -13,8 +14,8 @@ def _record(folder, unit: Unit, profile: str, union: float = 0.2, revision: int 
     report = {"clean_accuracy": 0.8, "robust_accuracy": {"Linf": 0.5, "L2": 0.4, "L1": 0.3}, "union_accuracy": union,
               "method": "autoattack"}
     prov = {"profile": profile, **({"code_revision": revision} if revision > 1 else {})}
-    (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "time_per_epoch_s": 1.0, "provenance": prov,
-                                                          "history": history or []}))
+    (folder / f"{unit.name}.json").write_text(json.dumps(full_record(unit.name, profile, report, prov, time_per_epoch_s=1.0,
+                                                                     history=history or [])))
 
 
 def _record_all(root, units, profile, revision, union=lambda unit: 0.2):
@@ -78,11 +79,12 @@ def test_provenance_note_flags_records_whose_commit_was_read_at_writing_time(tmp
 
     base = {"command": "python -m lpgeom reproduce", "commit": "abc", "dirty": False, "profile": "smoke",
             "versions": package_versions(), "machine": machine(), "ended": "2026-01-01T00:00:00+00:00"}
-    for i, extra in enumerate([{}, {"commit_taken_at": "process start"}, {"correction": "set by hand"}]):
+    names = ["linf_e2_s0", "l2_e2_s0", "l1_e2_s0"]
+    for name, extra in zip(names, [{}, {"commit_taken_at": "process start"}, {"correction": "set by hand"}]):
         (tmp_path / "smoke").mkdir(exist_ok=True)
-        (tmp_path / "smoke" / f"u{i}.json").write_text(json.dumps({"provenance": {**base, **extra}}))
+        (tmp_path / "smoke" / f"{name}.json").write_text(json.dumps(full_record(name, "smoke", provenance={**base, **extra})))
     assert "for 1 of the units, the commit checked out when the record was written" in provenance_note("smoke", tmp_path)
-    (tmp_path / "smoke" / "u0.json").unlink()
+    (tmp_path / "smoke" / "linf_e2_s0.json").unlink()
     assert "checked out when" not in provenance_note("smoke", tmp_path)
 
 

@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from record_fixtures import full_record  # noqa: E402
 
 from lpgeom.viz.calibration import plot_calibrated_sampling  # noqa: E402
 
@@ -44,8 +45,8 @@ def test_draws_from_records_of_the_calibrated_group(tmp_path):
     steps = [{"global_step": 10 * k, "p_L1": 0.5 + 0.01 * k, "rerr_L1": 0.6, "calibrated_rerr_L1": 0.8} for k in (1, 2)]
     units = planned_units("calibrated", "cpu", 2)  # l_inf-AT, ft-eat s0-2, ft-eat-calibrated s0-2, eat s0-2, ...
     for unit in [units[0], units[1], units[2], units[4]]:
-        (folder / f"{unit.name}.json").write_text(json.dumps({"report": report, "history": steps,
-                                                              "provenance": {"code_revision": 2}}))
+        (folder / f"{unit.name}.json").write_text(json.dumps(full_record(unit.name, "cpu", report, {"code_revision": 2},
+                                                                         history=steps)))
     summary, histories = calibrated_frame("cpu", tmp_path), calibrated_histories("cpu", tmp_path)
     fig = plot_calibrated_sampling(summary, histories)
     bars, prob, errors = fig.axes

@@ -4,6 +4,7 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from record_fixtures import full_record  # noqa: E402
 
 from lpgeom.viz.norm_shares import plot_norm_shares  # noqa: E402
 
@@ -43,8 +44,8 @@ def test_draws_from_revision_2_records(tmp_path):
                for e in range(3)]
     for unit in planned_units("table1", "cpu", 2):
         if unit.scheme in ("max", "msd") and unit.seed < 2:
-            (folder / f"{unit.name}.json").write_text(json.dumps({"report": {}, "history": history,
-                                                                  "provenance": {"code_revision": 2}}))
+            (folder / f"{unit.name}.json").write_text(json.dumps(full_record(unit.name, "cpu", None, {"code_revision": 2},
+                                                                             history=history)))
     fig = plot_norm_shares(norm_shares_frame("cpu", tmp_path))
     assert [ax.get_title() for ax in fig.axes] == ["MAX (seeds 0, 1)", "MSD (seeds 0, 1)"]
     assert all(len(ax.lines) == 3 for ax in fig.axes)
