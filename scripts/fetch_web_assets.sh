@@ -9,7 +9,7 @@ DEST=web_assets
 REQUIREJS=requirejs@2.3.7
 HTML_MANAGER=@jupyter-widgets/html-manager@1.0.13
 MATHJAX=mathjax@3.2.2
-STAMP="$DEST/.fetched-$REQUIREJS-${HTML_MANAGER//\//_}-$MATHJAX"
+STAMP="$DEST/.fetched-$REQUIREJS-${HTML_MANAGER//\//_}-$MATHJAX-fonts"
 
 if [ ! -f "$STAMP" ]; then
   command -v npm >/dev/null || { echo "[assets] npm is needed to fetch the book's web assets (apt-get install npm)" >&2; exit 1; }
@@ -21,6 +21,9 @@ if [ ! -f "$STAMP" ]; then
   mkdir -p "$DEST/js"
   cp "$DEST"/tmp/requirejs-*/package/require.js "$DEST/js/require.min.js"
   cp "$DEST"/tmp/jupyter-widgets-html-manager-*/package/dist/embed-amd.js "$DEST/js/embed-amd.js"
+  # its icon fonts: the widget CSS asks for them beside each page (book/_ext/lpgeom_book.py copies them there)
+  mkdir -p "$DEST/widget-fonts"
+  cp "$DEST"/tmp/jupyter-widgets-html-manager-*/package/dist/*.{woff2,woff,ttf,eot,svg} "$DEST/widget-fonts/"
   mkdir -p "$DEST/mathjax"
   cp -r "$DEST"/tmp/mathjax-*/package/es5 "$DEST/mathjax/"
   rm -rf "$DEST/tmp"

@@ -35,8 +35,9 @@ async function probePage(browser, url) {
     });
     // press it as a reader would: a key on a focused slider or input, a click on a button or menu
     try {
-      if (info.tag === "select") await el.selectOption({ index: 1 }, { timeout: 2000, force: true });
-      else if (info.tag === "input") { await el.click({ timeout: 2000, force: true }); await el.press("ArrowUp"); }
+      // no force: a disabled control must refuse what a reader does, not what a script may do
+      if (info.tag === "select") await el.selectOption({ index: 1 }, { timeout: 2000 });
+      else if (info.tag === "input") { await el.click({ timeout: 2000 }); await el.press("ArrowUp"); }
       else { await el.focus({ timeout: 2000 }); await el.press("ArrowRight"); }
     } catch (e) { info.press_error = String(e).slice(0, 120); }
     await page.waitForTimeout(200);
@@ -84,6 +85,7 @@ async function probePage(browser, url) {
 
   // ---- every picture a cell draws sits in a figure with a numbered caption ("Fig. 3 ...")
   res.uncaptioned = await page.evaluate(() => Array.from(document.querySelectorAll(".cell_output img")).filter((img) => {
+    if (img.closest(".jupyter-widgets")) return false;  // a picture inside a widget panel is part of the panel
     const fig = img.closest("figure");
     const cap = fig && fig.querySelector("figcaption");
     return !(cap && /Fig\.?\s*\d+/.test(cap.textContent));
