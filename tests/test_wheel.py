@@ -5,7 +5,8 @@ What is reused, to keep the test at a few minutes: the torch family (torch, torc
 CUDA wheels; 5 GB that take a minute or more to install) is taken from the interpreter running the tests, through a
 folder of links to exactly those packages named in a ``.pth`` file of the new venv. Every other dependency is
 installed by pip from the package index into the venv (``--system-site-packages`` is not used), and ``pip check``
-must pass there. Takes about 4-6 minutes on 2 cores (marked slow).
+must pass there. Marked slow: 22 min measured on 2 cores shared with other jobs (load average about 12);
+most of it is the README itself (its python block alone took 3.3 min of CPU time).
 """
 from __future__ import annotations
 
