@@ -14,11 +14,13 @@ below apply nbval's `--nbval-lax` rules to it against the stored notebook:
 """
 from __future__ import annotations
 
+import copy
 import pathlib
 from collections import defaultdict
 
 import nbformat
 import pytest
+from myst_nb.core.utils import coalesce_streams as myst_coalesce_streams
 from nbval.plugin import coalesce_streams, comment_markers, metadata_tags, transform_streams_for_comparison
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -56,9 +58,29 @@ def _flatten(outputs) -> dict[str, list]:
     return dict(flat)
 
 
-def output_mismatch(executed, stored) -> str | None:
-    """nbval's comparison of a cell's outputs: None when they agree, else what differs."""
-    test, ref = _flatten(coalesce_streams(list(executed))), _flatten(coalesce_streams(list(stored)))
+def _as_the_build_wrote_them(executed) -> list:
+    """The executed outputs with each stream once: myst-nb (``nb_merge_streams``) appends every stream's text to
+    its first node in place and keeps the later nodes in the file it writes."""
+    seen, out = set(), []
+    for output in executed:
+        if output.get("output_type") == "stream":
+            if output.get("name") in seen:
+                continue
+            seen.add(output.get("name"))
+        out.append(output)
+    return out
+
+
+def output_mismatch(executed, stored, merged_streams: bool = True) -> str | None:
+    """nbval's comparison of a cell's outputs: None when they agree, else what differs.
+
+    ``merged_streams``: ``executed`` was written by the book build, which merged its streams
+    (myst-nb's rule, applied to the stored outputs too so both read alike).
+    """
+    executed, stored = copy.deepcopy(list(executed)), copy.deepcopy(list(stored))   # coalescing edits nodes in place
+    if merged_streams:
+        executed, stored = _as_the_build_wrote_them(executed), myst_coalesce_streams(stored)
+    test, ref = _flatten(coalesce_streams(executed)), _flatten(coalesce_streams(stored))
     if set(ref) - set(test):
         return f"missing output fields from running code: {sorted(set(ref) - set(test))}"
     if set(test) - set(ref):
@@ -72,7 +94,8 @@ def output_mismatch(executed, stored) -> str | None:
     return None
 
 
-def notebook_problems(executed: nbformat.NotebookNode, stored: nbformat.NotebookNode) -> list[str]:
+def notebook_problems(executed: nbformat.NotebookNode, stored: nbformat.NotebookNode,
+                      merged_streams: bool = True) -> list[str]:
     """Every way the executed notebook fails nbval's lax checks against the stored one (empty: passes)."""
     if len(executed.cells) != len(stored.cells):
         return [f"the executed notebook has {len(executed.cells)} cells, the stored one {len(stored.cells)}"]
@@ -92,7 +115,7 @@ def notebook_problems(executed: nbformat.NotebookNode, stored: nbformat.Notebook
         elif not errors and options["check_exception"]:
             problems.append(f"cell {index} is marked to raise an exception and did not")
         if options["check"]:
-            mismatch = output_mismatch(ran.outputs, kept.outputs)
+            mismatch = output_mismatch(ran.outputs, kept.outputs, merged_streams)
             if mismatch:
                 problems.append(f"cell {index} (# NBVAL_CHECK_OUTPUT): {mismatch}")
     return problems
@@ -151,9 +174,15 @@ def test_checked_output_must_match_and_unchecked_output_may_change():
     stored = _notebook((checked, [_stream("a\n"), _stream("b\n"), _result("3", count=7)]))
     # streams split differently and another execution count: nbval calls that equal
     same = _notebook((checked, [_stream("a\nb\n"), _result("3", count=2)]))
-    assert notebook_problems(same, stored) == []
+    assert notebook_problems(same, stored) == [] == notebook_problems(same, stored, merged_streams=False)
+    # as the build writes them: the first node holds every line, the later ones are left in the file
+    written = _notebook((checked, [_stream("a\nb\n"), _stream("b\n"), _result("3")]))
+    assert notebook_problems(written, stored) == []
     changed = _notebook((checked, [_stream("a\nc\n"), _result("3")]))
     assert "output 'stdout' changed" in notebook_problems(changed, stored)[0]
+    again = _notebook((checked, [_stream("a\n"), _stream("b\n"), _result("3")]))
+    assert notebook_problems(again, stored, False) == notebook_problems(again, stored, False) == []  # changes nothing
+    assert [o.get("text") for o in again.cells[0].outputs] == ["a\n", "b\n", None]
     missing = _notebook((checked, [_stream("a\nb\n")]))
     assert "missing output fields" in notebook_problems(missing, stored)[0]
     unchecked = _notebook(("print(x)", [_stream("a\nb\n")]))
