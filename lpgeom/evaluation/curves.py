@@ -19,7 +19,7 @@ __all__ = ["RobustnessCurve", "robustness_curve"]
 
 @dataclass
 class RobustnessCurve:
-    """Robust accuracy at each radius (non-increasing by construction)."""
+    """Robust accuracy at each radius (non-increasing by construction), each the exact count of robust points / N."""
 
     norm: str
     eps: list[float]
@@ -103,5 +103,5 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
                 result = APGD(ball.with_eps(eps), n_iter=n_iter, loss=loss, seed=seed)(model, x[idx], y[idx])
                 robust[idx[result.fooled]] = False
                 idx = robust.nonzero().squeeze(1)
-            accuracy.append(float(robust.float().mean()))
+            accuracy.append(int(robust.sum()) / len(robust))  # the exact count / N: a float32 mean stores 650/1000 below 0.65
     return RobustnessCurve(ball.name, grid, accuracy)

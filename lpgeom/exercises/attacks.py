@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import torch
 
+from ._answers import AnswerError, as_float_tensor, as_function
 from .geometry import CheckResult
 
 __all__ = ["check_linf_pgd_step", "check_l2_steepest_ascent"]
@@ -27,13 +28,19 @@ def _cases(seed: int):
 
 
 def _call(fn: Callable, *args) -> tuple[torch.Tensor | None, CheckResult | None]:
+    """The answer's result in float64 (any floating dtype is judged, never crashed on), or the verdict."""
+    try:
+        as_function(fn)
+    except AnswerError as err:
+        return None, CheckResult(False, str(err))
     try:
         out = fn(*args)
     except Exception as err:  # a student's function may fail in any way: report it
         return None, CheckResult(False, f"your function raised {type(err).__name__}: {err}")
-    if not isinstance(out, torch.Tensor):
-        return None, CheckResult(False, f"your function returned {type(out).__name__}, expected a torch.Tensor")
-    return out, None
+    try:
+        return as_float_tensor(out, tuple(args[0].shape)), None
+    except AnswerError as err:
+        return None, CheckResult(False, str(err))
 
 
 def check_linf_pgd_step(step_fn: Callable[..., torch.Tensor], seed: int = 0) -> CheckResult:
@@ -45,8 +52,7 @@ def check_linf_pgd_step(step_fn: Callable[..., torch.Tensor], seed: int = 0) -> 
         out, failure = _call(step_fn, x_adv.clone(), x.clone(), grad.clone(), eps, step)
         if failure is not None:
             return failure
-        if out.shape != x.shape:
-            return CheckResult(False, f"your step returns shape {tuple(out.shape)}, the batch has shape {tuple(x.shape)}")
+        x, x_adv, grad = x.double(), x_adv.double(), grad.double()
         want = torch.minimum(torch.maximum(x_adv + step * grad.sign(), x - eps), x + eps).clamp(0, 1)
         if (out < -1e-7).any() or (out > 1 + 1e-7).any():
             return CheckResult(False, "some pixels leave the image box [0, 1]: clip to the box as well as to the ball")
@@ -77,20 +83,18 @@ def check_l2_steepest_ascent(direction_fn: Callable[[torch.Tensor], torch.Tensor
         out, failure = _call(direction_fn, grad.clone())
         if failure is not None:
             return failure
-        if out.shape != grad.shape:
-            return CheckResult(False, f"your direction has shape {tuple(out.shape)}, the gradient {tuple(grad.shape)}")
         norms = out.flatten(1).norm(dim=1)
         if abs(float(out.norm()) - 1) < 1e-5 and len(grad) > 1:
             return CheckResult(False, "the whole batch has l_2 norm 1: normalise each example separately (norm over dims 1..)")
         if not torch.allclose(norms, torch.ones_like(norms), atol=1e-5):
             return CheckResult(False, f"your directions have l_2 norms between {float(norms.min()):.4g} and {float(norms.max()):.4g}; "
                                       "a direction of the unit ball has norm 1")
-        cos = torch.nn.functional.cosine_similarity(out.flatten(1), grad.flatten(1), dim=1)
+        cos = torch.nn.functional.cosine_similarity(out.flatten(1), grad.double().flatten(1), dim=1)
         if (cos < 0).any():
             return CheckResult(False, "your direction points against the gradient: steepest *ascent*")
         if (cos < 1 - 1e-5).any():
             return CheckResult(False, f"your direction is not parallel to the gradient (cosine {float(cos.min()):.4f}); "
                                       "for l_2, no other unit vector has a larger inner product")
-        if not torch.allclose(out, LpBall(2, 1.0).steepest_ascent(grad), atol=1e-5):
+        if not torch.allclose(out, LpBall(2, 1.0).steepest_ascent(grad).double(), atol=1e-5):
             return CheckResult(False, "your direction differs from lpgeom's l_2 steepest ascent")
     return CheckResult(True, "your l_2 steepest-ascent direction matches lpgeom's on 3 batches")

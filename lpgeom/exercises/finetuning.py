@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Callable
 
 from ..geometry import check_integer, check_real
+from ._answers import AnswerError, as_bool, as_function, as_number, tolerance
 from .geometry import CheckResult, checked_tolerance
 
 __all__ = ["check_finetune_lr", "check_largest_union_gain", "check_epoch_seconds", "check_robustbench_path",
@@ -22,16 +23,24 @@ def check_finetune_lr(lr_fn: Callable[[int, int, float], float]) -> CheckResult:
     """Check ``lr_fn(step, total_steps, lr0)`` against the recipe's schedule (:class:`lpgeom.training.PiecewiseLR`)."""
     from ..training import PiecewiseLR
 
+    try:
+        as_function(lr_fn)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     for total, lr0 in ((1173, 0.05), (5005, 0.01), (9, 0.1), (300, 0.01)):
         schedule = PiecewiseLR(lr0, (1 / 3, 2 / 3))
         for step in sorted({0, 1, total // 3 - 1, total // 3, math.ceil(total / 3), total // 2, 2 * total // 3,
                             math.ceil(2 * total / 3), total - 1}):
             try:
-                got = float(lr_fn(step, total, lr0))
+                result = lr_fn(step, total, lr0)
             except Exception as err:  # a student's function may fail in any way: report it
                 return CheckResult(False, f"your function raised {type(err).__name__}: {err} (step {step} of {total})")
+            try:
+                got, precision = as_number(result, "your function's result")
+            except AnswerError as err:
+                return CheckResult(False, f"{err} (step {step} of {total})")
             want = schedule(step / total)
-            if not math.isclose(got, want, rel_tol=1e-9):
+            if not math.isclose(got, want, rel_tol=tolerance(1e-9, precision)):
                 where = "first" if step < total / 3 else ("second" if step < 2 * total / 3 else "last")
                 return CheckResult(False, f"at step {step} of {total} (lr0 = {lr0:g}), in the {where} third of training, "
                                           f"you give {got:g}")
@@ -51,6 +60,11 @@ def check_largest_union_gain(answer: str, frame) -> CheckResult:
     starts = [m for m in rows.index if "+ FT" not in m]
     gains = {s: rows[[m for m in rows.index if m.startswith(f"{s} + FT")]].mean() - rows[s] for s in starts}
     gains = {s: g for s, g in gains.items() if g == g}
+    if answer is None:
+        return CheckResult(False, "your answer is None: replace the placeholder with a row label of the table")
+    if not isinstance(answer, str):
+        return CheckResult(False, f"give the row label as a string (e.g. {next(iter(gains), 'l_2-AT')!r}), "
+                                  f"got {type(answer).__name__}")
     if answer not in gains:
         return CheckResult(False, f"{answer!r} is not a starting model of the table; choose one of {', '.join(gains)}")
     best = max(gains, key=gains.get)
@@ -69,7 +83,11 @@ def check_epoch_seconds(answer: float, n_images: int, batch_size: int, step_seco
     step_seconds = check_real(step_seconds, "step_seconds", 0, low_open=True)
     rtol = checked_tolerance("rtol", rtol, 1e-2)
     want = math.ceil(n_images / batch_size) * step_seconds
-    answer = float(answer)
+    try:
+        answer, precision = as_number(answer)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
+    rtol = tolerance(rtol, precision)
     if n_images % batch_size and math.isclose(answer, n_images / batch_size * step_seconds, rel_tol=1e-6):
         return CheckResult(False, "close: the last, incomplete batch is a whole step too")
     if math.isclose(answer, want, rel_tol=rtol):
@@ -85,6 +103,10 @@ def check_robustbench_path(path_fn: Callable[[str, str, str, str], str | os.Path
     """Check ``path_fn(name, dataset, threat_model, model_dir)``: where RobustBench keeps a checkpoint."""
     from ..models import robustbench_path
 
+    try:
+        as_function(path_fn)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     for args in (("Carmon2019Unlabeled", "cifar10", "Linf", "models"),
                  ("Gowal2020Uncovering_70_16_extra", "cifar10", "Linf", "/data/zoo"),
                  ("Engstrom2019Robustness", "imagenet", "Linf", "models")):
@@ -112,12 +134,18 @@ def check_hull_covers_l2(answer_radius: float, answer_covered: bool, eps1: float
 
     rtol = checked_tolerance("rtol", rtol, 1e-2)
     want = hull_radius(eps1, eps_inf, 2, d)
-    if not math.isclose(float(answer_radius), want, rel_tol=rtol):
-        if math.isclose(float(answer_radius), union_radius(eps1, eps_inf, 2, d), rel_tol=rtol):
+    try:
+        radius, precision = as_number(answer_radius, "your radius")
+        covered = as_bool(answer_covered, "your answer to 'is it covered?'")
+    except AnswerError as err:
+        return CheckResult(False, str(err))
+    rtol = tolerance(rtol, precision)
+    if not math.isclose(radius, want, rel_tol=rtol):
+        if math.isclose(radius, union_radius(eps1, eps_inf, 2, d), rel_tol=rtol):
             return CheckResult(False, "that is the radius inscribed in the union (Proposition 3.1); the question is about the hull")
-        return CheckResult(False, f"{float(answer_radius):.4g} is not the hull's inscribed l_2 radius (Theorem 3.1) for "
+        return CheckResult(False, f"{radius:.4g} is not the hull's inscribed l_2 radius (Theorem 3.1) for "
                                   f"eps1 = {eps1:g}, eps_inf = {eps_inf:.4g}, d = {d}")
-    if bool(answer_covered) != (want >= eps2):
+    if covered != (want >= eps2):
         return CheckResult(False, f"the radius is right; compare it with eps_2 = {eps2:g} again")
     return CheckResult(True, f"right: the hull contains the l_2 ball of radius {want:.3f}, "
                              f"{'so' if want >= eps2 else 'but'} eps_2 = {eps2:g} is {'' if want >= eps2 else 'not '}inside it")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geometry import hull_gauge, hull_radius, union_radius
+from ._answers import AnswerError, as_function, as_number, tolerance
 
 __all__ = ["CheckResult", "check_union_radius", "check_hull_gauge", "check_eps1_for_l2_cover", "minimal_eps1_for_l2_cover"]
 
@@ -51,14 +52,22 @@ def _report(result: CheckResult) -> CheckResult:
 def check_union_radius(answer: Callable[[float, float, float, int], float], rtol: float = 1e-6) -> CheckResult:
     """Check a function ``answer(eps1, eps_inf, p, d)`` against Proposition 3.1 (``rtol`` at most 1e-3)."""
     rtol = checked_tolerance("rtol", rtol, 1e-3)
+    try:
+        as_function(answer)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     for eps1, eps_inf, p, d in SETTINGS:
+        setting = f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d}"
         try:
-            got = float(answer(eps1, eps_inf, p, d))
+            result = answer(eps1, eps_inf, p, d)
         except Exception as err:  # a student's function may fail in any way: report it
-            return _report(CheckResult(False, f"your function raised {type(err).__name__}: {err} "
-                                              f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d}"))
+            return _report(CheckResult(False, f"your function raised {type(err).__name__}: {err} {setting}"))
+        try:
+            got, precision = as_number(result, "your function's result")
+        except AnswerError as err:
+            return CheckResult(False, f"{err} ({setting})")
         want = union_radius(eps1, eps_inf, p, d)
-        if not math.isclose(got, want, rel_tol=rtol):
+        if not math.isclose(got, want, rel_tol=tolerance(rtol, precision)):
             where = f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g}, d={d} you give {got:.6g}"
             budget_error = (eps_inf**p + eps1**p / (d - 1) ** (p - 1)) ** (1 / p)
             if math.isclose(got, budget_error, rel_tol=rtol):
@@ -78,17 +87,27 @@ def check_hull_gauge(answer: Callable[[np.ndarray, float, float], float], seed: 
     point it was given); ``rtol`` at most 1e-3.
     """
     rtol = checked_tolerance("rtol", rtol, 1e-3)
+    try:
+        as_function(answer)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     rng = np.random.default_rng(seed)
     for eps1, eps_inf, _, d in SETTINGS[:3] + SETTINGS[4:]:
         x = rng.standard_normal(d) * eps_inf
         try:
-            got = float(answer(x.copy(), eps1, eps_inf))
+            result = answer(x.copy(), eps1, eps_inf)
         except Exception as err:
             return _report(CheckResult(False, f"your function raised {type(err).__name__}: {err} (d={d})"))
+        try:
+            got, precision = as_number(result, "your function's result")
+        except AnswerError as err:
+            return CheckResult(False, f"{err} (d={d})")
+        rtol_here = tolerance(rtol, precision)
         want = float(hull_gauge(x, eps1, eps_inf))
-        if not math.isclose(got, want, rel_tol=rtol):
+        if not math.isclose(got, want, rel_tol=rtol_here):
             where = f"for eps1={eps1:g}, eps_inf={eps_inf:.4g}, d={d} and a random x you give {got:.6g}"
-            if math.isclose(got, np.abs(x).sum() / eps1, rel_tol=rtol) or math.isclose(got, np.abs(x).max() / eps_inf, rel_tol=rtol):
+            if math.isclose(got, np.abs(x).sum() / eps1, rel_tol=rtol_here) or \
+                    math.isclose(got, np.abs(x).max() / eps_inf, rel_tol=rtol_here):
                 hint = "that is the gauge of one ball alone; the hull's gauge is smaller than both"
             elif got > want:
                 hint = "too large: x can be split as a + b more cheaply"
@@ -115,11 +134,14 @@ def check_eps1_for_l2_cover(answer: float, eps_inf: float, eps2: float, d: int, 
     """Check that ``answer`` is (within ``slack``, relative, at most 0.5) the smallest eps1 whose hull covers B_2(eps2)."""
     slack = checked_tolerance("slack", slack, 0.5)
     best = minimal_eps1_for_l2_cover(eps_inf, eps2, d)
-    answer = float(answer)
+    try:
+        answer, precision = as_number(answer)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     if not (eps_inf < answer < d * eps_inf):
         return _report(CheckResult(False, f"eps1={answer:g} is outside (eps_inf, d*eps_inf): one ball contains the other"))
     r = hull_radius(answer, eps_inf, 2, d)
-    if r < eps2 * (1 - 1e-12):
+    if r < eps2 * (1 - max(1e-12, 64 * precision)):
         return _report(CheckResult(False, f"with eps1={answer:g} the hull only covers an l_2 ball of radius {r:.4g} < {eps2:g}"))
     if answer > best * (1 + slack):
         return _report(CheckResult(False, f"eps1={answer:g} works but is not the smallest: more than {slack:.0%} "

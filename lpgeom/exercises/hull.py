@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
+from ._answers import AnswerError, as_function, as_number, tolerance
 from .geometry import CheckResult, checked_tolerance
 
 __all__ = ["check_hull_vertices_2d", "check_worst_case_margin", "check_theorem_3_1", "check_best_p_for_gain", "best_p_for_gain"]
@@ -19,9 +20,22 @@ __all__ = ["check_hull_vertices_2d", "check_worst_case_margin", "check_theorem_3
 
 def _call(answer: Callable, *args) -> tuple[object, str | None]:
     try:
+        as_function(answer)
+    except AnswerError as err:
+        return None, str(err)
+    try:
         return answer(*args), None
     except Exception as err:  # a student's function may fail in any way: report it
         return None, f"your function raised {type(err).__name__}: {err}"
+
+
+def _number(result: object) -> tuple[float, float, str | None]:
+    """(value, relative tolerance of its dtype, verdict): the verdict is set for a result that is not one number."""
+    try:
+        got, precision = as_number(result, "your function's result")
+    except AnswerError as err:
+        return math.nan, 0.0, str(err)
+    return got, tolerance(1e-9, precision), None
 
 
 def check_hull_vertices_2d(answer: Callable[[float, float], np.ndarray]) -> CheckResult:
@@ -30,15 +44,21 @@ def check_hull_vertices_2d(answer: Callable[[float, float], np.ndarray]) -> Chec
         got, error = _call(answer, eps1, eps_inf)
         if error:
             return CheckResult(False, error)
-        got = np.asarray(got, dtype=float)
+        if got is None or isinstance(got, (str, bytes)):
+            return CheckResult(False, f"your function returned {got!r}: return an array of shape (k, 2)")
+        try:
+            got = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got, dtype=float)
+        except (TypeError, ValueError) as err:
+            return CheckResult(False, f"return an array of shape (k, 2) of numbers ({err})")
         if got.ndim != 2 or got.shape[1] != 2:
             return CheckResult(False, f"return an array of shape (k, 2) (one vertex per row), got shape {got.shape}")
         tips = {(eps1, 0.0), (-eps1, 0.0), (0.0, eps1), (0.0, -eps1)}
         corners = {(sx * eps_inf, sy * eps_inf) for sx in (-1, 1) for sy in (-1, 1)}
-        given = {tuple(np.round(v, 9)) for v in got}
-        missing_tips = len(tips - given)
-        missing_corners = len(corners - given)
-        extra = len(given - tips - corners)
+        # matched within float32's precision: a float32 array of the right vertices is right
+        given = [next((c for c in tips | corners if np.allclose(v, c, rtol=1e-6, atol=1e-9)), None) for v in got]
+        missing_tips = len(tips - set(given))
+        missing_corners = len(corners - set(given))
+        extra = sum(1 for g in given if g is None)
         if extra:
             return CheckResult(False, f"for eps1={eps1:g}, eps_inf={eps_inf:g}: {extra} of your points are not "
                                       "vertices of either ball, so they cannot be vertices of the hull")
@@ -57,19 +77,18 @@ def check_worst_case_margin(answer: Callable[[np.ndarray, float, float, float], 
         got, error = _call(answer, w.copy(), b, eps1, eps_inf)
         if error:
             return CheckResult(False, f"{error} (d={d})")
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return CheckResult(False, f"return a number, got {type(got).__name__}")
+        got, rtol, error = _number(got)
+        if error:
+            return CheckResult(False, f"{error} (d={d})")
         l1_only = b - eps1 * np.abs(w).max()
         linf_only = b - eps_inf * np.abs(w).sum()
         want = min(l1_only, linf_only)
-        if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+        if math.isclose(got, want, rel_tol=rtol, abs_tol=1e-12):
             continue
-        if math.isclose(got, max(l1_only, linf_only), rel_tol=1e-9):
+        if math.isclose(got, max(l1_only, linf_only), rel_tol=rtol):
             return CheckResult(False, f"d={d}: you give the worst case of the ball that is easier for the classifier; "
                                       "the adversary picks the worse of the two")
-        if math.isclose(got, l1_only, rel_tol=1e-9) or math.isclose(got, linf_only, rel_tol=1e-9):
+        if math.isclose(got, l1_only, rel_tol=rtol) or math.isclose(got, linf_only, rel_tol=rtol):
             return CheckResult(False, f"d={d}: you only look at one of the two balls")
         side = "too large (too optimistic)" if got > want else "too small (too pessimistic)"
         return CheckResult(False, f"d={d}: your margin is {side}; over B_1 a linear function is smallest at a "
@@ -83,19 +102,18 @@ def check_theorem_3_1(answer: Callable[[float, float, float], float]) -> CheckRe
         got, error = _call(answer, eps1, eps_inf, p)
         if error:
             return CheckResult(False, f"{error} (eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g})")
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return CheckResult(False, f"return a number, got {type(got).__name__}")
+        got, rtol, error = _number(got)
+        if error:
+            return CheckResult(False, f"{error} (eps1={eps1:g}, eps_inf={eps_inf:.4g}, p={p:g})")
         want = hull_radius(eps1, eps_inf, p, 10**6)
-        if math.isclose(got, want, rel_tol=1e-9):
+        if math.isclose(got, want, rel_tol=rtol):
             continue
         ratio = eps1 / eps_inf
         k, alpha, q = math.floor(ratio), ratio - math.floor(ratio), p / (p - 1)
-        if math.isclose(got, eps1 / (k + alpha**p) ** (1 / q), rel_tol=1e-9) or \
-                math.isclose(got, eps1 / (k + alpha**p) ** (1 / p), rel_tol=1e-9):
+        if math.isclose(got, eps1 / (k + alpha**p) ** (1 / q), rel_tol=rtol) or \
+                math.isclose(got, eps1 / (k + alpha**p) ** (1 / p), rel_tol=rtol):
             return CheckResult(False, f"p={p:g}: the fractional part alpha enters with the dual exponent q, not p")
-        if math.isclose(got, eps1 / (k + alpha**q) ** (1 / p), rel_tol=1e-9):
+        if math.isclose(got, eps1 / (k + alpha**q) ** (1 / p), rel_tol=rtol):
             return CheckResult(False, f"p={p:g}: the outer root is 1/q, the dual exponent")
         if alpha == 0:
             return CheckResult(False, f"wrong when eps1/eps_inf is an integer ({ratio:g}): then alpha = 0")
@@ -122,9 +140,9 @@ def check_best_p_for_gain(answer: float, eps1: float = 12.0, eps_inf: float = 8 
     """Check that ``answer`` is (within ``rtol`` in the gain, at most 0.1) the p where the hull gains most over the union."""
     rtol = checked_tolerance("rtol", rtol, 0.1)
     try:
-        p = float(answer)
-    except (TypeError, ValueError):
-        return CheckResult(False, f"give p as a number, got {answer!r}")
+        p, _ = as_number(answer)
+    except AnswerError as err:
+        return CheckResult(False, str(err))
     if not (1 < p < math.inf):
         return CheckResult(False, f"p={p:g}: at p = 1 and p = inf both radii equal the balls' own radii (gain 1)")
     best = best_p_for_gain(eps1, eps_inf, d)

@@ -9,7 +9,11 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ._answers import AnswerError, as_function, as_number
 from .geometry import CheckResult
+
+#: how close a pair must be: a float32 computation of these fractions is off by about 1e-7
+TOLERANCE = 1e-6
 
 __all__ = ["check_running_robust_error", "check_eat_sampler", "lpgeom_eat_probabilities"]
 
@@ -34,12 +38,23 @@ def lpgeom_eat_probabilities(correct: Sequence[float], seen: Sequence[float]) ->
 
 
 def _pair(fn: Callable, *args) -> tuple[tuple[float, float] | None, CheckResult | None]:
+    """Two numbers (l_1, l_inf) from the reader's function: a tuple, list, or 1-d array/tensor of 2; or the verdict."""
     try:
-        out = [float(v) for v in fn(*args)]
+        as_function(fn)
+        result = fn(*args)
+    except AnswerError as err:
+        return None, CheckResult(False, str(err))
     except Exception as err:  # a student's function may fail in any way: report it
         return None, CheckResult(False, f"your function raised {type(err).__name__}: {err}")
-    if len(out) != 2:
-        return None, CheckResult(False, f"return two numbers (l_1, l_inf), got {len(out)}")
+    if result is None or isinstance(result, (str, bytes)) or not hasattr(result, "__len__") or \
+            getattr(result, "ndim", 1) != 1:
+        return None, CheckResult(False, f"your function returned {result!r}: return two numbers (l_1, l_inf)")
+    if len(result) != 2:
+        return None, CheckResult(False, f"return two numbers (l_1, l_inf), got {len(result)}")
+    try:
+        out = [as_number(v, "each of the two values")[0] for v in result]
+    except AnswerError as err:
+        return None, CheckResult(False, str(err))
     return (out[0], out[1]), None
 
 
@@ -58,17 +73,17 @@ def check_running_robust_error(rerr_fn: Callable[[list[tuple[int, int, int]]], S
             correct[j] += c
             seen[j] += n
         want = [1 - correct[j] / seen[j] for j in (0, 1)]
-        if all(abs(g - w) < 1e-9 for g, w in zip(got, want)):
+        if all(abs(g - w) < TOLERANCE for g, w in zip(got, want)):
             continue
         batch_mean = [sum(1 - c / n for j, c, n in history if j == k) / sum(1 for j, _, _ in history if j == k) for k in (0, 1)]
         last = [next(1 - c / n for j, c, n in reversed(history) if j == k) for k in (0, 1)]
         accuracy = [1 - w for w in want]
-        if all(abs(g - a) < 1e-9 for g, a in zip(got, accuracy)):
+        if all(abs(g - a) < TOLERANCE for g, a in zip(got, accuracy)):
             return CheckResult(False, "you return robust accuracies: E-AT's statistic is the robust *error*")
-        if all(abs(g - b) < 1e-9 for g, b in zip(got, batch_mean)):
+        if all(abs(g - b) < TOLERANCE for g, b in zip(got, batch_mean)):
             return CheckResult(False, "you average the batches' error rates, so a batch of 8 weighs as much as one of 128: "
                                       "count points, not batches")
-        if all(abs(g - b) < 1e-9 for g, b in zip(got, last)):
+        if all(abs(g - b) < TOLERANCE for g, b in zip(got, last)):
             return CheckResult(False, "you keep only the latest batch of each norm: the statistic is cumulative over the run")
         return CheckResult(False, f"wrong after a history of {len(history)} batches: you give "
                                   f"({got[0]:.4f}, {got[1]:.4f})")
@@ -87,12 +102,12 @@ def check_eat_sampler(prob_fn: Callable[[Sequence[float], Sequence[float]], Sequ
         if failure is not None:
             return failure
         want = lpgeom_eat_probabilities(correct, seen)
-        if all(abs(g - w) < 1e-9 for g, w in zip(got, want)):
+        if all(abs(g - w) < TOLERANCE for g, w in zip(got, want)):
             continue
         state = f"correct = {correct}, seen = {seen}"
         if any(g != g for g in got):
             return CheckResult(False, f"you return NaN for {state}: a norm not yet seen (or no error at all) needs a rule")
-        if abs(sum(got) - 1) > 1e-9:
+        if abs(sum(got) - 1) > TOLERANCE:
             return CheckResult(False, f"for {state} your probabilities sum to {sum(got):.4f}: normalise them")
         if 0 in seen:
             return CheckResult(False, f"for {state}: until both norms have been seen, E-AT has no error to compare")

@@ -468,8 +468,23 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
     for unit in planned_units("figure1", size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)
         if record and record.get("l2_curve"):
-            out[unit_label(unit, revision)] = record["l2_curve"]
+            out[unit_label(unit, revision)] = _exact_curve(record)
     return out
+
+
+def _exact_curve(record: dict) -> dict:
+    """The record's l_2 curve with each accuracy as the exact count / N of its evaluation's N points.
+
+    Older records hold float32 means (650/1000 as 0.6499999761, which reads as below 65%);
+    rounded to the nearest multiple of 1/N they compare as the counts they are. ``"n_points"``
+    is added (None where the record does not say).
+    """
+    curve = dict(record["l2_curve"])
+    n = (record.get("report") or {}).get("n_points")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        curve["accuracy"] = [round(float(a) * n) / n for a in curve["accuracy"]]
+    curve["n_points"] = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+    return curve
 
 
 def benchmark_record(name: str = "training_cost") -> dict:
