@@ -1,6 +1,8 @@
 """Input validation and sanity checks against gradient masking (in the spirit of AutoAttack's checks)."""
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
 
@@ -70,11 +72,19 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
     if parameter is not None and parameter.device.type == "meta":
         raise ValueError("the model's parameters are on the meta device (no weights): load or create them on cpu "
                          "or cuda first")
-    first = (x[:1] if parameter is None else x[:1].to(parameter.device)).detach().requires_grad_(True)
-    with eval_mode(model), torch.enable_grad():
+    first = (x[:1] if parameter is None else x[:1].to(parameter.device)).detach().clone()
+    reference = first.clone()
+    with eval_mode(model), torch.no_grad():
+        model(first)
+    if not torch.equal(first, reference):
+        raise ValueError(IN_PLACE)
+    first.requires_grad_(True)
+    with eval_mode(model), torch.enable_grad(), _in_place_is_named():
         logits = model(first)
         check_logits(logits, torch.zeros(1, dtype=torch.long, device=first.device))  # labels: checked below
         grad = torch.autograd.grad(logits.float().sum(), first, allow_unused=True)[0] if logits.requires_grad else None
+    if grad is not None and not torch.equal(first.detach(), reference):
+        raise ValueError(IN_PLACE)
     if grad is None:
         raise ValueError("the model's logits carry no gradient with respect to x (detached, computed under "
                          "torch.no_grad, or not depending on x): gradient attacks cannot test it, and it is not "
@@ -84,6 +94,23 @@ def validate_evaluation_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tenso
         raise ValueError(f"labels must be in [0, {n_classes - 1}] for a model with {n_classes} outputs, "
                          f"got range [{int(y.min())}, {int(y.max())}]")
     return n_classes
+
+
+IN_PLACE = ("the model modifies its input in place (e.g. x.sub_(mean), x.clamp_(0, 1) or an inplace=True operation "
+            "applied to the input in forward): attacks take gradients with respect to the input and reuse it, so it "
+            "cannot be evaluated; use out-of-place operations (x = x - mean) or clone the input first")
+
+
+@contextlib.contextmanager
+def _in_place_is_named():
+    """Turn autograd's raw error for an in-place change of the input into :data:`IN_PLACE`."""
+    try:
+        yield
+    except RuntimeError as err:
+        text = str(err)
+        if "in-place operation" in text or "inplace operation" in text:
+            raise ValueError(IN_PLACE) from err
+        raise
 
 
 def gradient_masking_warnings(model: nn.Module, x: torch.Tensor, n_iter: int) -> list[str]:

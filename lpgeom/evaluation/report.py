@@ -19,7 +19,7 @@ import torch
 
 from ..utils import atomic_write_text
 
-__all__ = ["RobustnessReport", "resolution_digits"]
+__all__ = ["RobustnessReport", "resolution_digits", "FLAG"]
 
 
 def resolution_digits(n_points: int) -> int:
@@ -53,6 +53,11 @@ class RobustnessReport:
         attacked (clean-correct) points after each attack (``"apgd-ce"``, ``"apgd-t"``,
         ``"fab-t"``, ``"square"``): which attack broke how much. The per-point flags are
         decided by lpgeom, not by these.
+    sanity : dict
+        The gradient-masking sanity checks (:class:`~lpgeom.evaluation.sanity.SanityVerdict`
+        as a dict: ``"flagged"`` and ``"checks"``, each ``{"passed", "detail"}``); empty for a
+        report written before the checks existed ("not checked"). A flagged report's row and
+        tables carry the flag.
     weights : dict
         What was evaluated, where known (filled by ``lpgeom eval``): ``"file"``, ``"sha256"``
         (digest of the weights as read) and ``"verified"`` (the file carried lpgeom's digest
@@ -74,10 +79,32 @@ class RobustnessReport:
     n_target_classes: int | None = None
     attack_log: dict[str, dict[str, float]] = field(default_factory=dict)
     weights: dict[str, object] = field(default_factory=dict)
+    sanity: dict = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        """Whether a sanity check flagged possible gradient masking (the robust accuracies may be far too high)."""
+        return bool(self.sanity.get("flagged"))
+
+    def sanity_line(self) -> str:
+        """One line: the sanity checks' verdict (``"not checked"`` for a report without them)."""
+        from .sanity import SanityVerdict
+
+        if not self.sanity:
+            return "sanity checks: not run (report written before lpgeom checked for gradient masking)"
+        return "sanity checks: " + SanityVerdict.from_dict(self.sanity).summary()
+
+    def label(self) -> str:
+        """The model's name, with ``" [FLAGGED]"`` when a sanity check flagged it: every table and plot uses it."""
+        return f"{self.model} {FLAG}" if self.flagged else self.model
+
+    def radii_line(self) -> str:
+        """The radii evaluated, one line (``"radii: Linf 0.03137, L2 0.5, L1 12"``)."""
+        return "radii: " + ", ".join(f"{name} {eps:.4g}" for name, eps in self.eps.items())
 
     def row(self) -> dict:
-        """One row in percent, columns as in the paper's tables: clean, each norm, union."""
-        out = {"model": self.model, "clean": 100 * self.clean_accuracy}
+        """One row in percent, columns as in the paper's tables: clean, each norm, union (model: :meth:`label`)."""
+        out = {"model": self.label(), "clean": 100 * self.clean_accuracy}
         out.update({name.lower(): 100 * acc for name, acc in self.robust_accuracy.items()})
         out["union"] = 100 * self.union_accuracy
         return out
@@ -91,7 +118,7 @@ class RobustnessReport:
     def fractions(self) -> dict:
         """One row of fractions in [0, 1] (for files), each rounded to :func:`resolution_digits` decimals."""
         digits = resolution_digits(self.n_points)
-        out = {"model": self.model, "n_points": self.n_points, "clean": round(self.clean_accuracy, digits)}
+        out = {"model": self.label(), "n_points": self.n_points, "clean": round(self.clean_accuracy, digits)}
         out.update({name.lower(): round(acc, digits) for name, acc in self.robust_accuracy.items()})
         out["union"] = round(self.union_accuracy, digits)
         return out
@@ -111,6 +138,16 @@ class RobustnessReport:
         path = _regular_file(path)
         return atomic_write_text(path, json.dumps(self.to_dict(per_point=per_point), indent=2))
 
+    def table(self, digits: int = 1) -> str:
+        """The report as printed text: the table with each norm's radius in its column, how it was evaluated,
+        and the sanity checks' verdict (a flagged model's accuracies never appear without it)."""
+        frame = self.to_frame().round(digits)
+        frame.columns = [_with_radius(c, self.eps) for c in frame.columns]
+        lines = [frame.to_string(), f"{self.radii_line()}; {self.n_points} points, {self.method} "
+                                    f"({self.n_iter} iterations{self._targets_note()}), seed {self.seed}",
+                 self.sanity_line()]
+        return "\n".join(lines)
+
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> RobustnessReport:
         data = json.loads(pathlib.Path(path).read_text())
@@ -128,11 +165,28 @@ class RobustnessReport:
         return "" if self.n_target_classes is None else f", {self.n_target_classes} target classes"
 
     def _repr_html_(self) -> str:
-        html = self.to_frame().round(1).to_html()
+        import html as html_escape
+
+        frame = self.to_frame().round(1)
+        frame.columns = [_with_radius(c, self.eps) for c in frame.columns]
+        table = frame.to_html()
         eps = ", ".join(f"{k}: {v:.4g}" for k, v in self.eps.items())
-        warn = "".join(f"<li>{w}</li>" for w in self.warnings)
-        return (f"{html}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations{self._targets_note()}), eps {eps}, "
-                f"seed {self.seed}, {self.seconds:.1f} s</small>" + (f"<ul style='color:#b00'>{warn}</ul>" if warn else ""))
+        warn = "".join(f"<li>{html_escape.escape(w)}</li>" for w in self.warnings)
+        colour = "#b00" if self.flagged else "#555"
+        sanity = f"<p style='color:{colour}'><b>{html_escape.escape(self.sanity_line())}</b></p>"
+        return (f"{table}<small>{self.n_points} points, {self.method} ({self.n_iter} iterations{self._targets_note()}), eps {eps}, "
+                f"seed {self.seed}, {self.seconds:.1f} s</small>{sanity}" +
+                (f"<ul style='color:#b00'>{warn}</ul>" if warn else ""))
+
+
+#: appended to a flagged model's name in every table and plot
+FLAG = "[FLAGGED: possible gradient masking]"
+
+
+def _with_radius(column: str, eps: dict[str, float]) -> str:
+    """A norm's column name with its radius (``"linf (eps 0.03137)"``); other columns unchanged."""
+    radius = {name.lower(): value for name, value in eps.items()}.get(column)
+    return column if radius is None else f"{column} (eps {radius:.4g})"
 
 
 def _regular_file(path: str | os.PathLike) -> pathlib.Path:

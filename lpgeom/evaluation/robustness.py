@@ -17,9 +17,10 @@ from ..threats import LpBall, ThreatUnion
 from ..utils.progress import progress_bar
 from .checks import gradient_masking_warnings, validate_evaluation_inputs, validate_evaluation_options
 from .report import RobustnessReport
+from .sanity import CROSS_CHECK_POINTS, CROSS_CHECK_QUERIES, SanityVerdict, judge_cross_check, masking_checks
 
-__all__ = ["evaluate_robustness", "autoattack_points", "standard_autoattack_points", "apgd_points", "METHODS",
-           "DEFAULT_ITERATIONS"]
+__all__ = ["evaluate_robustness", "autoattack_points", "standard_autoattack_points", "apgd_points", "square_points",
+           "METHODS", "DEFAULT_ITERATIONS"]
 
 #: ``"autoattack"``: the paper's evaluation (pyautoattack's APGD-CE + APGD-T);
 #: ``"autoattack-standard"``: pyautoattack's full standard AutoAttack (+ FAB-T, Square);
@@ -75,6 +76,36 @@ def _stage_counter(bar, stages: int) -> tuple[Callable[[str], None], Callable[[]
     return finished, rest
 
 
+class _Float32View(nn.Module):
+    """A model of another floating dtype as pyautoattack needs it: float32 in, float32 out.
+
+    pyautoattack builds its buffers in float32 (its starting points, step sizes, Square's
+    perturbations), so a float64 or half-precision model fails inside it with a dtype error.
+    The view casts each input to the model's dtype and the logits to float32; gradients flow
+    through both casts. The points it returns are cast back and projected onto ball ∩ box in
+    the model's dtype by the caller.
+    """
+
+    def __init__(self, model: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.model, self.dtype = model, dtype
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x.to(self.dtype)).float()
+
+
+def _as_float32(model: nn.Module, x: torch.Tensor) -> tuple[nn.Module, torch.Tensor]:
+    """(model, x) as pyautoattack can run them: unchanged for float32, else a :class:`_Float32View` and x in float32."""
+    return (model, x) if x.dtype == torch.float32 else (_Float32View(model, x.dtype), x.float())
+
+
+def _back_to(x_adv: torch.Tensor, x: torch.Tensor, ball: LpBall) -> torch.Tensor:
+    """pyautoattack's float32 points in ``x``'s dtype, projected onto ball ∩ box there (the cast moves them by a rounding)."""
+    if x_adv.dtype == x.dtype:
+        return x_adv
+    return ball.project(x_adv.to(x.dtype), x)
+
+
 def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, attacks: Sequence[str],
                     n_iter: int, seed: int, batch_size: int, device: str | torch.device,
                     n_target_classes: int | None, progress: bool | None = None,
@@ -101,7 +132,8 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     from pyautoattack import AutoAttack
 
     validate_evaluation_inputs(model, x, y, [ball])  # a public entry too: pyautoattack's own errors are raw
-    adversary = AutoAttack(model, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
+    net, x32 = _as_float32(model, x)
+    adversary = AutoAttack(net, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
     with torch.no_grad(), eval_mode(model):
         n_classes = model(x[:1].to(device)).shape[1]
@@ -126,7 +158,8 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     try:
         rng_devices = _reseeded_cuda_devices(device)
         with torch.random.fork_rng(devices=rng_devices), eval_mode(model):  # pyautoattack never calls model.eval()
-            x_adv, _ = adversary.run_standard_evaluation(x.contiguous(), y.contiguous(), batch_size=batch_size)
+            x_adv, _ = adversary.run_standard_evaluation(x32.contiguous(), y.contiguous(), batch_size=batch_size)
+        x_adv = _back_to(x_adv, x, ball)
     finally:
         logger.removeHandler(collector)
         logger.setLevel(level)
@@ -241,17 +274,84 @@ def apgd_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall
 def _adversarial_points(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_iter: int,
                         seed: int, batch_size: int, device: torch.device, n_target_classes: int | None,
                         on_stage: Callable[[str], None] | None = None) -> tuple[torch.Tensor, list[str], dict[str, float]]:
+    """(points, pyautoattack's warnings, attack log): the warnings of both AutoAttack paths are kept, never dropped."""
     if method == "autoattack-standard":
         return standard_autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size,
                                           device=device, on_stage=on_stage)
     if method == "autoattack":
-        return autoattack_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, device=device,
-                                 n_target_classes=n_target_classes, on_stage=on_stage), [], {}
+        x_adv, notes, _ = _run_autoattack(model, x, y, ball, PAPER_ATTACKS, n_iter, seed, batch_size, device,
+                                          n_target_classes, None, on_stage)
+        return x_adv, notes, {}
     return apgd_points(model, x, y, ball, n_iter=n_iter, seed=seed, batch_size=batch_size, on_stage=on_stage), [], {}
 
 
 #: attacks each method runs per threat model, one after the other (the progress bar's stages)
 METHOD_STAGES = {"autoattack": len(PAPER_ATTACKS), "autoattack-standard": len(STANDARD_ATTACKS), "apgd": 2}
+
+
+def square_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_queries: int = CROSS_CHECK_QUERIES,
+                  seed: int = 0, device: str | torch.device = "cpu") -> torch.Tensor | None:
+    """Points from pyautoattack's Square attack (score-based, no gradients), the gradient-free cross-check.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    x : torch.Tensor, shape (N, C, H, W)
+    y : torch.Tensor, shape (N,)
+    ball : LpBall
+        l_1, l_2 or l_inf (Square has no other norm).
+    n_queries : int
+        Queries per point (its schedule rescaled to the budget).
+    seed : int
+        Seeds Square (the caller's global random state is left as it was).
+    device : str or torch.device
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C, H, W), or None
+        Square's points (``x`` where it found none); None for a norm Square does not have.
+    """
+    from pyautoattack.square import SquareAttack
+
+    try:
+        norm = ball.autoattack_norm
+    except ValueError:
+        return None
+    net, x32 = _as_float32(model, x)
+    square = SquareAttack(net, norm=norm, n_queries=n_queries, eps=ball.eps, p_init=0.8, n_restarts=1, seed=seed,
+                          verbose=False, device=device, resc_schedule=True)
+    with torch.random.fork_rng(devices=_reseeded_cuda_devices(device)), eval_mode(model), torch.no_grad():
+        x_adv = square.perturb(x32.contiguous(), y.contiguous())
+    return _back_to(x_adv, x, ball)
+
+
+def _cross_check(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, robust: torch.Tensor,
+                 attacked: int, after: dict[str, float], seed: int, batch_size: int, device: torch.device,
+                 verdict: SanityVerdict) -> None:
+    """The gradient-free cross-check of one norm; points it breaks are set not robust in ``robust`` (in place)."""
+    if method == "autoattack-standard":  # its own Square ran with the full budget on the points the others left
+        if "square" not in after:
+            verdict.record("cross_check", None, f"{ball.name}: Square did not run (no point left robust before it)")
+            return
+        before = min(v for k, v in after.items() if k != "square")
+        judge_cross_check(verdict, ball.name, round((before - after["square"]) * attacked), round(before * attacked),
+                          f"Square ({SQUARE_QUERIES_PER_ITERATION} queries per iteration)")
+        return
+    probe = robust.nonzero().squeeze(1)[:CROSS_CHECK_POINTS]
+    if len(probe) == 0:
+        judge_cross_check(verdict, ball.name, 0, 0, "Square")
+        return
+    x_sq = square_points(model, x[probe], y[probe], ball, seed=seed, device=device)
+    if x_sq is None:
+        verdict.record("cross_check", None, f"{ball.name}: no gradient-free attack for this norm (Square has l_1, "
+                                            "l_2 and l_inf)")
+        return
+    inside = ball.contains(x_sq, x[probe], atol=1e-4)
+    with torch.no_grad():
+        fooled = torch.cat([model(x_sq[sl]).argmax(1) != y[probe][sl] for sl in _batches(len(probe), batch_size)])
+    broken = inside & fooled
+    robust[probe[broken]] = False
+    judge_cross_check(verdict, ball.name, int(broken.sum()), len(probe), f"Square ({CROSS_CHECK_QUERIES} queries)")
 
 
 def _resolve_device(device: str | torch.device | None, model: nn.Module, x: torch.Tensor) -> torch.device:
@@ -332,7 +432,11 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         Per point: robust under a norm = correctly classified at the clean point and at the
         adversarial point, decided here by running the model on the returned point, which
         must lie in ball ∩ box (a point outside counts as not found, with a warning); union =
-        robust under every norm. Points already misclassified are not attacked.
+        robust under every norm. Points already misclassified are not attacked. Every method
+        runs the sanity checks of :mod:`lpgeom.evaluation.sanity` (zero gradients, randomness,
+        probability outputs, a gradient-free Square cross-check whose adversarial points count,
+        and on the AutoAttack paths pyautoattack's own checks); their verdict is
+        ``report.sanity`` and a flagged report says so in every table (``report.flagged``).
 
     Raises
     ------
@@ -367,20 +471,26 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
     stages = METHOD_STAGES[method]
     bar = progress_bar(total=stages * len(balls), desc=f"{name}: {method}", unit="attack", progress=progress,
                        leave=True)
+    verdict = SanityVerdict()
     with bar, eval_mode(model):
         messages += gradient_masking_warnings(model, x, n_iter)
         with torch.no_grad():
             clean = torch.cat([model(x[sl]).argmax(1) == y[sl] for sl in _batches(len(x), batch_size)])
+        correct = clean.nonzero().squeeze(1)
+        masking_checks(model, x[correct], y[correct], verdict)
         flags = {"clean": clean.cpu()}
         for ball in balls:
             robust = clean.clone()
-            idx = clean.nonzero().squeeze(1)
+            idx = correct
             bar.set_postfix_str(ball.name)
             finished, rest = _stage_counter(bar, stages)
             if len(idx):
                 x_adv, notes, after = _adversarial_points(method, model, x[idx], y[idx], ball, n_iter, seed, batch_size,
                                                           device, n_target_classes, on_stage=finished)
                 messages += notes
+                if method != "apgd":
+                    verdict.record("pyautoattack", not notes,
+                                   "; ".join(notes) if notes else f"{ball.name}: no warning from pyautoattack's checks")
                 if after:
                     attack_log[ball.name] = after
                 inside = ball.contains(x_adv, x[idx], atol=1e-4)  # measured in float32 at least
@@ -390,10 +500,13 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
                 with torch.no_grad():
                     still = torch.cat([model(x_adv[sl]).argmax(1) == y[idx][sl] for sl in _batches(len(idx), batch_size)])
                 robust[idx] = still
+                _cross_check(method, model, x, y, ball, robust, len(idx), after, seed, batch_size, device, verdict)
             rest()  # attacks skipped because no point was left to attack
             flags[ball.name] = robust.cpu()
     union = torch.stack([flags[b.name] for b in balls]).all(0) & flags["clean"]
     flags["union"] = union
+    if verdict.flagged:
+        messages.append(verdict.summary())
     for msg in messages[1 if model.training else 0:]:
         warnings.warn(msg, stacklevel=2)
     return RobustnessReport(
@@ -401,5 +514,5 @@ def evaluate_robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, thre
         robust_accuracy={b.name: int(flags[b.name].sum()) / len(x) for b in balls},
         union_accuracy=int(union.sum()) / len(x), eps={b.name: b.eps for b in balls}, method=method,
         n_iter=n_iter, seed=seed, seconds=time.perf_counter() - start, warnings=messages, per_point=flags,
-        n_target_classes=n_target_classes, attack_log=attack_log,
+        n_target_classes=n_target_classes, attack_log=attack_log, sanity=verdict.to_dict(),
     )

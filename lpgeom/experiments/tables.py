@@ -14,6 +14,7 @@ import dataclasses
 import pathlib
 from collections.abc import Sequence
 
+from ..evaluation import FLAG
 from ..training import scheme_labels
 from .paper_tables import RESULTS_DIR
 from .profiles import StudySize, study_size
@@ -217,7 +218,7 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
     size = study_size(profile)
     revision = shown_revision(group, size.name, results_dir) if revision is None else revision
     checks = full_autoattack_checks(size.name, checks_dir, revision) if checks_dir is not None and revision else {}
-    rows = []
+    rows, radii = [], None
     for unit in planned_units(group, size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)
         if record is None:
@@ -226,13 +227,20 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
         full = _full_check(record, checks.get(unit.name))
         if full is not None:
             figures, evaluation = {k: min(v, full[k]) for k, v in figures.items()}, FULL_AUTOATTACK
-        rows.append({"model": unit_label(unit, revision), "unit": unit.name, "seed": unit.seed,
+        label = unit_label(unit, revision)
+        if (record["report"].get("sanity") or {}).get("flagged"):  # never a flagged accuracy without its flag
+            label = f"{label} {FLAG}"
+        radii = radii or record["report"].get("eps")
+        rows.append({"model": label, "unit": unit.name, "seed": unit.seed,
                      "clean": 100 * record["report"]["clean_accuracy"], **figures,
                      "time_per_epoch_s": record.get("time_per_epoch_s"), "evaluation": evaluation})
     frame = pd.DataFrame(rows)
     planned = len(planned_units(group, size.name, revision or max(CODE_REVISIONS)))
     missing = "" if len(rows) == planned else f", {len(rows)} of {planned} units recorded"
-    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
+    shown = "" if not radii else ", radii " + ", ".join(f"{name} {eps:.4g}" for name, eps in radii.items())
+    frame.attrs["source"] = (f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
+                             f"{shown}")
+    frame.attrs["radii"] = dict(radii or {})
     frame.attrs["code_revision"] = revision
     frame.attrs["coverage"] = (len(rows), planned)
     frame.attrs["revision_note"] = revision_note(revision, group, size.name) if revision is not None else ""
