@@ -43,6 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "file is replaced only with --overwrite")
     p.add_argument("--overwrite", action=argparse.BooleanOptionalAction,
                    help="replace an existing --out report and its CSV")
+    p.add_argument("--other-radii", action="store_true",
+                   help="with --run-dir: evaluate at --eps-inf/--eps2/--eps1 although the run was trained at other "
+                        "radii (by default a run is evaluated at the radii in its config.json, and others are refused)")
     add_data_options(p, n_train=False)
     add_threat_options(p)
     add_device_options(p)
@@ -92,6 +95,59 @@ def _from_run(args: argparse.Namespace, config: dict) -> str | None:
     if args.dataset is None and dataset is not None:
         args.dataset = dataset
     return args.arch or arch
+
+
+def _run_radii(config: dict, run_dir: pathlib.Path) -> dict[str, float] | None:
+    """The radii the run was trained at: ``config.json``'s ``threats`` (``lpgeom train``/``finetune``), else the study
+    profile's (a run of ``lpgeom reproduce``); None for a run that records neither."""
+    record = run_dir / "config.json"
+    threats = config.get("threats")
+    if threats is not None:
+        if not isinstance(threats, dict) or not threats or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
+                for k, v in threats.items()):
+            raise ValueError(f"{record} has threats {json.dumps(threats)}, not radii per norm such as "
+                             '{"Linf": 0.1, "L2": 1.0, "L1": 10.0} (the record was edited or damaged)')
+        return {name: float(eps) for name, eps in threats.items()}
+    profile = config.get("profile")
+    if isinstance(profile, str) and "unit" in config:
+        from ..experiments.profiles import SIZES
+        from ..experiments.study import study_threats
+
+        if profile in SIZES:
+            return {ball.name: ball.eps for ball in study_threats(SIZES[profile])}
+    return None
+
+
+def _threats_of_run(args: argparse.Namespace, threats, radii: dict[str, float] | None):
+    """``threats`` at the run's radii; a radius given on the command line that differs needs --other-radii."""
+    from ..threats import LpBall, ThreatUnion
+
+    if radii is None:
+        if args.other_radii:
+            raise ValueError(f"--other-radii: the run in {args.run_dir} records no radii to differ from; leave it out")
+        if not getattr(args, "quiet", False):
+            print(f"note: the run in {args.run_dir} records no radii; evaluating at the dataset's preset and the "
+                  "given ones", file=sys.stderr)
+        return threats
+    given = {"Linf": ("--eps-inf", args.eps_inf), "L2": ("--eps2", args.eps2), "L1": ("--eps1", args.eps1)}
+    balls = []
+    for ball in threats:
+        flag, value = given.get(ball.name, (None, None))
+        recorded = radii.get(ball.name)
+        if recorded is None:
+            balls.append(ball)
+        elif value is not None and abs(value - recorded) > 1e-12 * max(1.0, recorded):
+            if not args.other_radii:
+                raise ValueError(f"{flag} {value:g}: the run in {args.run_dir} was trained at {ball.name} radius "
+                                 f"{recorded:g} (its config.json); leave {flag} out to evaluate at the run's radii, "
+                                 "or add --other-radii to evaluate at another one")
+            balls.append(ball)
+        else:
+            balls.append(LpBall(ball.p, recorded))
+    if args.other_radii and all(v is None for _, v in given.values()):
+        raise ValueError("--other-radii needs the radii to use: give --eps-inf, --eps2 or --eps1")
+    return ThreatUnion(balls)
 
 
 def _check_robustbench_options(args: argparse.Namespace) -> None:
@@ -156,12 +212,18 @@ def run(args: argparse.Namespace) -> int:
     if checkpoint is not None and not checkpoint.strip():
         raise ValueError("--checkpoint is empty: give a .pt file, a RobustBench name or a shipped pretrained model")
     _check_robustbench_options(args)
+    if args.other_radii and args.run_dir is None:
+        raise ValueError("--other-radii applies to --run-dir only (a checkpoint records no radii)")
+    radii = None
     if args.run_dir is not None:
         config = _run_config(args.run_dir)
         arch, options = _from_run(args, config), _model_options(config)
         checkpoint = str(args.run_dir / "model.pt")
+        radii = _run_radii(config, args.run_dir)
     device = resolve_device(args.device)
     threats = threats_from_args(args)
+    if args.run_dir is not None:
+        threats = _threats_of_run(args, threats, radii)
     model, weights = load_model(args, arch, checkpoint, options)
     model = model.to(device).eval()
     dataset = load_dataset(args, train=False)
@@ -178,9 +240,10 @@ def run(args: argparse.Namespace) -> int:
     if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
         report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "
                                "these are the images it trained on, not held-out test images")
-    print(report.to_frame().to_string(float_format=lambda v: f"{v:.1f}"))  # percent, one decimal (people)
+    print(report.table())  # percent, one decimal; the radii and the sanity checks' verdict with them, always
     for w in report.warnings:
-        print("warning:", w, file=sys.stderr)
+        if not w.startswith("FLAGGED"):  # the verdict is the table's last line already
+            print("warning:", w, file=sys.stderr)
     if args.out:  # fractions rounded to 1/n (programs): lpgeom.evaluation.report
         out = report.to_json(args.out)
         report.to_csv(out.with_suffix(".csv"))
