@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -12,7 +13,9 @@ from ..attacks import APGD
 from ..attacks.model_mode import eval_mode
 from ..threats import LpBall
 from .checks import validate_evaluation_inputs, validate_evaluation_options
-from .robustness import MIN_CLASSES
+from .report import FLAG
+from .robustness import MIN_CLASSES, cross_check_points
+from .sanity import SanityVerdict, masking_checks
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -24,17 +27,28 @@ class RobustnessCurve:
     norm: str
     eps: list[float]
     accuracy: list[float]
+    #: the gradient-masking sanity checks (:class:`~lpgeom.evaluation.SanityVerdict` as a dict), as for a report
+    sanity: dict = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        """Whether a sanity check flagged possible gradient masking (the accuracies may be far too high)."""
+        return bool(self.sanity.get("flagged"))
 
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame({"eps": self.eps, "robust_accuracy": self.accuracy, "norm": self.norm})
+        frame = pd.DataFrame({"eps": self.eps, "robust_accuracy": self.accuracy, "norm": self.norm})
+        frame.attrs["sanity"] = SanityVerdict.from_dict(self.sanity).summary() if self.sanity else "not run"
+        return frame
 
     def plot(self, ax=None, label: str | None = None):
         """Draw on a matplotlib axes (created if None); returns the axes."""
         import matplotlib.pyplot as plt
 
         ax = ax or plt.subplots(figsize=(5, 3.5))[1]
+        if self.flagged:  # never a flagged curve without its flag
+            label = f"{label or self.norm} {FLAG}"
         ax.plot(self.eps, [100 * a for a in self.accuracy], marker="o", label=label)
         ax.set_xlabel(f"eps ({self.norm})")
         ax.set_ylabel("robust accuracy (%)")
@@ -48,6 +62,9 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
 
     Radii are attacked in increasing order, only on points still robust at the previous
     radius (a point broken at eps stays broken at larger eps), with APGD-CE then APGD-DLR.
+    The sanity checks of :func:`evaluate_robustness` run too (zero gradients, randomness,
+    probabilities once; the Square cross-check at every radius, its adversarial points
+    counting); their verdict is the curve's ``sanity``.
 
     Parameters
     ----------
@@ -92,9 +109,11 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
         x, y = x.to(parameter.device), y.to(parameter.device)
     y = y.long()
     accuracy = []
+    verdict = SanityVerdict()
     with eval_mode(model):
         with torch.no_grad():
             robust = model(x).argmax(1) == y
+        masking_checks(model, x[robust], y[robust], verdict)
         for eps in grid:
             idx = robust.nonzero().squeeze(1)
             for loss in ("ce", "dlr"):
@@ -103,5 +122,9 @@ def robustness_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: L
                 result = APGD(ball.with_eps(eps), n_iter=n_iter, loss=loss, seed=seed)(model, x[idx], y[idx])
                 robust[idx[result.fooled]] = False
                 idx = robust.nonzero().squeeze(1)
+            radius = ball.with_eps(eps)
+            cross_check_points(model, x, y, radius, robust, seed, len(x), x.device, verdict)
             accuracy.append(int(robust.sum()) / len(robust))  # the exact count / N: a float32 mean stores 650/1000 below 0.65
-    return RobustnessCurve(ball.name, grid, accuracy)
+    if verdict.flagged:
+        warnings.warn(verdict.summary(), stacklevel=2)
+    return RobustnessCurve(ball.name, grid, accuracy, sanity=verdict.to_dict())

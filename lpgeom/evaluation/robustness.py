@@ -20,7 +20,7 @@ from .report import RobustnessReport
 from .sanity import CROSS_CHECK_POINTS, CROSS_CHECK_QUERIES, SanityVerdict, judge_cross_check, masking_checks
 
 __all__ = ["evaluate_robustness", "autoattack_points", "standard_autoattack_points", "apgd_points", "square_points",
-           "METHODS", "DEFAULT_ITERATIONS"]
+           "cross_check_points", "METHODS", "DEFAULT_ITERATIONS"]
 
 #: ``"autoattack"``: the paper's evaluation (pyautoattack's APGD-CE + APGD-T);
 #: ``"autoattack-standard"``: pyautoattack's full standard AutoAttack (+ FAB-T, Square);
@@ -337,6 +337,14 @@ def _cross_check(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor
         judge_cross_check(verdict, ball.name, round((before - after["square"]) * attacked), round(before * attacked),
                           f"Square ({SQUARE_QUERIES_PER_ITERATION} queries per iteration)")
         return
+    cross_check_points(model, x, y, ball, robust, seed, batch_size, device, verdict)
+
+
+def cross_check_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, robust: torch.Tensor, seed: int,
+                       batch_size: int, device: str | torch.device, verdict: SanityVerdict) -> None:
+    """Square (:func:`square_points`) on up to :data:`~lpgeom.evaluation.sanity.CROSS_CHECK_POINTS` of the points
+    ``robust`` marks, recorded in ``verdict``; each point it breaks (inside ball ∩ box, misclassified when the model
+    is run again) is set False in ``robust`` (a (N,) bool tensor, changed in place)."""
     probe = robust.nonzero().squeeze(1)[:CROSS_CHECK_POINTS]
     if len(probe) == 0:
         judge_cross_check(verdict, ball.name, 0, 0, "Square")

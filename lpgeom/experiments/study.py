@@ -329,7 +329,7 @@ def run_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir: p
         eps2 = threats["L2"].eps
         c = robustness_curve(model.eval(), test_x, test_y, threats["L2"], [f * eps2 for f in (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)],
                              n_iter=size.curve_iter)
-        curve = {"eps": c.eps, "accuracy": c.accuracy}
+        curve = {"eps": c.eps, "accuracy": c.accuracy, "sanity": c.sanity}
     epoch_times = [e["seconds"] for e in result.epochs]
     from ..training import read_metrics
 

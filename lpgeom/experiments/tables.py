@@ -476,7 +476,9 @@ def l2_curves(profile: str | None = None, results_dir: str | pathlib.Path = RESU
     for unit in planned_units("figure1", size.name, revision) if revision is not None else []:
         record = load_result(results_dir, size.name, unit, revision)
         if record and record.get("l2_curve"):
-            out[unit_label(unit, revision)] = _exact_curve(record)
+            curve = _exact_curve(record)
+            flagged = (curve.get("sanity") or {}).get("flagged") or (record["report"].get("sanity") or {}).get("flagged")
+            out[unit_label(unit, revision) + (f" {FLAG}" if flagged else "")] = curve
     return out
 
 

@@ -11,12 +11,12 @@ from lpgeom.models import build_model
 FAST = ["--method", "apgd", "--n-iter", "1", "--n-points", "4"]
 
 
-def run_folder(tmp_path, **config):
+def run_folder(tmp_path, width=None, **config):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"arch": "small_cnn", "dataset": "fashion_mnist-samples", **config}))
     torch.manual_seed(0)
-    torch.save(build_model("small_cnn").state_dict(), run / "model.pt")
+    torch.save(build_model("small_cnn", **({"width": width} if width else {})).state_dict(), run / "model.pt")
     return run
 
 
@@ -75,7 +75,7 @@ def test_a_study_run_is_evaluated_at_its_profiles_radii(tmp_path, capsys):
     from lpgeom.experiments.profiles import SIZES
     from lpgeom.experiments.study import study_threats
 
-    run = run_folder(tmp_path, unit="eat_e1_s0", profile="smoke")
+    run = run_folder(tmp_path, width=SIZES["smoke"].width, unit="eat_e1_s0", profile="smoke")
     out = tmp_path / "r.json"
     assert main(["eval", "--run-dir", str(run), *FAST, "--out", str(out)]) == 0, capsys.readouterr().err
     assert json.loads(out.read_text())["eps"] == {b.name: b.eps for b in study_threats(SIZES["smoke"])}

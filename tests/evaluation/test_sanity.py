@@ -168,3 +168,18 @@ def test_verdict_merges_per_norm_outcomes():
     assert SanityVerdict.from_dict(verdict.to_dict()).checks == verdict.checks
     with pytest.raises(ValueError, match="checks"):
         SanityVerdict.from_dict({"flagged": True})
+
+
+def test_robustness_curves_run_the_checks_and_count_what_square_breaks(linear):
+    from lpgeom.evaluation import robustness_curve
+
+    model, x, y = linear
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        curve = robustness_curve(Quantised(model).eval(), x, y, LpBall("inf", 0.1), [0.05, 0.25], n_iter=5)
+    assert curve.flagged and {"zero_gradients", "cross_check"} <= {
+        k for k, c in curve.sanity["checks"].items() if c["passed"] is False}
+    assert curve.accuracy[-1] < 0.5 and any("FLAGGED" in str(w.message) for w in caught)
+    assert FLAG in curve.plot().get_legend_handles_labels()[1][0]
+    plain = robustness_curve(model, x, y, LpBall("inf", 0.1), [0.01], n_iter=5)
+    assert not plain.flagged and plain.sanity["checks"]["zero_gradients"]["passed"] is True
