@@ -126,9 +126,8 @@ def _threats_of_run(args: argparse.Namespace, threats, radii: dict[str, float] |
     if radii is None:
         if args.other_radii:
             raise ValueError(f"--other-radii: the run in {args.run_dir} records no radii to differ from; leave it out")
-        if not getattr(args, "quiet", False):
-            print(f"note: the run in {args.run_dir} records no radii; evaluating at the dataset's preset and the "
-                  "given ones", file=sys.stderr)
+        args.radii_note = (f"the run in {args.run_dir} records no radii: evaluated at the dataset's preset radii "
+                           "(and the ones given), which may not be the radii it was trained at")
         return threats
     given = {"Linf": ("--eps-inf", args.eps_inf), "L2": ("--eps2", args.eps2), "L1": ("--eps1", args.eps1)}
     balls = []
@@ -192,8 +191,9 @@ def _n_points(args: argparse.Namespace, available: int) -> int:
                              "examples")
         return args.n_points
     if available < DEFAULT_N_POINTS and not getattr(args, "quiet", False):
-        print(f"note: the {dataset_of(args)} test set has {available} examples; evaluating all of them "
-              f"(the default --n-points is {DEFAULT_N_POINTS})", file=sys.stderr)
+        # said once the evaluation ran: an error before it stays one line on stderr
+        args.points_note = (f"note: the {dataset_of(args)} test set has {available} examples; evaluating all of "
+                            f"them (the default --n-points is {DEFAULT_N_POINTS})")
     return min(DEFAULT_N_POINTS, available)
 
 
@@ -237,9 +237,13 @@ def run(args: argparse.Namespace) -> int:
                                      seed=args.seed or 0, name=checkpoint)
     if weights is not None:  # the provenance of the evaluated weights, as they were read
         report.weights = {"file": str(checkpoint), "sha256": weights.digest, "verified": weights.verified}
+    if getattr(args, "radii_note", None):
+        report.warnings.append(args.radii_note)
     if args.run_dir is not None and str(config.get("dataset", "")).endswith("-samples"):
         report.warnings.append(f"the run trained on {config['dataset']}, whose images are one set (no test split): "
                                "these are the images it trained on, not held-out test images")
+    if getattr(args, "points_note", None):
+        print(args.points_note, file=sys.stderr)
     print(report.table())  # percent, one decimal; the radii and the sanity checks' verdict with them, always
     for w in report.warnings:
         if not w.startswith("FLAGGED"):  # the verdict is the table's last line already

@@ -46,7 +46,8 @@ def soup_path(model: nn.Module, state_a: Mapping[str, torch.Tensor], state_b: Ma
     -------
     pandas.DataFrame
         One row per alpha: ``alpha``, ``clean``, one column per ball name (robust accuracy in
-        %), ``union`` (%), ``batchnorm``, ``method``.
+        %), ``union`` (%), ``batchnorm``, ``method``, ``sanity`` (``"FLAGGED"`` where the gradient-masking
+        checks of :func:`~lpgeom.evaluation.evaluate_robustness` flagged that soup, else ``"passed"``).
 
     Raises
     ------
@@ -74,5 +75,6 @@ def soup_path(model: nn.Module, state_a: Mapping[str, torch.Tensor], state_b: Ma
                                      device=device, seed=seed, name=f"soup alpha={alpha}")
         rows.append({"alpha": float(alpha), "clean": 100 * report.clean_accuracy,
                      **{name: 100 * acc for name, acc in report.robust_accuracy.items()},
-                     "union": 100 * report.union_accuracy, "batchnorm": batchnorm, "method": method})
+                     "union": 100 * report.union_accuracy, "batchnorm": batchnorm, "method": method,
+                     "sanity": "FLAGGED" if report.flagged else "passed"})  # never a flagged accuracy without its flag
     return pd.DataFrame(rows)

@@ -83,5 +83,7 @@ def test_a_study_run_is_evaluated_at_its_profiles_radii(tmp_path, capsys):
 
 def test_a_run_without_radii_says_it_uses_the_preset(tmp_path, capsys):
     run = run_folder(tmp_path)
-    assert main(["eval", "--run-dir", str(run), *FAST]) == 0, capsys.readouterr().err
+    out = tmp_path / "r.json"
+    assert main(["eval", "--run-dir", str(run), *FAST, "--out", str(out)]) == 0, capsys.readouterr().err
     assert "records no radii" in capsys.readouterr().err
+    assert any("records no radii" in w for w in json.loads(out.read_text())["warnings"])

@@ -47,7 +47,7 @@ def test_the_default_number_of_points_capped_at_the_data_is_said(tmp_path, capsy
     run = fake_run(tmp_path, dataset="fashion_mnist-samples")
     out_file = tmp_path / "report.json"
     assert main(["eval", "--run-dir", str(run), *FAST, "--out", str(out_file)]) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # notes go to stderr
     assert "has 20 examples; evaluating all of them (the default --n-points is 1000)" in out
     assert json.loads(out_file.read_text())["n_points"] == 20
 
@@ -201,7 +201,7 @@ def test_a_run_trained_on_the_samples_says_it_is_evaluated_on_its_training_image
     run = fake_run(tmp_path, dataset="fashion_mnist-samples")
     out = tmp_path / "r.json"
     assert main(["eval", "--run-dir", str(run), "--n-points", "4", "--out", str(out), *FAST]) == 0
-    assert "the images it trained on" in capsys.readouterr().out
+    assert "the images it trained on" in capsys.readouterr().err  # warnings go to stderr
     assert any("the images it trained on" in w for w in json.loads(out.read_text())["warnings"])
 
 

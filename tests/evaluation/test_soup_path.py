@@ -22,7 +22,7 @@ def test_the_path_ends_are_the_two_models_and_every_alpha_is_a_row():
     x, y = torch.rand(24, 1, 8, 8, generator=gen), torch.randint(0, 3, (24,), generator=gen)
     frame = soup_path(model(2), a.state_dict(), b.state_dict(), x, y, THREATS, alphas=(0.0, 0.5, 1.0), n_iter=5,
                       batch_size=24)
-    assert list(frame.columns) == ["alpha", "clean", "Linf", "L1", "union", "batchnorm", "method"]
+    assert list(frame.columns) == ["alpha", "clean", "Linf", "L1", "union", "batchnorm", "method", "sanity"]
     assert frame["alpha"].tolist() == [0.0, 0.5, 1.0]
     for alpha, source in ((0.0, a), (1.0, b)):
         report = evaluate_robustness(source, x, y, THREATS, method="apgd", n_iter=5, batch_size=24)
