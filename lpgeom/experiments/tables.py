@@ -237,10 +237,8 @@ def results_frame(group: str, profile: str | None = None, results_dir: str | pat
     frame = pd.DataFrame(rows)
     planned = len(planned_units(group, size.name, revision or max(CODE_REVISIONS)))
     missing = "" if len(rows) == planned else f", {len(rows)} of {planned} units recorded"
-    shown = "" if not radii else ", radii " + ", ".join(f"{name} {eps:.4g}" for name, eps in radii.items())
-    frame.attrs["source"] = (f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
-                             f"{shown}")
-    frame.attrs["radii"] = dict(radii or {})
+    frame.attrs["source"] = f"lpgeom, {size.dataset}, {size.arch}, profile {size.name}, code revision {revision}{missing}"
+    frame.attrs["radii"] = dict(radii or {})  # the evaluation's radii per norm, printed by StudyTables.notes()
     frame.attrs["code_revision"] = revision
     frame.attrs["coverage"] = (len(rows), planned)
     frame.attrs["revision_note"] = revision_note(revision, group, size.name) if revision is not None else ""
@@ -291,7 +289,9 @@ class StudyTables:
                 continue
             k, n = table.attrs["coverage"]
             complete = f" (all {n} units recorded)" if k == n else ""  # the source says "k of n" otherwise
-            lines.append(f"{kind}: {table.attrs['source']}{complete}; {table.attrs['revision_note']}")
+            radii = table.attrs.get("radii") or {}
+            shown = "; radii " + ", ".join(f"{name} {eps:.4g}" for name, eps in radii.items()) if radii else ""
+            lines.append(f"{kind}: {table.attrs['source']}{complete}; {table.attrs['revision_note']}{shown}")
             if any(str(m).startswith(SCHEME_LABELS["msd"]) for m in table.index):
                 lines.append(f"{kind}: {msd_note(table.attrs['code_revision'])}")
         if lines:

@@ -245,3 +245,26 @@ def test_provenance_note_says_when_a_recorded_command_names_a_script_outside_the
     outside = _command_text("python /work/scratch/run_units.py ft-l2_e3_s0_from-l1_e5_s0")
     assert "not part of this repository" in outside and "run_units.py ft-l2_e3_s0_from-l1_e5_s0" in outside
     assert "not part of this repository" in _command_text("python missing_script.py")
+
+
+def test_study_table_notes_name_the_radii_and_a_flagged_record_carries_its_flag(tmp_path):
+    import json
+    import shutil
+
+    from lpgeom.evaluation import FLAG
+    from lpgeom.experiments import results_frame, study_tables
+    from lpgeom.experiments.paper_tables import RESULTS_DIR
+
+    source = RESULTS_DIR / "smoke"
+    shutil.copytree(source, tmp_path / "smoke")
+    notes = study_tables("table1", "smoke", tmp_path).notes()
+    assert any("; radii Linf" in line for line in notes), notes
+    frame = results_frame("table1", "smoke", tmp_path)
+    unit = frame["unit"].iloc[0]
+    path = next((tmp_path / "smoke").rglob(f"{unit}.json"))
+    record = json.loads(path.read_text())
+    record["report"]["sanity"] = {"flagged": True, "checks": {"zero_gradients": {"passed": False, "detail": "x"}}}
+    path.write_text(json.dumps(record))
+    flagged = results_frame("table1", "smoke", tmp_path)
+    assert flagged.loc[flagged["unit"] == unit, "model"].iloc[0].endswith(FLAG)
+    assert not frame["model"].str.endswith(FLAG).any()
