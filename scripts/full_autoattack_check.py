@@ -225,6 +225,8 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     from lpgeom.experiments.provenance import provenance, start_clock
     from lpgeom.experiments.study import new_model, study_data, study_threats
     from lpgeom.models import load_weights, read_state_dict
+    from lpgeom.utils import pack_flags, unpack_flags
+    from lpgeom.utils.flags import unpack_flag_array
 
     started = start_clock()
     record = _record(unit_name, revision)
@@ -242,7 +244,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
         x, y = points["x"], points["y"]
     with torch.no_grad():
         clean = torch.cat([model(x[i:i + 500]).argmax(1) == y[i:i + 500] for i in range(0, len(x), 500)])
-    recorded_clean = torch.tensor(record["report"]["per_point"]["clean"], dtype=torch.bool)
+    recorded_clean = unpack_flags(record["report"]["per_point"])["clean"]
     problems = []
     if record.get("model_sha256") not in (None, digest):
         problems.append("weights digest differs from the record's model_sha256")
@@ -265,7 +267,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
     load_before = _load_average()
     model.to(device)  # verified on the CPU above; the attack may run elsewhere (the model decides there)
     threats = study_threats(size)
-    flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in record["report"]["per_point"].items()}
+    flags = unpack_flags(record["report"]["per_point"])
     worst, broken, reports, keys = {"clean": clean}, {}, {}, {}
     devices = {ball.name: set() for ball in threats}  # where each norm's chunks ran (a device run's chunks say so)
     origins: dict[str, dict] = {}
@@ -288,7 +290,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
                                        "report": report.to_dict(per_point=False), "ended": _now(),
                                        "load_average": _load_average(), "device": device}
                 _write(partial, done)
-            still[indices[start:end]] = torch.tensor(done["chunks"][key]["robust"], dtype=torch.bool)
+            still[indices[start:end]] = torch.from_numpy(unpack_flag_array(done["chunks"][key]["robust"], name=key))
             reports[ball.name].append(done["chunks"][key]["report"])
             keys[ball.name].append(key)
             devices[ball.name].add(done["chunks"][key].get("device", "not recorded"))
@@ -313,7 +315,7 @@ def evaluate(unit_name: str, batch_size: int, chunk: int = 100, device: str = "c
                                  "n_target_classes": rec.get("n_target_classes"), "seed": rec["seed"]},
            "recorded": {**rec["robust_accuracy"], "union": rec["union_accuracy"]},
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
-           "broken_by_standard": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
+           "broken_by_standard": broken, "per_point": pack_flags(worst),
            "standard_reports": reports, "chunks": keys, "chunks_from_device_runs": origins, "device": ran_on[0] if len(ran_on) == 1 else where,
            "load_average_before_after": [load_before, _load_average()],
            "contamination": " / ".join(_contamination(d) for d in ran_on),

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from ..utils import atomic_write_text
+from ..utils import atomic_write_text, pack_flags, unpack_flags
 
 __all__ = ["RobustnessReport", "resolution_digits", "FLAG"]
 
@@ -130,7 +130,7 @@ class RobustnessReport:
         out["clean_accuracy"], out["union_accuracy"] = rounded["clean"], rounded["union"]
         out["robust_accuracy"] = {name: rounded[name.lower()] for name in self.robust_accuracy}
         if per_point:
-            out["per_point"] = {k: v.int().tolist() for k, v in self.per_point.items()}
+            out["per_point"] = pack_flags(self.per_point)   # bit-packed (lpgeom.utils.flags)
         return out
 
     def to_json(self, path: str | os.PathLike, per_point: bool = True) -> pathlib.Path:
@@ -151,7 +151,7 @@ class RobustnessReport:
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> RobustnessReport:
         data = json.loads(pathlib.Path(path).read_text())
-        flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in data.pop("per_point", {}).items()}
+        flags = unpack_flags(data.pop("per_point", {}))
         return cls(**data, per_point=flags)
 
     def to_csv(self, path: str | os.PathLike) -> pathlib.Path:

@@ -14,7 +14,7 @@ import pathlib
 
 import torch
 
-from ..utils import atomic_write_json
+from ..utils import atomic_write_json, pack_flags, unpack_flags
 from .paper_tables import RESULTS_DIR
 from .profiles import study_size
 from .provenance import provenance, record_revision, start_clock
@@ -96,7 +96,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
     _, (test_x, test_y) = study_data(size)
     report = record["report"]
     n_iter = report["n_iter"] if n_iter is None else n_iter
-    flags = {k: torch.tensor(v, dtype=torch.bool) for k, v in report["per_point"].items()}
+    flags = unpack_flags(report["per_point"])
     if len(flags["clean"]) != len(test_x):
         raise ValueError(f"the record has {len(flags['clean'])} points, the profile's test set {len(test_x)}")
     worst, broken = {"clean": flags["clean"]}, {}
@@ -118,7 +118,7 @@ def reattack_robust_points(unit_name: str, profile: str = "cpu", n_target_classe
                                  "seed": 1},
            "recorded": {**report["robust_accuracy"], "union": report["union_accuracy"]},
            "worst_case": {k: float(worst[k].float().mean()) for k in [*norms, "union"]},
-           "broken_by_reattack": broken, "per_point": {k: v.int().tolist() for k, v in worst.items()},
+           "broken_by_reattack": broken, "per_point": pack_flags(worst),
            "provenance": provenance(size.name, 1, started,
                                     command=f"python scripts/reattack_robust_points.py {unit_name} --profile {size.name}")}
     if out_dir is not None:

@@ -1,12 +1,14 @@
 import json
 
 import pytest
+import torch
 from record_fixtures import full_record
 
 from lpgeom.experiments import SIZES, Unit, coverage, recorded_profile, results_frame
 from lpgeom.experiments.study import revision_folder
 from lpgeom.experiments.tables import (FULL_AUTOATTACK, TWO_APGDS, complete_revision, planned_units, revision_summary,
                                        study_tables, unit_label)
+from lpgeom.utils import unpack_flags
 
 
 def _record(folder, unit: Unit, profile: str, union: float = 0.2, revision: int = 1, history=None):
@@ -56,9 +58,10 @@ def test_recorded_cpu_study_is_what_the_profile_says():
         assert rep["method"] == size.eval_method and rep["n_points"] == size.n_eval >= 1000, path.name
         assert rep["n_iter"] == size.eval_iter and rep["n_target_classes"] == size.aa_target_classes, path.name
         assert record["provenance"]["profile"] == "cpu" and record["n_train"] == size.n_train, path.name
-        flags = rep["per_point"]
-        union = [c & a & b & d for c, a, b, d in zip(flags["clean"], flags["Linf"], flags["L2"], flags["L1"])]
-        assert union == flags["union"] and sum(union) / len(union) == pytest.approx(rep["union_accuracy"]), path.name
+        flags = unpack_flags(rep["per_point"])
+        union = flags["clean"] & flags["Linf"] & flags["L2"] & flags["L1"]
+        assert torch.equal(union, flags["union"]), path.name
+        assert union.float().mean().item() == pytest.approx(rep["union_accuracy"]), path.name
 
 
 def test_provenance_note_accounts_for_every_recorded_unit():
