@@ -11,9 +11,10 @@ threats      threat models as objects: l_p balls intersected with the [0, 1] box
 attacks      APGD, PGD, SLIDE, MSD steps, the exact l_1-box projection
 evaluation   clean / per-norm / union robust accuracy, AutoAttack, robustness curves
 models       architectures, normalisation layers, RobustBench-layout checkpoints
-data         Fashion-MNIST, CIFAR-10, ImageNet, extra pseudo-labelled data, sample images
+datasets     the dataset registry: Dataset (Enum) -> shape, classes, normalisation, preset radii, ...
+data         Fashion-MNIST, CIFAR-10/100, ImageNet, extra pseudo-labelled data, sample images
 training     one training loop, schemes registered by name (AT, E-AT, MAX, AVG, MSD, SAT)
-utils        atomic file writes
+utils        atomic file writes, argument checks, device resolution, packed per-point flags
 viz          figures and widgets for the book
 experiments  the recorded study behind the book
 
@@ -37,6 +38,9 @@ _PUBLIC: dict[str, str] = {
     "hull_gauge": "lpgeom.geometry",
     "verify_radius": "lpgeom.geometry",
     "RadiusReport": "lpgeom.geometry",
+    # --- datasets -------------------------------------------------------------
+    "Dataset": "lpgeom.datasets",
+    "dataset_spec": "lpgeom.datasets",
     # --- threats --------------------------------------------------------------
     "LpBall": "lpgeom.threats",
     "ThreatUnion": "lpgeom.threats",

@@ -17,6 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "lpgeom"
 LAYER_RANK = {
     "utils": 0,
     "profiles": 0,
+    "datasets": 0,
     "geometry": 1,
     "threats": 2,
     "attacks": 3,

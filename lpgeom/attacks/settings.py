@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..geometry import check_integer, check_real
+from ..utils import check_bool, check_integer, check_real
 from ..threats import MAX_ITERATIONS
 from ..utils.seeds import MAX_SEED, check_seed  # the one seed check (lpgeom.utils)
 
@@ -54,10 +54,8 @@ def target_count(n_target_classes: int | None, default: int, n_classes: int) -> 
 
 
 def check_flag(value: object, name: str) -> bool:
-    """``value`` if it is a bool (``random_start="no"`` would otherwise be true)."""
-    if not isinstance(value, bool) and not (type(value).__name__ == "bool_" and type(value).__module__ == "numpy"):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
+    """``value`` if it is a bool (``random_start="no"`` would otherwise be true): ``lpgeom.utils.check_bool``."""
+    return check_bool(value, name)
 
 
 def check_generator(generator: object, device: torch.device) -> None:

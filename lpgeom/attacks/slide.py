@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..geometry import check_real
+from ..utils import check_real
 from ..threats import LpBall
 from .base import FixedStepAttack
 

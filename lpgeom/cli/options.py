@@ -15,8 +15,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Literal, get_args
+from typing import Literal
 
+from ..datasets import DATASETS as REGISTRY
+from ..datasets import dataset_spec
 from ..utils.seeds import MAX_SEED, SEED_RANGE
 
 __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_float", "non_negative_float",
@@ -25,12 +27,15 @@ __all__ = ["Dataset", "DATASETS", "positive_int", "non_negative_int", "positive_
            "is_robustbench_name",
            "dataset_of", "command_line", "read_json_object", "check_output_path", "config_file_arguments"]
 
-Dataset = Literal["fashion_mnist", "cifar10", "imagenet", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples"]
-DATASETS: tuple[str, ...] = get_args(Dataset)
+# every registered dataset (lpgeom.datasets), then the 20 real test images a package ships of those that have them
+DATASETS: tuple[str, ...] = (tuple(spec.name for spec in REGISTRY.values())
+                             + tuple(f"{spec.sample_set}-samples" for spec in REGISTRY.values() if spec.sample_set))
+Dataset = Literal[DATASETS]  # type: ignore[valid-type]  # the names above, as a type
 DEFAULT_DATASET: Dataset = "fashion_mnist"
-DEFAULT_ARCH = {"fashion_mnist": "small_cnn", "cifar10": "preact_resnet18", "imagenet": "resnet50",
-                "cifar10-samples": "resnet18_kuangliu", "imagenet-samples": "efficientnet_lite0",
-                "fashion_mnist-samples": "small_cnn"}
+# the architecture built when --arch is not given: the registry's, or the shipped pretrained model's for samples
+DEFAULT_ARCH = {**{spec.name: spec.default_arch for spec in REGISTRY.values()},
+                **{f"{spec.sample_set}-samples": spec.samples_arch or spec.default_arch
+                   for spec in REGISTRY.values() if spec.sample_set}}
 RobustBenchThreat = Literal["Linf", "L2", "L1"]
 
 
@@ -80,13 +85,14 @@ def positive_radius(text: str) -> float:
 def add_data_options(p: argparse.ArgumentParser, n_train: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", choices=DATASETS,
-                   help=f"{DEFAULT_DATASET} (embedded default), cifar10 (torchvision), imagenet (ImageFolder at "
+                   help=f"{DEFAULT_DATASET} (embedded default), cifar10 / cifar100 (torchvision), imagenet (ImageFolder at "
                         "--data-root), *-samples: the 20 real test images installed packages ship (smoke runs)")
     g.add_argument("--data-root", type=pathlib.Path,
-                   help="dataset folder (cifar10: holds cifar-10-batches-py; imagenet: holds train/ and val/; "
+                   help="dataset folder (cifar10: holds cifar-10-batches-py; cifar100: cifar-100-python; "
+                        "imagenet: holds train/ and val/; "
                         "fashion_mnist: holds the four files or FashionMNIST/raw); must exist if given")
     g.add_argument("--download", action=argparse.BooleanOptionalAction,
-                   help="let torchvision download CIFAR-10 / Fashion-MNIST (network)")
+                   help="let torchvision download CIFAR-10 / CIFAR-100 / Fashion-MNIST (network)")
     if n_train:
         g.add_argument("--n-train", type=positive_int, help="use a seeded random subset of this many training examples")
 
@@ -104,7 +110,7 @@ def add_device_options(p: argparse.ArgumentParser) -> None:
 
 
 def resolve_device(name: str | None) -> str:
-    """The device to run on: ``name``, or cuda if available, else cpu.
+    """The device to run on: ``name``, or cuda if available, else cpu (``lpgeom.utils.resolve_device``).
 
     Raises
     ------
@@ -112,22 +118,11 @@ def resolve_device(name: str | None) -> str:
         If ``name`` is not a device torch knows, not one lpgeom runs on (cpu, cuda, mps), or one
         this machine lacks.
     """
-    import torch
+    from ..utils import resolve_device as resolve
 
     if name is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(f"--device {name!r} is not a device; give cpu, cuda or cuda:N") from None
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"--device {name}: lpgeom runs on cpu, cuda or cuda:N (and mps), not on {device.type}")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"--device {name}: MPS is not available on this machine; give cpu")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine; give cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        return str(resolve(None, "--device"))
+    resolve(name, "--device")  # refuses what is not a device, or one this machine lacks
     return name
 
 
@@ -135,11 +130,17 @@ def dataset_of(args: argparse.Namespace) -> Dataset:
     return args.dataset or DEFAULT_DATASET
 
 
+def _registered(name: str) -> str:
+    """The registered dataset a --dataset value stands for (``cifar10-samples`` -> ``cifar10``)."""
+    stem = name.removesuffix("-samples")
+    return next((spec.name for spec in REGISTRY.values() if stem in (spec.name, spec.sample_set)), stem)
+
+
 def threats_from_args(args: argparse.Namespace):
     """The dataset's preset radii with the ones given on the command line."""
     from ..threats import PRESETS, LpBall, ThreatUnion
 
-    preset = PRESETS[dataset_of(args).removesuffix("-samples")]()
+    preset = PRESETS[_registered(dataset_of(args))]()
     given = {"Linf": args.eps_inf, "L2": args.eps2, "L1": args.eps1}
     return ThreatUnion([ball if given.get(ball.name) is None else LpBall(ball.p, given[ball.name]) for ball in preset])
 
@@ -184,14 +185,10 @@ def load_dataset(args: argparse.Namespace, train: bool):
         ds = TensorDataset(x, y)
     else:
         _check_data_root(name, root)
-        if name == "fashion_mnist":
-            ds = data.fashion_mnist(train, root=root, download=bool(args.download))
-        elif name == "cifar10":
-            ds = data.cifar10(train, root=root, download=bool(args.download))
-        else:
-            if root is None:
-                raise ValueError("--dataset imagenet needs --data-root (a folder with train/ and val/ ImageFolder trees)")
-            ds = data.imagenet(root, "train" if train else "val")
+        if root is None and not dataset_spec(name).downloadable:
+            raise ValueError(f"--dataset {name} needs --data-root: it cannot be downloaded (imagenet: a folder with "
+                             "train/ and val/ ImageFolder trees)")
+        ds = data.load_dataset(name, train, root=root, download=bool(args.download))
     n_train = getattr(args, "n_train", None)
     if train and n_train is not None:
         if n_train > len(ds):
@@ -221,7 +218,7 @@ def model_architecture(args: argparse.Namespace, arch: str | None, checkpoint: s
         return models.PRETRAINED[checkpoint][0]
     if is_robustbench_name(checkpoint):
         threat = getattr(args, "robustbench_threat", None) or "Linf"
-        return models.ROBUSTBENCH_ARCHITECTURES.get((dataset_of(args).split("-")[0], threat, checkpoint))
+        return models.ROBUSTBENCH_ARCHITECTURES.get((_registered(dataset_of(args)), threat, checkpoint))
     return arch or DEFAULT_ARCH[dataset_of(args)]
 
 
@@ -250,13 +247,15 @@ def load_model(args: argparse.Namespace, arch: str | None, checkpoint: str | Non
 
     if checkpoint and checkpoint in models.PRETRAINED:
         return models.load_pretrained(checkpoint), None
-    model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)], **(options or {}))
+    # the dataset's number of classes (the registry's), unless the run's recorded options say otherwise
+    options = {"num_classes": dataset_spec(_registered(dataset_of(args))).num_classes, **(options or {})}
+    model = models.build_model(arch or DEFAULT_ARCH[dataset_of(args)], **options)
     if not checkpoint:
         return model, None
     path = pathlib.Path(checkpoint)
     if is_robustbench_name(checkpoint):
         threat = getattr(args, "robustbench_threat", None) or "Linf"
-        return models.load_robustbench(checkpoint, dataset_of(args).split("-")[0], threat,
+        return models.load_robustbench(checkpoint, _registered(dataset_of(args)), threat,
                                        getattr(args, "model_dir", None) or "models"), None
     weights = models.read_weights(path)
     models.load_network_weights(model, weights.state, source=str(path))

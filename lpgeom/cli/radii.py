@@ -5,12 +5,12 @@ import argparse
 import json
 import math
 
+from ..datasets import DATASETS
 from .options import positive_int, positive_radius
 
-PRESETS = {
-    "cifar10": {"eps1": 12.0, "eps_inf": 8 / 255, "d": 3 * 32 * 32, "eps2": 0.5},
-    "imagenet": {"eps1": 255.0, "eps_inf": 4 / 255, "d": 3 * 224 * 224, "eps2": 2.0},
-}
+# each registered dataset's preset radii and input dimension (lpgeom.datasets)
+PRESETS = {spec.name: {"eps1": spec.radius(1.0), "eps_inf": spec.radius(math.inf), "d": spec.dim,
+                       "eps2": spec.radius(2.0)} for spec in DATASETS.values()}
 DEFAULT_PS = ("1", "1.5", "2", "3", "4", "inf")
 
 
@@ -24,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "independent numerical computation."
         ),
     )
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="the paper's radii and dimension for a dataset")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="a dataset's preset radii and dimension (the paper's for "
+                        "cifar10 and imagenet)")
     parser.add_argument("--eps1", type=positive_radius, help="radius of the l_1 ball (e.g. 12)")
     parser.add_argument("--eps-inf", type=positive_radius, help="radius of the l_inf ball; fractions accepted (e.g. 8/255)")
     parser.add_argument("--d", type=positive_int, help="input dimension (CIFAR-10: 3072, ImageNet: 150528)")

@@ -14,13 +14,13 @@ import re
 import numpy as np
 import torch
 
+from ..datasets import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, DATASETS, Dataset
+
 __all__ = ["sample_images", "samples_folder", "SAMPLE_SETS", "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES"]
 
 SAMPLE_SETS = {"cifar10": "cifar10", "cifar100": "cifar100", "mnist": "mnist",
                "fashion_mnist": "fashionMNIST", "imagenet": "imagenet"}
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                         "Ankle boot")
+# the class names live in the dataset registry (lpgeom.datasets); re-exported here
 _NAME = re.compile(r"^(?P<set>[A-Za-z0-9]+)_(?P<index>\d+)_(?P<label>\d+)\.(png|jpg)$")
 
 
@@ -74,8 +74,8 @@ def sample_images(name: str = "cifar10", n: int = 20, size: int | None = None) -
     files.sort()
     if len(files) < n:
         raise FileNotFoundError(f"found only {len(files)} {name} images in {samples_folder()}")
-    if size is None and name == "imagenet":
-        size = 224
+    if size is None and name == "imagenet":   # the registry's evaluation crop
+        size = DATASETS[Dataset.IMAGENET].shape[-1]
     images, labels = [], []
     for _, label, path in files[:n]:
         img = Image.open(path)

@@ -9,7 +9,7 @@ from torch import nn
 from ..attacks import check_model_input, validate_attack_inputs
 from ..attacks.model_mode import check_logits, eval_mode, require_tensor
 from ..attacks.settings import check_count, check_seed
-from ..geometry import check_integer
+from ..utils import check_integer
 from ..threats import LpBall
 from ..threats.validation import check_radii_fit
 

@@ -14,6 +14,7 @@ from ..attacks import APGD
 from ..attacks.model_mode import eval_mode
 from ..attacks.settings import target_count
 from ..threats import LpBall, ThreatUnion
+from ..utils import resolve_device
 from ..utils.progress import progress_bar
 from .checks import gradient_masking_warnings, validate_evaluation_inputs, validate_evaluation_options
 from .report import RobustnessReport
@@ -367,16 +368,7 @@ def _resolve_device(device: str | torch.device | None, model: nn.Module, x: torc
     parameter = next(model.parameters(), None)
     if device is None:
         return parameter.device if parameter is not None else x.device
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"device must be a torch device such as 'cpu', 'cuda' or 'cuda:0', got {device!r}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r}: CUDA is not available on this machine; use device='cpu'")
-    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
-        raise ValueError(f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if resolved.type == "meta":
-        raise ValueError("device='meta' holds no data: evaluate on 'cpu' or 'cuda'")
+    resolved = resolve_device(device, "device")  # a device lpgeom runs on that this machine has
     if parameter is not None and not _same_device(parameter.device, resolved):
         raise ValueError(f"device={device!r} but the model's parameters are on {parameter.device}: move the model "
                          f"(model.to({str(resolved)!r})) or leave device=None")

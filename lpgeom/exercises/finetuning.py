@@ -11,7 +11,7 @@ import os
 import pathlib
 from collections.abc import Callable
 
-from ..geometry import check_integer, check_real
+from ..utils import check_integer, check_real
 from ._answers import AnswerError, as_bool, as_function, as_number, tolerance
 from .geometry import CheckResult, checked_tolerance
 

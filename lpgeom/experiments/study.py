@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..datasets import Dataset, dataset_spec
+from ..utils import default_device
 from ..utils.progress import progress_bar
 from .record_schema import read_record, write_record
 from .profiles import StudySize, study_size
@@ -47,7 +49,7 @@ class Unit:
     init: str | None = None  # name of the unit whose model is the starting point
 
     def __post_init__(self) -> None:
-        from ..geometry import check_integer
+        from ..utils import check_integer
         from ..training import scheme_names
         from ..utils import check_seed
 
@@ -165,9 +167,13 @@ def study_data(size: StudySize):
     """
     from torch.utils.data import TensorDataset
 
-    from ..data import cifar10, fashion_mnist, subset, tensors
+    from ..data import load_dataset, subset, tensors
 
-    load = fashion_mnist if size.dataset == "fashion_mnist" else lambda train: cifar10(train, download=True)
+    spec = dataset_spec(size.dataset)
+
+    def load(train: bool):  # the study's Fashion-MNIST is the embedded copy, never a download; others download
+        return load_dataset(spec.dataset, train, download=spec.downloadable and spec.dataset is not Dataset.FASHION_MNIST)
+
     train_x, train_y = tensors(subset(load(True), size.n_train, seed=0)) if size.n_train else load(True).tensors
     test = load(False)
     test_x, test_y = test.tensors[0][: size.n_eval], test.tensors[1][: size.n_eval]
@@ -176,9 +182,9 @@ def study_data(size: StudySize):
 
 def study_threats(size: StudySize):
     """The threat models of the study for ``size``'s dataset (a ThreatUnion of l_inf, l_2, l_1)."""
-    from ..threats import cifar10_threats, fashion_mnist_threats
+    from ..threats import dataset_threats
 
-    return fashion_mnist_threats() if size.dataset == "fashion_mnist" else cifar10_threats()
+    return dataset_threats(size.dataset)
 
 
 def unit_from_name(name: str) -> Unit:
@@ -288,7 +294,7 @@ def _train_unit(unit: Unit, size: StudySize, results_dir: pathlib.Path, runs_dir
     torch.manual_seed(unit.seed)
     model = new_model(size)
     common = dict(batch_size=size.batch_size, seed=unit.seed, progress=False, checkpoint_every=50,
-                  device="cuda" if torch.cuda.is_available() else "cpu", augment=size.dataset == "cifar10")
+                  device=default_device(), augment=dataset_spec(size.dataset).augment)
     if unit.init is None:
         milestones = (70 / 80,) if size.epochs > 1 else ()
         config = scratch_recipe(unit.epochs, **common, milestones=milestones)

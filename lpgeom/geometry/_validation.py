@@ -9,101 +9,16 @@ float are refused with their number of digits, not an ``OverflowError``.
 from __future__ import annotations
 
 import math
-import numbers
+
+from ..utils import MAX_INT64, as_float, check_integer, check_real, is_bool, is_integer, is_real, shown
 
 __all__ = ["parse_p", "check_radii", "check_dimension", "check_integer", "check_real", "MAX_DIMENSION"]
 
-MAX_DIMENSION = 2**63 - 1
+MAX_DIMENSION = MAX_INT64
 """Largest dimension accepted: the largest size of a tensor axis (int64)."""
 
-
-def shown(value: object) -> str:
-    """``repr(value)``, with integers of more than 30 digits abbreviated (an error message stays one short line)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        digits = str(abs(int(value)))
-        if len(digits) > 30:
-            return f"{'-' if value < 0 else ''}{digits[:6]}... (an integer of {len(digits)} digits)"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool) or (type(value).__name__ == "bool_" and type(value).__module__ == "numpy")
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not _is_bool(value)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not _is_bool(value)
-
-
-def _as_float(value: numbers.Real, name: str, accepted: str) -> float:
-    """``float(value)``, or one clear ``ValueError`` for an integer beyond the float range."""
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be {accepted}, got {shown(value)}, beyond the float range") from None
-
-
-def check_integer(value: object, name: str, low: int = 1, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` (``high=None``: up to 2**63 - 1, the int64 range).
-
-    Raises
-    ------
-    TypeError
-        Not an integer (a bool, a float, a string, ...).
-    ValueError
-        Out of range.
-
-    Examples
-    --------
-    >>> check_integer(3, "n_starts")
-    3
-    >>> check_integer(True, "n_starts")
-    Traceback (most recent call last):
-    TypeError: n_starts must be an integer >= 1, got True (bool)
-    """
-    accepted = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-    if not _is_integer(value):
-        raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
-    if high is None and value > MAX_DIMENSION:
-        raise ValueError(f"{name} must be {accepted} and at most 2**63 - 1 (int64), got {shown(value)}")
-    return int(value)
-
-
-def check_real(value: object, name: str, low: float = -math.inf, high: float = math.inf, *,
-               low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` as a finite float in the interval from ``low`` to ``high`` (ends open if asked).
-
-    Raises
-    ------
-    TypeError
-        Not a real number (a bool, a complex, a string, a tensor, ...).
-    ValueError
-        NaN, infinite, beyond the float range, or outside the interval.
-
-    Examples
-    --------
-    >>> check_real(0.5, "delta", 0, 1, low_open=True, high_open=True)
-    0.5
-    """
-    accepted = (f"a finite number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-                if math.isfinite(low) and math.isfinite(high)
-                else f"a finite number {'>' if low_open else '>='} {low:g}" if math.isfinite(low)
-                else f"a finite number {'<' if high_open else '<='} {high:g}" if math.isfinite(high)
-                else "a finite number")
-    if not _is_real(value):
-        raise TypeError(f"{name} must be {accepted}, got {shown(value)} ({type(value).__name__})")
-    number = _as_float(value, name, accepted)
-    inside_low = number > low if low_open else number >= low
-    inside_high = number < high if high_open else number <= high
-    if not (math.isfinite(number) and inside_low and inside_high):
-        raise ValueError(f"{name} must be {accepted}, got {shown(value)}")
-    return number
+# the generic checks live in the bottom layer (lpgeom.utils.checks); kept importable from here
+_is_bool, _is_integer, _is_real = is_bool, is_integer, is_real
 
 
 def parse_p(p: float | int | str) -> float:
@@ -130,7 +45,7 @@ def parse_p(p: float | int | str) -> float:
             raise ValueError(f"p must be {accepted}, got {shown(p)}, beyond the float range (for the l_inf ball pass "
                              f"'inf')")
     elif _is_real(p):
-        value = _as_float(p, "p", accepted + " (for a huge p pass 'inf')")
+        value = as_float(p, "p", accepted + " (for a huge p pass 'inf')")
     else:
         raise TypeError(f"p must be {accepted}, got {shown(p)} ({type(p).__name__})")
     if math.isnan(value):

@@ -2,7 +2,7 @@
 
 Parameter names follow the public checkpoints in RobustBench's layout (``init_conv``,
 ``layer.0.block.0.batchnorm_0``, ..., ``batchnorm``, ``logits``); the input normalisation
-(CIFAR-10 mean / std) is applied inside, as non-persistent buffers, so the model takes
+(the dataset's mean / std from the registry, CIFAR-10's by default) is applied inside, as non-persistent buffers, so the model takes
 inputs in [0, 1]. WRN-70-16 with SiLU (Swish) is ``Gowal2020Uncovering_70_16_extra``.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..geometry import check_integer
-from .normalize import CIFAR10_MEAN, CIFAR10_STD
+from ..utils import check_integer
+from ..datasets import dataset_spec
 from .wide_resnet import blocks_per_group
 
 __all__ = ["DMWideResNet"]
@@ -57,14 +57,22 @@ class DMWideResNet(nn.Module):
     num_classes : int
         At least 2.
     activation : {"silu", "relu"}
+    dataset : str
+        A registered dataset (``lpgeom.datasets``) whose mean / std the model normalises with
+        (``"cifar100"`` for Gowal et al.'s CIFAR-100 models).
 
     Shapes
     ------
     (B, 3, 32, 32) in [0, 1] -> (B, num_classes)
     """
 
-    def __init__(self, depth: int = 70, width: int = 16, num_classes: int = 10, activation: str = "silu") -> None:
+    def __init__(self, depth: int = 70, width: int = 16, num_classes: int = 10, activation: str = "silu",
+                 dataset: str = "cifar10") -> None:
         super().__init__()
+        spec = dataset_spec(dataset)
+        if spec.mean is None or spec.shape[0] != 3:
+            raise ValueError(f"DMWideResNet takes RGB images normalised by their dataset's statistics; {spec.name} has "
+                             f"shape {spec.shape} and mean {spec.mean}")
         n = blocks_per_group(depth)
         width = check_integer(width, "width", 1)
         num_classes = check_integer(num_classes, "num_classes", 2)
@@ -73,8 +81,8 @@ class DMWideResNet(nn.Module):
             raise ValueError(f"activation must be one of {', '.join(map(repr, acts))}, got {activation!r}")
         act = acts[activation]
         ch = [16, 16 * width, 32 * width, 64 * width]
-        self.register_buffer("mean", torch.tensor(CIFAR10_MEAN).reshape(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(CIFAR10_STD).reshape(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(spec.mean).reshape(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(spec.std).reshape(1, 3, 1, 1), persistent=False)
         self.init_conv = nn.Conv2d(3, ch[0], 3, 1, 1, bias=False)
         self.layer = nn.Sequential(_BlockGroup(n, ch[0], ch[1], 1, act), _BlockGroup(n, ch[1], ch[2], 2, act),
                                    _BlockGroup(n, ch[2], ch[3], 2, act))

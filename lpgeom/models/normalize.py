@@ -7,14 +7,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..geometry import check_real
+from ..datasets import DATASETS, Dataset
+from ..utils import check_real
 
 __all__ = ["Normalize", "CIFAR10_MEAN", "CIFAR10_STD", "IMAGENET_MEAN", "IMAGENET_STD"]
 
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2471, 0.2435, 0.2616)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+# the dataset registry's statistics (lpgeom.datasets), under their former names
+CIFAR10_MEAN, CIFAR10_STD = DATASETS[Dataset.CIFAR10].mean, DATASETS[Dataset.CIFAR10].std
+IMAGENET_MEAN, IMAGENET_STD = DATASETS[Dataset.IMAGENET].mean, DATASETS[Dataset.IMAGENET].std
 
 
 def _channel_values(values: object, name: str, low: float, positive: bool = False) -> list[float]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ..geometry import check_integer
+from ..utils import check_integer
 
 from .dm_wide_resnet import DMWideResNet
 from .normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..geometry import check_integer
+from ..utils import check_integer
 
 __all__ = ["ResNet18", "ResNet50", "PreActResNet18", "activation"]
 

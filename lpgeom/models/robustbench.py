@@ -13,6 +13,7 @@ import pathlib
 from torch import nn
 
 from .checkpoints import load_network_weights, read_state_dict
+from ..datasets import dataset_spec
 from .registry import build_model
 
 __all__ = ["load_robustbench", "robustbench_path", "ROBUSTBENCH_ARCHITECTURES", "THREAT_MODELS"]
@@ -50,7 +51,8 @@ def load_robustbench(name: str, dataset: str = "cifar10", threat_model: str = "L
     ----------
     name : str
         RobustBench model name, e.g. ``"Gowal2020Uncovering_70_16_extra"``.
-    dataset : {"cifar10", "imagenet"}
+    dataset : str
+        A registered dataset (``lpgeom.datasets``); the table has models for "cifar10" and "imagenet".
     threat_model : {"Linf", "L2", "L1"}
     model_dir : path
         RobustBench's model folder.
@@ -65,6 +67,8 @@ def load_robustbench(name: str, dataset: str = "cifar10", threat_model: str = "L
     lpgeom.models.CheckpointError
         Corrupt or truncated file, or weights for another architecture.
     """
+    spec = dataset_spec(dataset)  # a registered dataset (TypeError / ValueError otherwise)
+    dataset = spec.name
     key = (dataset, threat_model, name)
     if key not in ROBUSTBENCH_ARCHITECTURES:
         known = sorted(n for d, t, n in ROBUSTBENCH_ARCHITECTURES if (d, t) == (dataset, threat_model))
@@ -77,7 +81,7 @@ def load_robustbench(name: str, dataset: str = "cifar10", threat_model: str = "L
             f"threat_model={threat_model!r}, model_dir=...)) and copied there"
         )
     try:
-        model = build_model(ROBUSTBENCH_ARCHITECTURES[key])
+        model = build_model(ROBUSTBENCH_ARCHITECTURES[key], num_classes=spec.num_classes)
     except ValueError as err:
         raise ValueError(f"{name} needs the architecture {ROBUSTBENCH_ARCHITECTURES[key]!r}: {err}") from None
     state = read_state_dict(path, map_location=map_location)

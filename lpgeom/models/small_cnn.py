@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..geometry import check_integer
+from ..utils import check_integer
 
 __all__ = ["SmallCNN"]
 

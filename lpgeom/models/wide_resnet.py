@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..geometry import check_integer
+from ..utils import check_integer
 
 __all__ = ["WideResNet", "blocks_per_group"]
 

@@ -13,7 +13,7 @@ import numbers
 
 import torch
 
-from ..geometry import check_real
+from ..utils import check_real
 
 __all__ = ["check_batch", "check_same_shape", "check_generator", "check_radius_argument", "check_sparsity"]
 

@@ -28,7 +28,8 @@ from typing import ClassVar
 
 import torch
 
-from ..geometry import check_dimension, check_integer, check_real, parse_p
+from ..geometry import check_dimension, parse_p
+from ..utils import check_integer, check_real
 from .arguments import check_batch, check_generator, check_same_shape, check_sparsity
 from .layout import from_rows, memory_order, to_rows
 from .projections import project_l1_box, project_l2_box, project_linf_box

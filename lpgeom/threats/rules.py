@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..geometry import check_real
+from ..utils import check_bool, check_real
 
 __all__ = ["APGDRule", "SMOOTH_APGD", "SPARSE_APGD"]
 
@@ -60,8 +60,7 @@ class APGDRule:
         for name in ("first_check", "sparsity_train", "sparsity_eval"):
             check_real(getattr(self, name), name, 0.0, 1.0, low_open=True)
         for name in ("shrinking_checks", "adaptive_sparsity"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, check_bool(getattr(self, name), name))
 
     @property
     def new_step_weight(self) -> float:

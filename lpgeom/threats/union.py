@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from ..datasets import DATASETS, Dataset, dataset_spec
 from .balls import LpBall
 
-__all__ = ["ThreatUnion", "cifar10_threats", "imagenet_threats", "mng_ac_threats", "fashion_mnist_threats", "PRESETS"]
+__all__ = ["ThreatUnion", "cifar10_threats", "imagenet_threats", "mng_ac_threats", "fashion_mnist_threats", "dataset_threats",
+           "PRESETS"]
 
 
 class ThreatUnion:
@@ -109,14 +111,19 @@ class ThreatUnion:
         return f"ThreatUnion({', '.join(map(repr, self._balls))})"
 
 
+def dataset_threats(dataset: Dataset | str) -> ThreatUnion:
+    """The preset threat models of a registered dataset (``lpgeom.datasets.DATASETS[...].threats``)."""
+    return ThreatUnion([LpBall(p, eps) for p, eps in dataset_spec(dataset).threats])
+
+
 def cifar10_threats() -> ThreatUnion:
     """The paper's CIFAR-10 threat models: l_inf 8/255, l_2 0.5, l_1 12."""
-    return ThreatUnion([LpBall("inf", 8 / 255), LpBall(2, 0.5), LpBall(1, 12.0)])
+    return dataset_threats(Dataset.CIFAR10)
 
 
 def imagenet_threats() -> ThreatUnion:
     """The paper's ImageNet threat models: l_inf 4/255, l_2 2, l_1 255."""
-    return ThreatUnion([LpBall("inf", 4 / 255), LpBall(2, 2.0), LpBall(1, 255.0)])
+    return dataset_threats(Dataset.IMAGENET)
 
 
 def mng_ac_threats() -> ThreatUnion:
@@ -130,8 +137,19 @@ def fashion_mnist_threats() -> ThreatUnion:
     Chosen through Theorem 3.1: the hull of B_1(12) and B_inf(0.1) contains the l_2 ball of
     radius 12 / sqrt(120) = 1.095 > 1.0, while their union contains only radius 0.437.
     """
-    return ThreatUnion([LpBall("inf", 0.1), LpBall(2, 1.0), LpBall(1, 12.0)])
+    return dataset_threats(Dataset.FASHION_MNIST)
 
 
+def _preset(dataset: Dataset):
+    def threats() -> ThreatUnion:
+        return dataset_threats(dataset)
+
+    threats.__name__ = f"{dataset.value}_threats"
+    threats.__doc__ = f"The preset threat models of {dataset.value} (lpgeom.datasets)."
+    return threats
+
+
+# name -> function returning the ThreatUnion: every registered dataset's preset, and MNG-AC's radii
 PRESETS = {"cifar10": cifar10_threats, "imagenet": imagenet_threats, "mng_ac": mng_ac_threats,
            "fashion_mnist": fashion_mnist_threats}
+PRESETS.update({d.value: _preset(d) for d in DATASETS if d.value not in PRESETS})

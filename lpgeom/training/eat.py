@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import torch
 
 from ..attacks import APGD
-from ..geometry import check_integer, check_real
+from ..utils import check_bool, check_integer, check_real
 from ..threats import MAX_ITERATIONS, LpBall, ThreatUnion
 from .baselines import baseline_attack
 from .registry import register_scheme
@@ -75,8 +75,7 @@ class EATCalibration:
         for name in ("every", "n_points", "n_iter"):
             high = MAX_ITERATIONS if name == "n_iter" else None
             object.__setattr__(self, name, check_integer(getattr(self, name), f"EATCalibration {name}", 1, high))
-        if not isinstance(self.random_start, bool):
-            raise TypeError(f"EATCalibration random_start must be True or False, got {self.random_start!r}")
+        object.__setattr__(self, "random_start", check_bool(self.random_start, "EATCalibration random_start"))
         if self.attacks is not None:
             if not isinstance(self.attacks, Mapping):
                 raise TypeError(f"EATCalibration attacks must map ball names to attacks, got "

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from ..geometry import check_integer, check_real
+from ..datasets import DATASETS
+from ..utils import check_bool, check_integer, check_real
 from ..threats import MAX_ITERATIONS
 from .loop import TrainConfig
 from .registry import scheme_spec
@@ -30,8 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Recipe", "RecipeKind", "RECIPE_DATASETS", "paper_recipe", "finetune_recipe", "scratch_recipe"]
 
-RECIPE_DATASETS = ("cifar10", "imagenet", "fashion_mnist", "cifar10-samples", "imagenet-samples", "fashion_mnist-samples")
-"""Dataset names the recipes know (``imagenet`` has its own fine-tuning numbers; the others take CIFAR-10's)."""
+RECIPE_DATASETS = (tuple(spec.name for spec in DATASETS.values())
+                   + tuple(f"{spec.sample_set}-samples" for spec in DATASETS.values() if spec.sample_set))
+"""Dataset names the recipes know: every registered dataset (``lpgeom.datasets``) and its shipped samples.
+A dataset's ``recipe`` says whose numbers it takes (``imagenet``: its own fine-tuning numbers; the
+others CIFAR-10's), its ``augment`` whether it trains with crop + flip (never the 20 samples)."""
 
 RecipeKind = Literal["scratch", "finetune"]
 
@@ -88,8 +92,7 @@ class Recipe:
             check_integer(getattr(self, name), name, 1, MAX_ITERATIONS)
         check_real(self.lr, "lr", 0.0, low_open=True)
         check_real(self.weight_decay, "weight_decay", 0.0)
-        if not isinstance(self.augment, bool):
-            raise TypeError(f"augment must be True or False, got {self.augment!r}")
+        object.__setattr__(self, "augment", check_bool(self.augment, "augment"))
         if not isinstance(self.milestones, tuple):
             raise TypeError(f"milestones must be a tuple of fractions of training, got {self.milestones!r}")
         marks = [check_real(m, "milestones", 0.0, 1.0, low_open=True, high_open=True) for m in self.milestones]
@@ -154,16 +157,17 @@ def paper_recipe(kind: RecipeKind, dataset: str = "cifar10", large_model: bool =
         raise TypeError(f"dataset must be a string ('cifar10', 'imagenet', ...), got {dataset!r}")
     if dataset not in RECIPE_DATASETS:  # a typo would silently get the CIFAR-10 numbers
         raise ValueError(f"dataset must be one of {', '.join(RECIPE_DATASETS)}, got {dataset!r}")
-    if not isinstance(large_model, bool):
-        raise TypeError(f"large_model must be True or False, got {large_model!r}")
-    augment = dataset == "cifar10"
+    check_bool(large_model, "large_model")
+    spec = next(spec for spec in DATASETS.values() if dataset in (spec.name, f"{spec.sample_set}-samples"))
+    whole = dataset == spec.name   # the dataset itself, not its 20 shipped samples
+    augment = whole and spec.augment
     if kind == "scratch":
         return Recipe("scratch", dataset, epochs=80, batch_size=128, lr=0.05, milestones=(70 / 80,),
                       weight_decay=5e-4, augment=augment, switch_fraction=45 / 80,
                       settings={"ramp_lambda": 2.0 if large_model else 5.0, "gradient_projection": True})
     if kind != "finetune":
         raise ValueError(f"recipe kind must be 'scratch' or 'finetune', got {kind!r}")
-    if dataset == "imagenet":
+    if whole and spec.recipe == "imagenet":
         return Recipe("finetune", dataset, epochs=1, batch_size=256, lr=0.01, milestones=(1 / 3, 2 / 3),
                       weight_decay=1e-4, augment=False, n_iter=5, l1_steps=15,
                       settings={"ramp_lambda": 3.0, "gradient_projection": False})

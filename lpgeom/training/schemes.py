@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..attacks import APGD, AttackResult
-from ..geometry import check_integer
+from ..utils import check_integer
 from ..threats import MAX_ITERATIONS, LpBall, ThreatUnion
 from .registry import is_ball_name, register_scheme
 from .stats import StepStats

@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ..geometry import hull_radius, union_radius
-from ..geometry import check_integer, check_radii, check_real, parse_p
+from ..geometry import check_radii, parse_p
+from ..utils import check_integer, check_real
 
 __all__ = ["lp_ball_boundary", "draw_sets", "plot_union_and_hull", "PANELS"]
 

@@ -296,9 +296,9 @@ def test_a_cifar_model_on_fashion_mnist_images_gets_a_clear_value_error(trained_
 
 
 @pytest.mark.parametrize("device, message", [
-    ("foo", "device must be a torch device such as 'cpu', 'cuda' or 'cuda:0', got 'foo'"),
-    (3.5, "device must be a torch device"),
-    ("meta", "holds no data"),
+    ("foo", r"device 'foo' is not a device; give cpu, cuda or cuda:N"),
+    (3.5, r"device 3.5 is not a device \(float\)"),
+    ("meta", "device meta: lpgeom runs on cpu, cuda or cuda:N"),
     pytest.param("cuda", "CUDA is not available", marks=pytest.mark.skipif(torch.cuda.is_available(), reason="GPU")),
 ])
 def test_unusable_devices_are_refused_naming_the_value(trained_linear, device, message):
