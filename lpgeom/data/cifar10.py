@@ -46,6 +46,7 @@ def cifar100(train: bool = True, root: str | os.PathLike | None = None, download
     Parameters
     ----------
     train : bool
+        True for the 50,000 training images, False for the 10,000 test images (only a bool).
     root : path, optional
         Folder holding ``cifar-100-python`` (default ``$LPGEOM_DATA_DIR`` or ``~/.cache/lpgeom``).
     download : bool
@@ -55,7 +56,13 @@ def cifar100(train: bool = True, root: str | os.PathLike | None = None, download
     ------
     FileNotFoundError
         If the data is missing and ``download`` is False, or incomplete.
+    TypeError
+        If ``train`` or ``download`` is not a bool.
     """
+    from .fashion_mnist import check_split_flag
+
+    train = check_split_flag(train, "train")
+    check_split_flag(download, "download")
     from torchvision.datasets import CIFAR100
 
     return _torchvision_cifar(CIFAR100, "CIFAR-100", "cifar-100-python", train, root, download)

@@ -58,6 +58,8 @@ def test_cifar100_loads_from_its_pickle_files(tmp_path, no_md5):
         assert torch.equal(x[0], torch.from_numpy(data[0].reshape(3, 32, 32)).float() / 255)
     with pytest.raises(FileNotFoundError, match="CIFAR-100 not found.*download=True"):
         cifar100(True, root=tmp_path / "none")
+    with pytest.raises(TypeError, match="train must be True or False"):
+        cifar100("test", root=tmp_path)
 
 
 def test_cifar100_download_goes_through_torchvision(tmp_path, no_md5, monkeypatch):
