@@ -79,6 +79,17 @@ def _inside(path: pathlib.Path, root: pathlib.Path) -> tuple[str, ...]:
         raise ValueError(f"refusing to write {path}: it lies outside the folder {root} it belongs to") from None
 
 
+def _refuse_linked_folders(path: pathlib.Path, root: str | os.PathLike | None) -> None:
+    """With ``root``: refuse ``path`` outside it, or behind a folder inside it that is a symbolic link."""
+    if root is None:
+        return
+    current = pathlib.Path(root)
+    for part in _inside(path, current)[:-1]:
+        current = current / part
+        if current.is_symlink():
+            raise _link_error(path, f"its folder {current}")
+
+
 def check_write_target(path: str | os.PathLike, root: str | os.PathLike | None = None) -> pathlib.Path:
     """Refuse a destination that is a symbolic link, or (with ``root``) lies outside ``root`` or behind a link in it.
 
@@ -103,13 +114,7 @@ def check_write_target(path: str | os.PathLike, root: str | os.PathLike | None =
         If ``path`` lies outside ``root``.
     """
     path = pathlib.Path(path)
-    if root is not None:
-        parts = _inside(path, pathlib.Path(root))
-        current = pathlib.Path(root)
-        for part in parts[:-1]:
-            current = current / part
-            if current.is_symlink():
-                raise _link_error(path, f"its folder {current}")
+    _refuse_linked_folders(path, root)
     if path.is_symlink():
         raise _link_error(path)
     return path
@@ -336,13 +341,7 @@ def remove_file(path: str | os.PathLike, root: str | os.PathLike | None = None) 
         If ``path`` is a folder.
     """
     path = pathlib.Path(path)
-    if root is not None:
-        parts = _inside(path, pathlib.Path(root))
-        current = pathlib.Path(root)
-        for part in parts[:-1]:
-            current = current / part
-            if current.is_symlink():
-                raise _link_error(path, f"its folder {current}")
+    _refuse_linked_folders(path, root)
     if path.is_dir() and not path.is_symlink():
         raise os_error(errno.EISDIR, f"{path} is a folder, not a file lpgeom wrote: remove or rename it")
     try:
