@@ -334,7 +334,7 @@ def _cross_check(method: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor
         if "square" not in after:
             verdict.record("cross_check", None, f"{ball.name}: Square did not run (no point left robust before it)")
             return
-        before = min(v for k, v in after.items() if k != "square")
+        before = min((v for k, v in after.items() if k != "square"), default=1.0)  # Square alone: all were robust
         judge_cross_check(verdict, ball.name, round((before - after["square"]) * attacked), round(before * attacked),
                           f"Square ({SQUARE_QUERIES_PER_ITERATION} queries per iteration)")
         return
