@@ -136,6 +136,9 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     net, x32 = _as_float32(model, x)
     adversary = AutoAttack(net, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
+    if "square" in adversary.attacks_to_run and not square_fits(x):
+        raise ValueError(f"AutoAttack's Square needs images of at least {SQUARE_MIN_SIDE}x{SQUARE_MIN_SIDE} pixels, "
+                         f"x has shape {tuple(x.shape)}: evaluate with method='autoattack' or 'apgd'")
     with torch.no_grad(), eval_mode(model):
         n_classes = model(x[:1].to(device)).shape[1]
     if n_classes < MIN_CLASSES["autoattack"]:
@@ -290,6 +293,15 @@ def _adversarial_points(method: str, model: nn.Module, x: torch.Tensor, y: torch
 METHOD_STAGES = {"autoattack": len(PAPER_ATTACKS), "autoattack-standard": len(STANDARD_ATTACKS), "apgd": 2}
 
 
+SQUARE_MIN_SIDE = 5
+"""pyautoattack's Square tiles its l_1 / l_2 start with squares of side ``H // 5``: smaller images divide by zero."""
+
+
+def square_fits(x: torch.Tensor) -> bool:
+    """Whether pyautoattack's Square can attack images ``x`` of shape (N, C, H, W) (both sides >= 5 pixels)."""
+    return x.ndim == 4 and min(x.shape[2:]) >= SQUARE_MIN_SIDE
+
+
 def square_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_queries: int = CROSS_CHECK_QUERIES,
                   seed: int = 0, device: str | torch.device = "cpu") -> torch.Tensor | None:
     """Points from pyautoattack's Square attack (score-based, no gradients), the gradient-free cross-check.
@@ -317,6 +329,8 @@ def square_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBa
     try:
         norm = ball.autoattack_norm
     except ValueError:
+        return None
+    if not square_fits(x):
         return None
     net, x32 = _as_float32(model, x)
     square = SquareAttack(net, norm=norm, n_queries=n_queries, eps=ball.eps, p_init=0.8, n_restarts=1, seed=seed,
@@ -352,8 +366,10 @@ def cross_check_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball:
         return
     x_sq = square_points(model, x[probe], y[probe], ball, seed=seed, device=device)
     if x_sq is None:
-        verdict.record("cross_check", None, f"{ball.name}: no gradient-free attack for this norm (Square has l_1, "
-                                            "l_2 and l_inf)")
+        why = ("Square has l_1, l_2 and l_inf only" if square_fits(x) else
+               f"Square needs images of at least {SQUARE_MIN_SIDE}x{SQUARE_MIN_SIDE} pixels, these are "
+               f"{tuple(x.shape[2:])}")
+        verdict.record("cross_check", None, f"{ball.name}: no gradient-free cross-check ({why})")
         return
     inside = ball.contains(x_sq, x[probe], atol=1e-4)
     with torch.no_grad():

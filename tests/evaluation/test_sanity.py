@@ -132,7 +132,21 @@ def test_a_norm_without_a_gradient_free_attack_says_so(linear):
     verdict = SanityVerdict()
     _cross_check("apgd", model, x, y, ball, torch.ones(len(x), dtype=torch.bool), len(x), {}, 0, 10, "cpu", verdict)
     check = verdict.checks["cross_check"]
-    assert check["passed"] is None and "no gradient-free attack" in check["detail"] and not verdict.flagged
+    assert check["passed"] is None and "no gradient-free cross-check" in check["detail"] and not verdict.flagged
+
+
+@pytest.mark.parametrize("norm", ["inf", 2, 1])
+def test_images_too_small_for_square_are_evaluated_and_say_why_not_cross_checked(norm):
+    """pyautoattack's Square divides by zero below 5x5 pixels (the hostile round's E01): no crash, a stated skip."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 10))
+    x = torch.rand(8, 1, 4, 4)
+    y = model(x).argmax(1)  # every point correct; a tiny radius leaves some robust for the cross-check
+    report = evaluate_robustness(model, x, y, [LpBall(norm, 1e-4)], method="apgd", n_iter=5)
+    check = report.sanity["checks"]["cross_check"]
+    assert check["passed"] is None and "5x5" in check["detail"], check
+    with pytest.raises(ValueError, match="at least 5x5"):
+        evaluate_robustness(model, x, y, [LpBall(norm, 0.05)], method="autoattack-standard", n_iter=5)
 
 
 def test_the_flag_travels_into_json_table_html_and_warnings(linear, tmp_path):
