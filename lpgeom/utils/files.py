@@ -28,6 +28,7 @@ import glob
 import json
 import os
 import pathlib
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -55,6 +56,9 @@ _CREATE_MODE = 0o666  # the umask applies
 
 class LinkRefusedError(OSError):
     """A file lpgeom was asked to write is a symbolic link, or lies behind one inside the folder the user named."""
+
+
+_TEMP_BYTES = 6  # random bytes in a temporary file's name (12 hex digits)
 
 
 def _link_error(path: pathlib.Path, what: str = "it") -> LinkRefusedError:
@@ -177,7 +181,7 @@ def _fsync_folder(folder: pathlib.Path) -> None:
 def _create_temporary(dest: pathlib.Path) -> tuple[int, str]:
     """A new temporary file beside ``dest`` (``O_EXCL | O_NOFOLLOW``, mode 0o666 less the umask): its fd and path."""
     for _ in range(100):
-        tmp = str(dest.parent / f".{dest.name}.{os.urandom(6).hex()}.tmp")
+        tmp = str(dest.parent / f".{dest.name}.{os.urandom(_TEMP_BYTES).hex()}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, _CREATE_MODE), tmp
         except FileExistsError:
@@ -379,7 +383,11 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: tuple[str, ...]) 
     """
     removed = []
     for name in names:
+        # exactly the names atomic_writer makes (".<name>.<12 hex digits>.tmp"): a user's ".<name>.backup.tmp" stays
+        own = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{{2 * _TEMP_BYTES}}}\.tmp")
         for path in pathlib.Path(folder).glob(f".{glob.escape(name)}.*.tmp"):
+            if not own.fullmatch(path.name) or path.is_symlink() or not path.is_file():
+                continue
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed.append(path)

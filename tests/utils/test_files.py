@@ -131,3 +131,14 @@ def test_a_checkpoint_that_fills_the_disk_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(files.shutil, "disk_usage", lambda folder: usage(10, 0, 1 << 30))
     with pytest.raises(OSError, match="unexpected pos"):  # room left: torch's own failure, not a full disk
         files.atomic_torch_save({"w": 1}, tmp_path / "last.pt")
+
+
+def test_stale_temporaries_are_only_the_ones_lpgeom_names(tmp_path):
+    """A killed writer's '.<name>.<12 hex>.tmp' goes; a user's '.model.pt.backup.tmp' stays (hostile round T03)."""
+    own = tmp_path / ".model.pt.0123456789ab.tmp"
+    user = tmp_path / ".model.pt.backup.tmp"
+    other = tmp_path / ".model.pt.0123456789abcd.tmp"  # 14 hex digits: not a name lpgeom makes
+    for path in (own, user, other):
+        path.write_bytes(b"x")
+    removed = files.remove_stale_temporaries(tmp_path, ("model.pt",))
+    assert removed == [own] and not own.exists() and user.exists() and other.exists()
