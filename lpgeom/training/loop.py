@@ -359,7 +359,7 @@ def train(model: nn.Module, dataset: Dataset, scheme, config: TrainConfig, run_d
         The threats of the held-out robust accuracy (required with ``config.select="best"``).
     overwrite : bool
         Start afresh even where ``run_dir`` holds a run (finished or not): its checkpoints,
-        weights and logs are deleted, after a ``UserWarning`` naming them. Without it, a fresh
+        weights and logs are deleted, after a warning naming them. Without it, a fresh
         start never replaces or deletes a file lpgeom did not write for this run: weights,
         checkpoints, or a ``config.json`` / ``metrics.jsonl`` of another program or of a run
         whose weights were moved away. The run dir's marker ``.lpgeom-run.json`` (the run's

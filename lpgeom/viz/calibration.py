@@ -39,7 +39,7 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
     runs = summary[summary["scheme"].isin(list(_COLORS))] if len(summary) else summary
     if not len(runs) and not len(histories):
         raise ValueError("no recorded run of E-AT or calibrated E-AT to draw")
-    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(10.5, 4.2))
+    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(10.5, 4.2), layout="constrained")
     for i, (model, row) in enumerate(runs.iterrows()):
         std = row["union_std"] if row["union_std"] == row["union_std"] else 0.0
         bars.barh(i, row["union"], xerr=std, color=_COLORS[row["scheme"]], alpha=0.8,
@@ -72,5 +72,4 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
             ax.legend(unique.values(), unique.keys(), fontsize=10)
         ax.grid(alpha=0.3)
     fig.suptitle(textwrap.fill(title or histories.attrs.get("source", ""), 120), fontsize=10)
-    fig.tight_layout()
     return fig
