@@ -136,8 +136,8 @@ def _run_autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: Lp
     net, x32 = _as_float32(model, x)
     adversary = AutoAttack(net, norm=ball.autoattack_norm, eps=ball.eps, version="standard", seed=seed, device=device)
     adversary.attacks_to_run = list(attacks)
-    if "square" in adversary.attacks_to_run and not square_fits(x):
-        raise ValueError(f"AutoAttack's Square needs images of at least {SQUARE_MIN_SIDE}x{SQUARE_MIN_SIDE} pixels, "
+    if "square" in adversary.attacks_to_run and not square_fits(x, ball.autoattack_norm):
+        raise ValueError(f"AutoAttack's {ball.autoattack_norm} Square needs images of at least {SQUARE_MIN_SIDE}x{SQUARE_MIN_SIDE} pixels, "
                          f"x has shape {tuple(x.shape)}: evaluate with method='autoattack' or 'apgd'")
     with torch.no_grad(), eval_mode(model):
         n_classes = model(x[:1].to(device)).shape[1]
@@ -297,9 +297,12 @@ SQUARE_MIN_SIDE = 5
 """pyautoattack's Square tiles its l_1 / l_2 start with squares of side ``H // 5``: smaller images divide by zero."""
 
 
-def square_fits(x: torch.Tensor) -> bool:
-    """Whether pyautoattack's Square can attack images ``x`` of shape (N, C, H, W) (both sides >= 5 pixels)."""
-    return x.ndim == 4 and min(x.shape[2:]) >= SQUARE_MIN_SIDE
+def square_fits(x: torch.Tensor, norm: str) -> bool:
+    """Whether pyautoattack's Square can attack images ``x`` of shape (N, C, H, W) in ``norm``.
+
+    Its ``"Linf"`` version takes any image size; ``"L2"`` and ``"L1"`` need both sides >= 5 pixels.
+    """
+    return x.ndim == 4 and (norm == "Linf" or min(x.shape[2:]) >= SQUARE_MIN_SIDE)
 
 
 def square_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBall, n_queries: int = CROSS_CHECK_QUERIES,
@@ -330,7 +333,7 @@ def square_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball: LpBa
         norm = ball.autoattack_norm
     except ValueError:
         return None
-    if not square_fits(x):
+    if not square_fits(x, norm):
         return None
     net, x32 = _as_float32(model, x)
     square = SquareAttack(net, norm=norm, n_queries=n_queries, eps=ball.eps, p_init=0.8, n_restarts=1, seed=seed,
@@ -366,7 +369,7 @@ def cross_check_points(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ball:
         return
     x_sq = square_points(model, x[probe], y[probe], ball, seed=seed, device=device)
     if x_sq is None:
-        why = ("Square has l_1, l_2 and l_inf only" if square_fits(x) else
+        why = ("Square has l_1, l_2 and l_inf only" if ball.p not in (1.0, 2.0) else
                f"Square needs images of at least {SQUARE_MIN_SIDE}x{SQUARE_MIN_SIDE} pixels, these are "
                f"{tuple(x.shape[2:])}")
         verdict.record("cross_check", None, f"{ball.name}: no gradient-free cross-check ({why})")

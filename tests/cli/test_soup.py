@@ -38,7 +38,7 @@ def test_soup_of_two_runs_of_one_parent_prints_the_path(runs, capsys, tmp_path):
                  "--n-points", "16", "--n-iter", "3", "--out", str(out)])
     assert code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "alpha,clean,Linf,L2,L1,union,batchnorm,method" and len(lines) == 4
+    assert lines[0] == "alpha,clean,Linf,L2,L1,union,batchnorm,method,sanity" and len(lines) == 4  # each row its verdict
     assert "0.5" in capsys.readouterr().out
 
 
