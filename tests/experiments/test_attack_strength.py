@@ -35,7 +35,8 @@ def test_reattack_can_only_break_recorded_robust_points(recorded_linf):
     assert out["reattack_settings"] == {"method": "autoattack", "n_iter": 5, "n_target_classes": 2, "seed": 1}
     frame = reattack_frame("smoke", root / "checks")
     assert list(frame.loc[unit.name].index) == ["Linf", "L2", "L1", "union"]
-    assert (frame.difference <= 0).all() and (frame.broken >= 0).all()
+    # in percent; recorded float32 accuracies against exact counts differ by float noise (1e-6), far below a point
+    assert (frame.difference <= 1e-4).all() and (frame.broken >= 0).all()
     assert frame.loc[(unit.name, "union"), "worst_case"] == pytest.approx(100 * out["worst_case"]["union"])
     with pytest.raises(FileNotFoundError, match="no re-attack recorded for profile cpu"):
         reattack_frame("cpu", root / "checks")

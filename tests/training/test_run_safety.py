@@ -80,12 +80,13 @@ def test_resume_with_the_same_run_and_another_command_line_goes_on(data, tmp_pat
 
 
 def test_overwrite_removes_the_earlier_run(data, tmp_path):
-    from lpgeom.models.checkpoints import state_digest
+    from lpgeom.models.checkpoints import file_sha256
 
     model = make()
     train(model, data, natural(), config(), tmp_path, resume=False)
     assert (tmp_path / "model.pt").is_file()
-    assert (tmp_path / "model.pt.sha256").read_text().split()[0] == state_digest(model.state_dict())
+    # the sidecar is the file's sha256 in sha256sum format (its content digest is the record's model_sha256)
+    assert (tmp_path / "model.pt.sha256").read_text().split()[0] == file_sha256(tmp_path / "model.pt")
     train(make(), data, natural(), config(stop_after_steps=1, seed=3), tmp_path, resume=False, overwrite=True)
     assert not (tmp_path / "model.pt").exists() and not (tmp_path / "previous.pt").exists()
     assert not (tmp_path / "model.pt.sha256").exists()
