@@ -50,12 +50,16 @@ def pseudo_labelled_extra(path: str | os.PathLike) -> TensorDataset:
     try:
         with open(path, "rb") as fh:
             obj = SafeArrayUnpickler(io.BufferedReader(fh)).load()
-    except (pickle.UnpicklingError, EOFError) as err:
+    except (pickle.UnpicklingError, EOFError, OverflowError, ValueError, MemoryError) as err:  # damaged bytes too
         raise ValueError(f"{path} is not a valid extra-data pickle: {err}") from None
     if not isinstance(obj, dict) or "data" not in obj or "extrapolated_targets" not in obj:
         raise ValueError(f"{path} must hold a dict with keys 'data' and 'extrapolated_targets'")
     data, targets = np.asarray(obj["data"]), np.asarray(obj["extrapolated_targets"])
     if data.ndim != 4 or data.shape[-1] != 3 or len(data) != len(targets):
         raise ValueError(f"{path}: expected data (N, H, W, 3) and N targets, got {data.shape} and {targets.shape}")
+    if data.dtype != np.uint8:  # a float array may already be in [0, 1]: dividing by 255 again is silently wrong
+        raise ValueError(f"{path}: 'data' must be uint8 images (0-255, as Carmon et al.'s file), got {data.dtype}")
+    if not np.issubdtype(targets.dtype, np.integer):  # 3.7 must not become class 3, 'cat' is no class index
+        raise ValueError(f"{path}: 'extrapolated_targets' must be integer class indices, got {targets.dtype}")
     x = torch.from_numpy(np.ascontiguousarray(data.transpose(0, 3, 1, 2))).float().div_(255.0)
     return TensorDataset(x, torch.from_numpy(targets.astype(np.int64)))

@@ -106,6 +106,30 @@ def test_extra_data_pickle_and_refusal_of_code(tmp_path):
         pseudo_labelled_extra(bad)
 
 
+@pytest.mark.parametrize("data, targets, match", [
+    (np.full((2, 4, 4, 3), 0.5, np.float32), np.arange(2), "must be uint8"),  # [0,1] floats: no second /255
+    (np.zeros((2, 4, 4, 3), np.uint8), np.array([3.7, 1.0]), "integer class indices"),  # not truncated to 3
+    (np.zeros((2, 4, 4, 3), np.uint8), np.array(["cat", "dog"]), "integer class indices"),
+])
+def test_extra_data_of_the_wrong_kinds_is_refused_naming_the_field(tmp_path, data, targets, match):
+    path = tmp_path / "ti.pickle"
+    with open(path, "wb") as fh:
+        pickle.dump({"data": data, "extrapolated_targets": targets}, fh)
+    with pytest.raises(ValueError, match=match):
+        pseudo_labelled_extra(path)
+
+
+def test_extra_data_of_damaged_bytes_is_a_value_error_naming_the_file(tmp_path):
+    rng = np.random.default_rng(0)
+    for seed in range(40):  # random bytes: every failure is a ValueError naming the file (was OverflowError once)
+        path = tmp_path / f"garbage{seed}.pickle"
+        path.write_bytes(np.random.default_rng(seed).integers(0, 256, 256, dtype=np.uint8).tobytes())
+        try:
+            pseudo_labelled_extra(path)
+        except ValueError as err:
+            assert str(path) in str(err)
+
+
 def test_half_of_every_batch_from_extra_data(tmp_path):
     from torch.utils.data import TensorDataset
 
