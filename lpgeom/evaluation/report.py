@@ -9,6 +9,7 @@ accuracy is k/n, written with enough decimals to tell k/n from (k+1)/n and nothi
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -150,9 +151,27 @@ class RobustnessReport:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> RobustnessReport:
-        data = json.loads(pathlib.Path(path).read_text())
+        try:
+            data = json.loads(pathlib.Path(path).read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not a robustness report (not JSON: {err})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} is not a robustness report: it holds a {type(data).__name__}, not an object")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown, missing = sorted(set(data) - fields), sorted(
+            f.name for f in dataclasses.fields(cls) if f.name not in data
+            and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        if unknown or missing:
+            raise ValueError(f"{path} is not a robustness report of this lpgeom: "
+                             + "; ".join(filter(None, [unknown and f"unknown field(s) {unknown}",
+                                                       missing and f"missing field(s) {missing}"])))
         flags = unpack_flags(data.pop("per_point", {}))
-        return cls(**data, per_point=flags)
+        report = cls(**data, per_point=flags)
+        robust = [v for v in report.robust_accuracy.values() if isinstance(v, (int, float))]
+        if robust and isinstance(report.union_accuracy, (int, float)) and report.union_accuracy > min(robust) + 1e-9:
+            raise ValueError(f"{path}: union accuracy {report.union_accuracy} exceeds the per-norm accuracy "
+                             f"{min(robust)}: an impossible report (union <= every norm)")
+        return report
 
     def to_csv(self, path: str | os.PathLike) -> pathlib.Path:
         """Write the row as CSV in fractions (:meth:`fractions`; atomically; ``ValueError`` for a path that is

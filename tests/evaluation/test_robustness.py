@@ -1,3 +1,4 @@
+import json
 import warnings
 
 import pytest
@@ -547,3 +548,21 @@ def test_files_hold_fractions_at_the_evaluations_resolution(tmp_path):
     data = json.loads(report.to_json(tmp_path / "r.json").read_text())
     assert data["clean_accuracy"] == 0.2 and data["robust_accuracy"] == {"Linf": 0.2}
     assert report.to_frame()["clean"].iloc[0] == pytest.approx(20.0)
+
+
+def test_a_report_file_of_another_shape_or_an_impossible_one_is_refused_by_name(tmp_path):
+    """Hostile round E17/E18: an extra key was a raw TypeError, a union above a per-norm accuracy loaded as is."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 10))
+    x = torch.rand(4, 3, 8, 8)
+    report = evaluate_robustness(model, x, model(x).argmax(1), SMALL, method="apgd", n_iter=2)
+    path = report.to_json(tmp_path / "r.json")
+    good = json.loads(path.read_text())
+    impossible = dict(robust_accuracy={k: 0.0 for k in good["robust_accuracy"]}, union_accuracy=0.5)
+    for change, match in [(dict(extra_field=1), "unknown field"), (impossible, "impossible report")]:
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(ValueError, match=match):
+            RobustnessReport.from_json(path)
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="holds a list"):
+        RobustnessReport.from_json(path)
