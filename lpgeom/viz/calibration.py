@@ -39,7 +39,8 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
     runs = summary[summary["scheme"].isin(list(_COLORS))] if len(summary) else summary
     if not len(runs) and not len(histories):
         raise ValueError("no recorded run of E-AT or calibrated E-AT to draw")
-    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(10.5, 4.2), layout="constrained")
+    fig, (bars, prob, errors) = plt.subplots(1, 3, figsize=(10.5, 5.6), layout="constrained",
+                                             gridspec_kw={"width_ratios": [1.3, 1, 1]})
     for i, (model, row) in enumerate(runs.iterrows()):
         std = row["union_std"] if row["union_std"] == row["union_std"] else 0.0
         bars.barh(i, row["union"], xerr=std, color=_COLORS[row["scheme"]], alpha=0.8,
@@ -47,7 +48,7 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
         bars.text(row["union"] + std + 0.5, i, f"{int(row['seeds'])} seed{'s' * (row['seeds'] != 1)}", va="center",
                   fontsize=10)
     bars.set_yticks(range(len(runs)))
-    bars.set_yticklabels([m.replace(" + FT ", "\n+ FT ") for m in runs.index], fontsize=10)
+    bars.set_yticklabels([textwrap.fill(m, 22) for m in runs.index], fontsize=10)  # long names: the layout fits
     bars.set_xlabel("union robust accuracy (%), mean ± std")
     for unit, run in histories.groupby("unit", sort=False) if len(histories) else []:
         first = run.iloc[0]
@@ -65,11 +66,12 @@ def plot_calibrated_sampling(summary, histories, title: str = ""):
     errors.set_ylim(0, 1)
     errors.set_xlabel("training step")
     errors.set_ylabel("l_1 robust error estimate")
+    unique = {}
     for ax in (prob, errors):
         handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles))
-        if unique:
-            ax.legend(unique.values(), unique.keys(), fontsize=10)
+        unique.update(zip(labels, handles))
         ax.grid(alpha=0.3)
+    if unique:  # one legend under the figure: long labels never squeeze or cover the panels
+        fig.legend(unique.values(), unique.keys(), fontsize=10, loc="outside lower center", ncol=2, frameon=False)
     fig.suptitle(textwrap.fill(title or histories.attrs.get("source", ""), 120), fontsize=10)
     return fig
