@@ -293,11 +293,14 @@ def test_odd_run_dirs(data, tmp_path):
 
 def test_temporary_files_of_a_killed_writer_are_removed(data, tmp_path):
     train(make(), data, natural(), config(epochs=2, stop_after_steps=1), tmp_path)
-    for name in (".last.pt.k1ll3d.tmp", ".model.pt.x.tmp", ".config.json.y.tmp", ".metrics.jsonl.z.tmp"):
+    # the names atomic writes make: ".<name>.<12 hex digits>.tmp"
+    for name in (".last.pt.0123456789ab.tmp", ".model.pt.a1b2c3d4e5f6.tmp", ".config.json.ffffffffffff.tmp",
+                 ".metrics.jsonl.000000000000.tmp"):
         (tmp_path / name).write_bytes(b"half a file")
     (tmp_path / ".notes.txt.tmp").write_text("not ours")
+    (tmp_path / ".model.pt.backup.tmp").write_text("not ours either: a user's file named like a temporary")
     assert train(make(), data, natural(), config(epochs=2), tmp_path).finished
-    assert sorted(p.name for p in tmp_path.glob(".*.tmp")) == [".notes.txt.tmp"]
+    assert sorted(p.name for p in tmp_path.glob(".*.tmp")) == [".model.pt.backup.tmp", ".notes.txt.tmp"]
 
 
 def test_metrics_that_are_not_text_are_named_and_a_torn_binary_tail_is_dropped(data, tmp_path):
